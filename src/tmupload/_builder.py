@@ -1,0 +1,251 @@
+"""Fold pytest's per-phase reports into one CaseResult per test (pure: no I/O).
+
+pytest reports every test up to three times (setup, call, teardown) and a rerun plugin adds
+whole extra attempts whose failing report has the outcome ``"rerun"``. The folding follows
+``_pytest/junitxml.py``: a setup or teardown failure is an *error*, a call failure a
+*failure*, and a call failure followed by a teardown error stays one failed case that keeps
+the teardown text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tmupload.models import Attempt, CaseResult, Outcome, RunReport, TicketRef
+from tmupload.tickets import TICKET_LINK_PROPERTY, TICKET_PROPERTY
+
+__all__ = ["RunBuilder", "split_nodeid"]
+
+
+def split_nodeid(nodeid: str) -> tuple[str, str, str]:
+    """Return (suite, name, classname) for a pytest node id.
+
+    The suite is the file path, the name is the rest of the node id (``Class::test[param]``),
+    so two classes in one file with the same test name stay distinct. The classname follows
+    junitxml's mangling (``dir.test_mod.Class``) for readers that expect it.
+    """
+    path, sep, rest = nodeid.partition("::")
+    if not sep:
+        return path, path, ""
+    parts = rest.split("::")
+    module = path[:-3] if path.endswith(".py") else path
+    classname = ".".join([module.replace("/", ".").replace("\\", "."), *parts[:-1]])
+    return path, rest, classname
+
+
+def bound(text: str, limit: int) -> str:
+    """Keep the head and the tail of an over-long text, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    head = limit * 2 // 3
+    tail = limit - head
+    cut = len(text) - head - tail
+    return f"{text[:head]}\n... [{cut} characters cut by tmupload] ...\n{text[-tail:]}"
+
+
+def _crash_message(report: Any) -> str:
+    longrepr = report.longrepr
+    if longrepr is None:
+        return ""
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, lineno, reason)
+        reason = str(longrepr[2])
+        return reason.removeprefix("Skipped: ")
+    crash = getattr(longrepr, "reprcrash", None)
+    if crash is not None and getattr(crash, "message", None):
+        return str(crash.message).splitlines()[0] if crash.message else ""
+    text = str(getattr(report, "longreprtext", "") or longrepr)
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+@dataclass
+class _Pending:
+    """What is known so far about one test's current attempt."""
+
+    nodeid: str
+    outcome: Outcome | None = None
+    failed_phase: str | None = None
+    message: str = ""
+    details: list[str] = field(default_factory=list)
+    duration: float = 0.0
+    attempts: list[Attempt] = field(default_factory=list)
+    user_properties: list[tuple[str, Any]] = field(default_factory=list)
+    stdout: str = ""
+    stderr: str = ""
+    log: str = ""
+    done: bool = False
+
+
+class RunBuilder:
+    """Collects reports (on the xdist controller, or in a plain session) into a RunReport."""
+
+    def __init__(self, *, max_output: int = 65536, xfail_as: str = "skipped") -> None:
+        self._max_output = max_output
+        self._xfail_as = xfail_as
+        self._pending: dict[tuple[str, Any], _Pending] = {}
+
+    def add(self, report: Any) -> None:
+        """Take one ``TestReport`` (from ``pytest_runtest_logreport``)."""
+        # Key by worker too, as junitxml does: with xdist the same nodeid may be reported by
+        # a worker that crashed and then by the one that re-ran it.
+        worker = getattr(getattr(report, "node", None), "gateway", None)
+        key = (report.nodeid, getattr(worker, "id", None))
+        state = self._pending.get(key)
+        if state is None or state.done:
+            attempts = state.attempts if state is not None else []
+            state = _Pending(report.nodeid, attempts=attempts)
+            self._pending[key] = state
+        state.duration += float(getattr(report, "duration", 0.0) or 0.0)
+        state.user_properties = list(getattr(report, "user_properties", []) or [])
+        self._take_output(state, report)
+
+        when = getattr(report, "when", None)
+        if report.outcome == "rerun":
+            # This attempt failed and will run again: remember it, start the next one fresh.
+            phase_outcome = Outcome.FAILED if when == "call" else Outcome.ERROR
+            state.attempts.append(
+                Attempt(
+                    outcome=phase_outcome,
+                    message=_crash_message(report),
+                    duration=state.duration,
+                )
+            )
+            self._pending[key] = _Pending(report.nodeid, attempts=state.attempts)
+            return
+        if when == "setup":
+            self._setup(state, report)
+        elif when == "call":
+            self._call(state, report)
+        elif when == "teardown":
+            self._teardown(state, report)
+            state.done = True
+        else:  # e.g. xdist's report for a crashed worker
+            state.outcome = Outcome.ERROR
+            state.failed_phase = str(when)
+            state.message = _crash_message(report) or "the test did not finish"
+            state.details.append(str(getattr(report, "longreprtext", "")))
+            state.done = True
+
+    def _take_output(self, state: _Pending, report: Any) -> None:
+        # Each phase report carries the sections of the phases before it, so the latest
+        # non-empty value is the whole story.
+        for attr, target in (("capstdout", "stdout"), ("capstderr", "stderr"), ("caplog", "log")):
+            value = getattr(report, attr, "") or ""
+            if value:
+                setattr(state, target, value)
+
+    def _setup(self, state: _Pending, report: Any) -> None:
+        if report.outcome == "failed":
+            state.outcome = Outcome.ERROR
+            state.failed_phase = "setup"
+            state.message = _crash_message(report)
+            state.details.append(report.longreprtext)
+        elif report.outcome == "skipped":
+            if hasattr(report, "wasxfail"):
+                state.outcome = Outcome.XFAILED
+                state.message = str(report.wasxfail) or _crash_message(report)
+            else:
+                state.outcome = Outcome.SKIPPED
+                state.message = _crash_message(report)
+
+    def _call(self, state: _Pending, report: Any) -> None:
+        if report.outcome == "passed":
+            state.outcome = Outcome.XPASSED if hasattr(report, "wasxfail") else Outcome.PASSED
+            if hasattr(report, "wasxfail"):
+                state.message = str(report.wasxfail)
+        elif report.outcome == "failed":
+            state.outcome = Outcome.FAILED
+            state.failed_phase = "call"
+            state.message = _crash_message(report)
+            state.details.append(report.longreprtext)
+        elif report.outcome == "skipped":
+            if hasattr(report, "wasxfail"):
+                state.outcome = Outcome.XFAILED
+                state.message = str(report.wasxfail) or _crash_message(report)
+                state.details.append(report.longreprtext)
+            else:
+                state.outcome = Outcome.SKIPPED
+                state.message = _crash_message(report)
+
+    def _teardown(self, state: _Pending, report: Any) -> None:
+        if report.outcome != "failed":
+            return
+        text = report.longreprtext
+        if state.outcome is not None and state.outcome.is_failure:
+            state.details.append("--- error in teardown ---\n" + text)
+            return
+        state.outcome = Outcome.ERROR
+        state.failed_phase = "teardown"
+        state.message = _crash_message(report)
+        state.details.append(text)
+
+    def build(
+        self,
+        *,
+        name: str,
+        started_at: datetime,
+        finished_at: datetime,
+        environment: dict[str, str] | None = None,
+    ) -> RunReport:
+        """Turn everything collected so far into a RunReport, in the order tests reported."""
+        cases = [self._case(state) for state in self._pending.values()]
+        return RunReport(
+            name=name,
+            started_at=started_at,
+            finished_at=finished_at,
+            environment=environment or {},
+            cases=cases,
+        )
+
+    def _case(self, state: _Pending) -> CaseResult:
+        outcome = state.outcome
+        message = state.message
+        if outcome is None:
+            # Setup passed and nothing else arrived: the session was interrupted mid-test.
+            outcome = Outcome.ERROR
+            message = message or "the test did not finish (interrupted or worker crashed)"
+        if outcome is Outcome.XFAILED and self._xfail_as == "passed":
+            outcome = Outcome.PASSED
+        suite, name, classname = split_nodeid(state.nodeid)
+        tickets, properties = _split_properties(state.user_properties)
+        limit = self._max_output
+        return CaseResult(
+            case_id=state.nodeid,
+            suite=suite,
+            name=name,
+            classname=classname,
+            outcome=outcome,
+            duration=round(state.duration, 6),
+            message=bound(message, 2000),
+            details=bound("\n".join(part for part in state.details if part), limit),
+            stdout=bound(state.stdout, limit),
+            stderr=bound(state.stderr, limit),
+            log=bound(state.log, limit),
+            failed_phase=state.failed_phase,
+            attempts=state.attempts,
+            tickets=tickets,
+            properties=properties,
+        )
+
+
+def _split_properties(
+    user_properties: list[tuple[str, Any]],
+) -> tuple[list[TicketRef], list[tuple[str, str]]]:
+    keys: list[str] = []
+    system: str | None = None
+    properties: list[tuple[str, str]] = []
+    for item in user_properties:
+        try:
+            name, value = item
+        except (TypeError, ValueError):
+            continue
+        if name == TICKET_PROPERTY:
+            if str(value) not in keys:
+                keys.append(str(value))
+        elif name == TICKET_LINK_PROPERTY:
+            system = str(value)
+        else:
+            properties.append((str(name), str(value)))
+    return [TicketRef(key=key, external_system_link=system) for key in keys], properties

@@ -1,0 +1,101 @@
+"""The plugin object registered on the controller when upload is on.
+
+Hooks only feed the RunBuilder (no network, no files); the one upload happens in
+``pytest_sessionfinish``, and ``pytest_terminal_summary`` says what landed or what failed.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from tmupload._builder import RunBuilder
+from tmupload.errors import TmUploadError
+from tmupload.pipeline import UploadOutcome, upload
+from tmupload.report import summary_lines
+from tmupload.settings import Settings
+
+__all__ = ["ResultCollector"]
+
+
+class ResultCollector:
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config = config
+        self.settings = settings
+        self.builder = RunBuilder(max_output=settings.max_output, xfail_as=settings.xfail_as)
+        self.started_at = datetime.now(timezone.utc)
+        self.outcome: UploadOutcome | None = None
+        self.skipped_reason: str | None = None
+
+    def pytest_report_header(self, config: pytest.Config) -> str:
+        s = self.settings
+        mode = "dry run against" if s.dry_run else "uploading to"
+        return (
+            f"tmupload: {mode} {s.url} project {s.project!r} "
+            f"(execution package {s.execution_package!r}, on-error={s.on_error})"
+        )
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.builder.add(report)
+
+    def _progress(self, message: str) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and (sys.stdout.isatty() or self.config.option.verbose > 0):
+            reporter.write_line(f"tmupload: {message}")
+
+    def _environment(self) -> dict[str, str]:
+        workers = getattr(self.config.option, "numprocesses", None)
+        env = {
+            "python": platform.python_version(),
+            "platform": platform.platform(terse=True),
+            "pytest": pytest.__version__,
+        }
+        if workers:
+            env["xdist_workers"] = str(workers)
+        return env
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        finished_at = datetime.now(timezone.utc)
+        name = self.settings.run_name or (
+            f"pytest {self.config.rootpath.name} {self.started_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
+        run = self.builder.build(
+            name=name,
+            started_at=self.started_at,
+            finished_at=finished_at,
+            environment=self._environment(),
+        )
+        if not run.cases:
+            self.skipped_reason = "no test ran, so nothing was uploaded"
+            return
+        try:
+            self.outcome = upload(run, self.settings, progress=self._progress)
+        except TmUploadError as exc:  # configuration problems found late (e.g. the outbox)
+            self.outcome = UploadOutcome(run=run, settings=self.settings, error=exc)
+        # The tests' own outcomes are never touched; only a clean exit status becomes 1.
+        failed = not self.outcome.ok
+        if failed and self.settings.on_error == "fail" and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.skipped_reason:
+            terminalreporter.write_sep("-", "tmupload")
+            terminalreporter.write_line(f"tmupload: {self.skipped_reason}")
+            return
+        if self.outcome is None:
+            return
+        failed = not self.outcome.ok and not self.outcome.dry_run
+        terminalreporter.write_sep("-", "tmupload", red=failed, bold=failed)
+        for colour, text in summary_lines(self.outcome):
+            markup = {colour: True} if colour else {}
+            terminalreporter.write_line(f"tmupload: {text}", **markup)
+        if failed and self.settings.on_error == "warn":
+            terminalreporter.write_line(
+                "tmupload: --tm-on-error=warn: the exit status ignores the failed upload",
+                yellow=True,
+            )

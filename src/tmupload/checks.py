@@ -1,0 +1,68 @@
+"""``tmupload check``: each thing an upload needs, checked read-only, one line each with the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tmupload.errors import ConfigError, TmUploadError
+from tmupload.http import HttpClient
+from tmupload.settings import Settings
+from tmupload.targets.et.api import EtApi
+from tmupload.targets.et.placement import resolve_placement
+
+__all__ = ["run_checks"]
+
+
+def run_checks(settings: Settings) -> Iterator[tuple[bool, str]]:
+    """Yield (passed, line) for configuration, reachability, login, project and placement."""
+    try:
+        settings.require_target()
+    except ConfigError as exc:
+        yield False, f"configuration: {exc}"
+        return
+    yield True, f"configuration: {settings.url} as {settings.user}"
+    with HttpClient(settings, attempts=2) as http:
+        api = EtApi(http)
+        try:
+            api.root()
+            info = api.systeminfo()
+        except TmUploadError as exc:
+            yield False, f"server and login: {exc}"
+            return
+        yield True, f"server and login: Enterprise Tester {info.get('Version', '?')} answers"
+        try:
+            placement = resolve_placement(
+                api,
+                project=str(settings.project),
+                script_package=settings.script_package,
+                automated_test=settings.automated_test,
+                execution_package=settings.execution_package,
+                create=False,
+            )
+        except TmUploadError as exc:
+            yield False, f"project and placement: {exc}"
+            return
+        yield True, f"project {settings.project!r} found"
+        if placement.created:
+            yield True, "placement: the first upload will create " + "; ".join(placement.created)
+        else:
+            yield True, "placement: script package, automated test and assignment exist"
+        try:
+            assert placement.project_id is not None
+            project = api.project(placement.project_id, expand="ExternalSystemLinks")
+        except TmUploadError as exc:
+            yield False, f"external system links: {exc}"
+            return
+        links = [
+            link for link in project.get("ExternalSystemLinks") or [] if isinstance(link, dict)
+        ]
+        trackers = [link for link in links if link.get("Type") == "Incident"]
+        if trackers:
+            names = ", ".join(str(link.get("Name") or link.get("Id")) for link in trackers)
+            yield True, f"defect trackers for ticket links: {names}"
+        else:
+            yield (
+                settings.no_link,
+                "defect trackers: the project has none, so tickets cannot be linked "
+                "(add an external system link in ET, or use --no-link)",
+            )

@@ -1,0 +1,314 @@
+"""The HTTP client every target uses: auth, TLS, timeouts, safe retries, errors with the fix.
+
+Retries follow DESIGN §4 and are delegated to stamina (bounded by attempts *and* time,
+jittered): connect errors always (the request never left); 429/502/503/504 honouring
+``Retry-After``; read timeouts and dropped connections only for idempotent calls, because a
+POST that timed out may have been applied.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import stamina
+
+from tmupload.errors import (
+    ServerError,
+    ServerProtocolError,
+    ServerRejected,
+    ServerUnavailable,
+    TransportError,
+)
+from tmupload.settings import Settings
+
+__all__ = ["Deadline", "HttpClient"]
+
+log = logging.getLogger("tmupload.http")
+
+_RETRY_STATUSES = {429, 502, 503, 504}
+_MAX_RETRY_AFTER = 60.0
+
+_STATUS_HINTS = {
+    401: "the server did not accept the login: check TMUPLOAD_USER and TMUPLOAD_PASSWORD "
+    "(see README#credentials)",
+    403: "the account lacks a permission for this, or the server rejected the data",
+    404: "not found: check the URL (it must include the application path, e.g. "
+    "https://host/EnterpriseTester) and the names in the settings",
+    409: "the name is already in use on the server",
+    415: "the server expected a multipart upload",
+}
+
+
+class Deadline:
+    """An overall time budget shared by every request of one upload."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self._end - time.monotonic()
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+
+class _RetryableStatus(Exception):
+    def __init__(self, response: httpx.Response, retry_after: float | None) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+        self.retry_after = retry_after
+
+
+class _RetryableTransport(Exception):
+    def __init__(self, exc: httpx.TransportError) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), _MAX_RETRY_AFTER)
+    try:  # the HTTP-date form
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, min((when - datetime.now(timezone.utc)).total_seconds(), _MAX_RETRY_AFTER))
+
+
+def _backoff(exc: Exception) -> bool | float:
+    if isinstance(exc, _RetryableStatus):
+        if exc.retry_after is not None:
+            log.info("server answered %s; retrying after %.1fs", exc, exc.retry_after)
+            return exc.retry_after
+        log.info("server answered %s; retrying", exc)
+        return True
+    if isinstance(exc, _RetryableTransport):
+        log.info("network problem (%s); retrying", exc)
+        return True
+    return False
+
+
+def server_message(response: httpx.Response) -> str | None:
+    """The ``Message`` of an ET error body (reference §1.4), or a short raw excerpt."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return text[:300] or None
+    if isinstance(body, dict):
+        for key in ("Message", "message", "error"):
+            if isinstance(body.get(key), str):
+                return str(body[key])
+    return None
+
+
+class HttpClient:
+    """A thin wrapper over ``httpx.Client`` bound to one server origin."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        deadline: Deadline | None = None,
+        transport: httpx.BaseTransport | None = None,
+        attempts: int = 5,
+    ) -> None:
+        assert settings.url is not None
+        self.base_url = settings.url.rstrip("/") + "/"
+        self._origin = _origin(self.base_url)
+        self.deadline = deadline or Deadline(settings.deadline)
+        self._attempts = attempts
+        self.requests_sent = 0
+        self.bytes_sent = 0
+        auth = None
+        if settings.user and settings.password is not None:
+            auth = httpx.BasicAuth(settings.user, settings.password.get_secret_value())
+        verify: Any = str(settings.ca_bundle) if settings.ca_bundle else True
+        self._timeout = settings.timeout
+        self._client = httpx.Client(
+            auth=auth,
+            verify=verify,
+            cert=str(settings.client_cert) if settings.client_cert else None,
+            proxy=settings.proxy,
+            timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 10.0)),
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "tmupload"},
+            follow_redirects=False,
+            trust_env=True,
+        )
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def url(self, path_or_url: str) -> str:
+        """An absolute URL on the configured server; refuses any other origin."""
+        if "://" in path_or_url:
+            if _origin(path_or_url) != self._origin:
+                raise ServerProtocolError(
+                    f"the server pointed to {_origin(path_or_url)}, which is not the configured "
+                    f"server {self._origin}; tmupload never sends credentials elsewhere",
+                    url=path_or_url,
+                )
+            return path_or_url
+        return urljoin(self.base_url, path_or_url.lstrip("/"))
+
+    def is_same_origin(self, url: str) -> bool:
+        return _origin(url) == self._origin
+
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        ok: tuple[int, ...] = (200,),
+        allow: tuple[int, ...] = (),
+    ) -> httpx.Response:
+        """Send one request with retries; return the response if its status is in ok or allow.
+
+        Any other status becomes a ServerError carrying the server's ``Message``.
+        """
+        url = self.url(path_or_url)
+        if idempotent is None:
+            idempotent = method.upper() in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+        retry_transport: tuple[type[httpx.TransportError], ...] = (
+            (httpx.TransportError,) if idempotent else (httpx.ConnectError, httpx.ConnectTimeout)
+        )
+        response: httpx.Response | None = None
+        try:
+            for attempt in stamina.retry_context(
+                on=_backoff,
+                attempts=self._attempts,
+                timeout=max(0.1, min(self.deadline.remaining(), self.deadline.seconds)),
+                wait_initial=0.2,
+                wait_max=10.0,
+                wait_jitter=0.5,
+            ):
+                with attempt:
+                    response = self._send_once(
+                        method, url, params, json, content, headers, retry_transport
+                    )
+        except _RetryableStatus as exc:
+            response = exc.response
+            raise ServerUnavailable(
+                f"{method} {_path(url)}: the server kept answering HTTP {response.status_code} "
+                f"after {self._attempts} attempts"
+                + _with_message(server_message(response))
+                + " — the results are kept; try again later",
+                status=response.status_code,
+                server_message=server_message(response),
+                url=url,
+            ) from None
+        except _RetryableTransport as exc:
+            raise _transport_error(method, url, exc.exc) from None
+        except httpx.TransportError as exc:
+            raise _transport_error(method, url, exc) from None
+        assert response is not None
+        if response.status_code in ok or response.status_code in allow:
+            return response
+        raise _status_error(method, url, response)
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        json: Any,
+        content: bytes | None,
+        headers: Mapping[str, str] | None,
+        retry_transport: tuple[type[httpx.TransportError], ...],
+    ) -> httpx.Response:
+        remaining = self.deadline.remaining()
+        if remaining <= 0:
+            raise httpx.ConnectTimeout(
+                f"the upload deadline of {self.deadline.seconds:g}s (--tm-deadline) has passed"
+            )
+        timeout = httpx.Timeout(
+            min(self._timeout, remaining), connect=min(self._timeout, 10.0, remaining)
+        )
+        self.requests_sent += 1
+        if content is not None:
+            self.bytes_sent += len(content)
+        try:
+            response = self._client.request(
+                method,
+                url,
+                params=params,
+                json=json,
+                content=content,
+                headers=headers,
+                timeout=timeout,
+            )
+        except retry_transport as exc:
+            if self.deadline.expired():
+                raise
+            raise _RetryableTransport(exc) from exc
+        if response.status_code in _RETRY_STATUSES:
+            raise _RetryableStatus(response, _retry_after(response))
+        return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def _with_message(message: str | None) -> str:
+    return f' (server said: "{message}")' if message else ""
+
+
+def _status_error(method: str, url: str, response: httpx.Response) -> ServerError:
+    message = server_message(response)
+    status = response.status_code
+    hint = _STATUS_HINTS.get(status, "")
+    text = f"{method} {_path(url)} failed with HTTP {status}" + _with_message(message)
+    if hint:
+        text += f" — {hint}"
+    error_type: type[ServerError] = ServerRejected if 400 <= status < 500 else ServerUnavailable
+    return error_type(text, status=status, server_message=message, url=url)
+
+
+def _transport_error(method: str, url: str, exc: httpx.TransportError) -> TransportError:
+    parts = urlsplit(url)
+    where = f"{parts.scheme}://{parts.netloc}"
+    if isinstance(exc, httpx.ConnectError) and "CERTIFICATE" in str(exc).upper():
+        reason = (
+            f"TLS verification of {where} failed ({exc}); point --tm-ca-bundle at your "
+            "company's CA bundle"
+        )
+    elif isinstance(exc, httpx.TimeoutException):
+        reason = f"{where} did not answer in time ({exc or type(exc).__name__})"
+    elif isinstance(exc, httpx.ConnectError):
+        reason = f"cannot connect to {where} ({exc}); check --tm-url and that the server is up"
+    else:
+        reason = f"the connection to {where} failed ({type(exc).__name__}: {exc})"
+    return TransportError(f"{method} {parts.path}: {reason}", url=url)

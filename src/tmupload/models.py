@@ -1,0 +1,97 @@
+"""The server-neutral model of a test run: what every front end produces and every target reads.
+
+Names avoid a ``Test`` prefix on purpose: pytest would try to collect such classes.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["Attempt", "CaseResult", "Outcome", "RunReport", "TicketRef"]
+
+
+class Outcome(str, enum.Enum):
+    """The final outcome of one test, after folding setup, call, teardown and reruns."""
+
+    PASSED = "passed"
+    FAILED = "failed"  # the test body failed (or a strict xpass)
+    ERROR = "error"  # setup or teardown failed
+    SKIPPED = "skipped"
+    XFAILED = "xfailed"
+    XPASSED = "xpassed"  # non-strict: counts as a pass
+
+    @property
+    def is_failure(self) -> bool:
+        return self in (Outcome.FAILED, Outcome.ERROR)
+
+
+class TicketRef(BaseModel):
+    """A defect ticket a test is known to be linked to (``@pytest.mark.ticket``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    # Name or id of the ET external system link (defect tracker) the key lives in; only
+    # needed when a project has several trackers whose keys collide (seed 004).
+    external_system_link: str | None = None
+
+
+class Attempt(BaseModel):
+    """One earlier, failed attempt of a test that a rerun plugin ran again."""
+
+    outcome: Outcome
+    message: str = ""
+    duration: float = 0.0
+
+
+class CaseResult(BaseModel):
+    """The result of one test: a pytest node id, or one ``<testcase>`` of an imported file."""
+
+    # Stable identity: the pytest node id, or ``suite::classname::name`` for imported files.
+    case_id: str
+    # Where the case sits: ``suite`` groups cases (a test file, a JUnit testsuite) and
+    # ``name`` is unique within the suite. Targets build their hierarchy from these.
+    suite: str
+    name: str
+    classname: str = ""
+    outcome: Outcome
+    duration: float = 0.0
+    message: str = ""  # one line: the exception or skip reason
+    details: str = ""  # the failure text (traceback, teardown error), size-bounded
+    stdout: str = ""
+    stderr: str = ""
+    log: str = ""
+    # The phase whose failure decided the outcome (setup, call, teardown), if any.
+    failed_phase: str | None = None
+    attempts: list[Attempt] = Field(default_factory=list)
+    tickets: list[TicketRef] = Field(default_factory=list)
+    properties: list[tuple[str, str]] = Field(default_factory=list)
+
+    @property
+    def flaky(self) -> bool:
+        """Failed at least once, then passed on a rerun."""
+        return bool(self.attempts) and not self.outcome.is_failure
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class RunReport(BaseModel):
+    """A whole run: what gets spooled to the outbox and sent to a target."""
+
+    name: str = "pytest run"
+    started_at: datetime = Field(default_factory=_now)
+    finished_at: datetime = Field(default_factory=_now)
+    environment: dict[str, str] = Field(default_factory=dict)
+    cases: list[CaseResult] = Field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """How many cases ended with each outcome (every outcome present, zero or not)."""
+        totals = {outcome.value: 0 for outcome in Outcome}
+        for case in self.cases:
+            totals[case.outcome.value] += 1
+        return totals

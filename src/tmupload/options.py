@@ -1,0 +1,123 @@
+"""Every setting's names, type, default and help, defined once (no heavy imports: the
+pytest plugin reads this on every run).
+
+Each option exists as a pytest flag (``--tm-x-y``), an ini key (``tm_x_y``), an environment
+variable (``TMUPLOAD_X_Y``) and, for the command line, ``--x-y``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["LINKABLE_OUTCOMES", "OPTIONS", "OPTIONS_BY_NAME", "OptionSpec"]
+
+Kind = Literal["str", "bool", "float", "int", "path", "choice", "list"]
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One setting and the names it goes by in every front end."""
+
+    name: str
+    kind: Kind
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+    # Offered by the pytest plugin only (``upload``) or by every front end.
+    cli: bool = True
+
+    @property
+    def flag(self) -> str:
+        return "--tm-" + self.name.replace("_", "-")
+
+    @property
+    def cli_flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def ini(self) -> str:
+        return "tm_" + self.name
+
+    @property
+    def env(self) -> str:
+        return "TMUPLOAD_" + self.name.upper()
+
+    def names(self) -> str:
+        """How a user can set it, for error messages."""
+        return f"{self.flag} (ini {self.ini}, env {self.env})"
+
+
+LINKABLE_OUTCOMES = ("failed", "error", "xfailed", "skipped")
+
+OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec("upload", "bool", False, "send the results to the server", cli=False),
+    OptionSpec(
+        "url",
+        "str",
+        None,
+        "Enterprise Tester base URL including the application path, "
+        "e.g. https://et.example.com/EnterpriseTester",
+    ),
+    OptionSpec("user", "str", None, "login name (the password comes from TMUPLOAD_PASSWORD)"),
+    OptionSpec("password_file", "path", None, "read the password from this file"),
+    OptionSpec("project", "str", None, "Enterprise Tester project name (must exist)"),
+    OptionSpec(
+        "script_package",
+        "str",
+        "Automated Tests",
+        "script package path for the automated test, segments separated by /",
+    ),
+    OptionSpec("automated_test", "str", "pytest", "name of the automated test in ET"),
+    OptionSpec(
+        "execution_package",
+        "str",
+        "Automated Runs",
+        "execution package path for the assignment, segments separated by /",
+    ),
+    OptionSpec("run_name", "str", None, "a name for the run (default: derived from the suite)"),
+    OptionSpec("dry_run", "bool", False, "resolve everything read-only; print what would be sent"),
+    OptionSpec("manifest", "path", None, "write a JSON manifest of every result and link here"),
+    OptionSpec("outbox", "path", Path(".tmupload/outbox"), "where runs wait until fully sent"),
+    OptionSpec(
+        "on_error",
+        "choice",
+        "fail",
+        "exit status when the tests passed but the upload failed",
+        choices=("warn", "fail"),
+    ),
+    OptionSpec("no_link", "bool", False, "upload results but link no tickets"),
+    OptionSpec(
+        "link_on",
+        "list",
+        ("failed", "error"),
+        "outcomes whose tickets are linked (comma separated: " + ",".join(LINKABLE_OUTCOMES) + ")",
+    ),
+    OptionSpec("link_concurrency", "int", 8, "how many ticket links run at once"),
+    OptionSpec("link_failures", "str", None, "link every failing result to this one ticket key"),
+    OptionSpec("ticket_map", "path", None, "TOML file mapping node id globs to ticket keys"),
+    OptionSpec(
+        "xfail_as",
+        "choice",
+        "skipped",
+        "how an expected failure is reported",
+        choices=("skipped", "passed"),
+    ),
+    OptionSpec("max_output", "int", 65536, "characters kept per captured output or traceback"),
+    OptionSpec("ca_bundle", "path", None, "CA bundle file to verify the server's certificate"),
+    OptionSpec(
+        "client_cert", "path", None, "client certificate (PEM, with its key) for mutual TLS"
+    ),
+    OptionSpec("proxy", "str", None, "proxy URL (default: the standard *_PROXY variables)"),
+    OptionSpec(
+        "allow_insecure_http",
+        "bool",
+        False,
+        "allow sending credentials over plain http to a non-loopback host",
+    ),
+    OptionSpec("timeout", "float", 30.0, "seconds to wait for one server answer"),
+    OptionSpec("deadline", "float", 600.0, "seconds the whole upload may take"),
+)
+
+OPTIONS_BY_NAME = {spec.name: spec for spec in OPTIONS}

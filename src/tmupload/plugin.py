@@ -1,0 +1,82 @@
+"""The pytest11 entry point: options, the ticket marker and wiring. Nothing else.
+
+This module is imported on every pytest run in the environment, so it imports nothing heavy:
+the collector (and with it pydantic, httpx and the target) is loaded only when upload is on.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from tmupload.errors import ConfigError, InputError
+from tmupload.options import OPTIONS
+from tmupload.tickets import MARKER_HELP, record_ticket_markers
+
+_COLLECTOR = "tmupload-collector"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tmupload", "upload results to a test-management server")
+    for spec in OPTIONS:
+        help_text = f"{spec.help} [ini {spec.ini}, env {spec.env}]"
+        if spec.default not in (None, False, ()):
+            default = ",".join(spec.default) if isinstance(spec.default, tuple) else spec.default
+            help_text += f" (default: {default})"
+        if spec.kind == "bool":
+            group.addoption(
+                spec.flag, action="store_true", default=None, dest=spec.ini, help=help_text
+            )
+        else:
+            metavar = spec.name.upper() if not spec.choices else "|".join(spec.choices)
+            group.addoption(spec.flag, default=None, dest=spec.ini, metavar=metavar, help=help_text)
+        parser.addini(spec.ini, help_text, type="string", default="")
+
+
+def _upload_requested(config: pytest.Config) -> bool:
+    if config.getoption("tm_upload"):
+        return True
+    env = os.environ.get("TMUPLOAD_UPLOAD")
+    if env is not None and env.strip():
+        return env.strip().lower() in _TRUE
+    return str(config.getini("tm_upload")).strip().lower() in _TRUE
+
+
+def settings_from_pytest(config: pytest.Config) -> Any:
+    """Resolve Settings from this session's flags, environment and ini (flag > env > ini)."""
+    from tmupload.settings import resolve
+
+    flags = {spec.name: config.getoption(spec.ini) for spec in OPTIONS}
+    ini = {spec.name: config.getini(spec.ini) for spec in OPTIONS}
+    return resolve(flags, ini)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+    if not _upload_requested(config):
+        return
+    if hasattr(config, "workerinput"):
+        return  # xdist worker: its reports travel to the controller, which uploads once
+    if config.option.collectonly:
+        return
+    try:
+        settings = settings_from_pytest(config)
+        settings.require_target()
+    except ConfigError as exc:
+        raise pytest.UsageError(f"tmupload: {exc}") from None
+    from tmupload._collector import ResultCollector
+
+    config.pluginmanager.register(ResultCollector(config, settings), _COLLECTOR)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Runs in every process (xdist workers included) whether or not upload is on: the keys
+    # must ride on the reports to the controller and into --junitxml.
+    try:
+        record_ticket_markers(items)
+    except InputError as exc:
+        raise pytest.UsageError(f"tmupload: {exc}") from None

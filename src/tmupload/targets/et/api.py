@@ -1,0 +1,343 @@
+"""Typed calls to the Enterprise Tester REST API (reference §1-§6). No workflow here.
+
+Models are tolerant (``extra="allow"``): the reference is built from several ET versions and
+marks many shapes as unconfirmed, so unknown fields are kept and missing optional ones are None.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tmupload.errors import ServerProtocolError, TaskError
+from tmupload.http import HttpClient
+
+__all__ = ["EMPTY_GUID", "EtApi", "EtNode", "EtRun", "EtTask"]
+
+EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class EtEntity(_Model):
+    Id: str
+    Name: str = ""
+    Self: str | None = None
+
+
+class EtRun(_Model):
+    Id: str
+    Status: str | None = None
+    ImportedAt: str | None = None
+    StartedAt: str | None = None
+    FinishedAt: str | None = None
+    Totals: dict[str, Any] | None = None
+    Self: str | None = None
+
+
+class EtNode(_Model):
+    Id: str
+    Name: str = ""
+    Status: str | None = None
+    HasChildren: bool = False
+    HasIncidents: bool = False
+    Description: str | None = None
+    Children: list[EtNode] | None = None
+
+
+class EtTask(_Model):
+    Id: str | None = None
+    Complete: bool = False
+    Error: str | None = None
+    Message: str | None = None
+    Self: str | None = None
+    ProgressInPercent: float | None = None
+    IncidentId: str | None = None
+
+
+class EtTicket(_Model):
+    Key: str
+    Id: str | None = None
+    ExternalSystemId: str | None = None
+    ExternalSystemName: str | None = None
+    IncidentId: str | None = None
+    Links: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def odata_quote(value: str) -> str:
+    """A string literal for OData ``$filter`` and TQL: single quotes, doubled inside."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _items(body: Any, what: str) -> list[Any]:
+    """Collections come as a paging envelope or, for some resources, a bare array (§1.5)."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict) and isinstance(body.get("Items"), list):
+        return list(body["Items"])
+    raise ServerProtocolError(f"the server's answer for {what} is neither a list nor {{Items}}")
+
+
+def _json(response: httpx.Response, what: str) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise ServerProtocolError(
+            f"the server answered {what} with something that is not JSON "
+            f"(HTTP {response.status_code}, {response.headers.get('content-type', '?')}); "
+            "is --tm-url the Enterprise Tester address including the application path?"
+        ) from None
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _parse(model: type[ModelT], data: Any, what: str) -> ModelT:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ServerProtocolError(f"unexpected {what} from the server: {exc.errors()[0]}") from None
+
+
+class EtApi:
+    """One method per documented call. Methods return models or raise a ServerError."""
+
+    def __init__(self, http: HttpClient) -> None:
+        self.http = http
+
+    # -- discovery (§1.1) -------------------------------------------------------------------
+    def root(self) -> dict[str, str]:
+        """``GET /api``: the collection URLs by ``Rel``."""
+        body = _json(self.http.request("GET", "api"), "GET /api")
+        links = body.get("Links", []) if isinstance(body, dict) else []
+        return {str(link.get("Rel")): str(link.get("Href")) for link in links if "Rel" in link}
+
+    def systeminfo(self) -> dict[str, Any]:
+        body = _json(self.http.request("GET", "api/systeminfo"), "GET /api/systeminfo")
+        return body if isinstance(body, dict) else {}
+
+    # -- containers (§4) ----------------------------------------------------------------------
+    def find_projects(self, name: str) -> list[EtEntity]:
+        response = self.http.request(
+            "GET", "api/projects", params={"$filter": f"Name eq {odata_quote(name)}"}
+        )
+        return [
+            _parse(EtEntity, item, "project")
+            for item in _items(_json(response, "projects"), "projects")
+        ]
+
+    def project(self, project_id: str, expand: str | None = None) -> dict[str, Any]:
+        params = {"$expand": expand} if expand else None
+        body = _json(
+            self.http.request("GET", f"api/project/{project_id}", params=params), "project"
+        )
+        return body if isinstance(body, dict) else {}
+
+    def find_packages(
+        self, kind: str, name: str, *, project_id: str | None = None, parent_id: str | None = None
+    ) -> list[EtEntity]:
+        """``kind`` is ``scriptpackages`` or ``executionpackages`` (vendor TQL, §1.7)."""
+        scope = (
+            f"Project={odata_quote(project_id)}"
+            if project_id
+            else f"Package={odata_quote(parent_id or '')}"
+        )
+        tql = f"Id IN Packages({odata_quote(name)}) AND {scope}"
+        response = self.http.request("GET", f"api/{kind}", params={"tql": tql, "$top": "100"})
+        return [_parse(EtEntity, item, "package") for item in _items(_json(response, kind), kind)]
+
+    def create_package(
+        self, kind: str, name: str, *, project_id: str | None = None, parent_id: str | None = None
+    ) -> EtEntity:
+        body: dict[str, str] = {"Name": name}
+        if parent_id:
+            body["ParentId"] = parent_id
+        else:
+            body["ProjectId"] = project_id or ""
+        response = self.http.request("POST", f"api/{kind}", json=body, ok=(201, 200))
+        return _parse(EtEntity, _json(response, f"POST {kind}"), "package")
+
+    # -- automated tests and assignments (§3.2-§3.5) ----------------------------------------
+    def find_automated_tests(self, name: str, package_id: str) -> list[EtEntity]:
+        tql = f"Name~{odata_quote(name)} AND Package={odata_quote(package_id)}"
+        response = self.http.request(
+            "GET", "api/automatedtests", params={"tql": tql, "$top": "100"}
+        )
+        items = _items(_json(response, "automated tests"), "automated tests")
+        return [_parse(EtEntity, item, "automated test") for item in items]
+
+    def create_automated_test(self, name: str, package_id: str) -> EtEntity:
+        body = {
+            "PackageId": package_id,
+            "Name": name,
+            "Type": "UnitTest",
+            "Configuration": {"Type": "JUnit"},
+        }
+        response = self.http.request("POST", "api/automatedtests", json=body, ok=(201, 200))
+        return _parse(EtEntity, _json(response, "POST automated test"), "automated test")
+
+    def find_assignments(self, test_id: str, package_id: str) -> list[EtEntity]:
+        tql = f"TestId={test_id} AND Package={package_id}"
+        response = self.http.request(
+            "GET", "api/automatedtestassignments", params={"tql": tql, "$top": "100"}
+        )
+        items = _items(_json(response, "assignments"), "assignments")
+        return [_parse(EtEntity, item, "assignment") for item in items]
+
+    def create_assignment(self, test_id: str, package_id: str) -> EtEntity:
+        body = {"PackageId": package_id, "AutomatedTestId": test_id}
+        response = self.http.request(
+            "POST", "api/automatedtestassignments", json=body, ok=(201, 200)
+        )
+        return _parse(EtEntity, _json(response, "POST assignment"), "assignment")
+
+    # -- runs (§3.6-§3.8) ---------------------------------------------------------------------
+    def list_runs(self, assignment_id: str, *, top: int = 25, skip: int = 0) -> list[EtRun]:
+        params = {"$orderby": "ImportedAt desc", "$top": str(top), "$skip": str(skip)}
+        response = self.http.request(
+            "GET", f"api/automatedtestassignment/{assignment_id}/runs", params=params
+        )
+        return [_parse(EtRun, item, "run") for item in _items(_json(response, "runs"), "runs")]
+
+    def run(self, run_id: str) -> EtRun:
+        response = self.http.request(
+            "GET", f"api/automatedtestrun/{run_id}", params={"$expand": "Totals"}
+        )
+        return _parse(EtRun, _json(response, "run"), "run")
+
+    def upload_results(self, assignment_id: str, xml: bytes, filename: str) -> httpx.Response:
+        """POST the JUnit file as ``multipart/mixed`` (reference §1.10, §3.6; vendor cURL form)."""
+        boundary = uuid.uuid4().hex
+        head = (
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="fileupload"; filename="{filename}"\r\n'
+            "Content-Type: text/xml\r\n"
+            f"Content-Length: {len(xml)}\r\n\r\n"
+        ).encode("ascii")
+        body = head + xml + f"\r\n--{boundary}--\r\n".encode("ascii")
+        return self.http.request(
+            "POST",
+            f"api/automatedtestassignment/{assignment_id}/runs",
+            content=body,
+            headers={"Content-Type": f"multipart/mixed; boundary={boundary}"},
+            idempotent=False,
+            ok=(202, 200),
+        )
+
+    # -- result nodes (§3.9) ------------------------------------------------------------------
+    def root_nodes(self, run_id: str) -> list[EtNode]:
+        response = self.http.request(
+            "GET", f"api/automatedtestrun/{run_id}/nodes", params={"$expand": "Children"}
+        )
+        return [_parse(EtNode, item, "node") for item in _items(_json(response, "nodes"), "nodes")]
+
+    def children(self, run_id: str, node_id: str) -> list[EtNode]:
+        response = self.http.request(
+            "GET", f"api/automatedtestrun/{run_id}/node/{node_id}/children"
+        )
+        return [
+            _parse(EtNode, item, "node") for item in _items(_json(response, "children"), "children")
+        ]
+
+    def walk_nodes(self, run_id: str) -> Iterator[tuple[list[str], EtNode]]:
+        """Every node with the names of its ancestors; children come inline or via ``/children``."""
+        stack: list[tuple[list[str], EtNode]] = [
+            ([], node) for node in reversed(self.root_nodes(run_id))
+        ]
+        while stack:
+            ancestors, node = stack.pop()
+            yield ancestors, node
+            if not node.HasChildren and not node.Children:
+                continue
+            children = (
+                node.Children if node.Children is not None else self.children(run_id, node.Id)
+            )
+            path = [*ancestors, node.Name]
+            stack.extend((path, child) for child in reversed(children))
+
+    # -- background tasks (§5) ----------------------------------------------------------------
+    def task_url(self, task: EtTask, location: str | None) -> str:
+        """Where to poll a task: its ``Self``, else one built from its Id, else ``Location``.
+
+        The seed's link-task ``Location`` lacks the ``/backgroundtask/`` segment (seed 004), and
+        the documentation's samples use a ``localhost`` origin: a URL on another origin is never
+        followed (credentials would go there), the task id is used instead.
+        """
+        if task.Self and self.http.is_same_origin(task.Self):
+            return task.Self
+        if task.Id:
+            return f"api/backgroundtask/{task.Id}"
+        if location:
+            return self.http.url(location)
+        raise ServerProtocolError("the server started a task but named neither its Self nor its Id")
+
+    def wait_task(self, url: str, *, what: str, poll: float = 0.1, max_poll: float = 2.0) -> EtTask:
+        """Poll a task until ``Complete``; a 404 means finished and flushed (§5.2)."""
+        delay = poll
+        last: EtTask | None = None
+        while True:
+            response = self.http.request("GET", url, allow=(404,))
+            if response.status_code == 404:
+                return last.model_copy(update={"Complete": True}) if last else EtTask(Complete=True)
+            task = _parse(EtTask, _json(response, "task"), "background task")
+            if task.Error:
+                raise TaskError(
+                    f"{what} failed on the server: {task.Error}", server_message=task.Error, url=url
+                )
+            if task.Complete:
+                return task
+            last = task
+            if self.http.deadline.remaining() < delay:
+                raise TaskError(
+                    f"{what} did not finish before the deadline (--tm-deadline "
+                    f"{self.http.deadline.seconds:g}s); the task is {self.http.url(url)}",
+                    url=url,
+                )
+            time.sleep(delay)
+            delay = min(delay * 1.5, max_poll)
+
+    def start_task(self, body: dict[str, Any]) -> tuple[httpx.Response, EtTask | None]:
+        """``POST /api/backgroundtasks``; returns the raw response for 202 and documented 500s."""
+        response = self.http.request(
+            "POST",
+            "api/backgroundtasks",
+            json=body,
+            idempotent=False,
+            ok=(202, 200, 201),
+            allow=(500,),
+        )
+        if response.status_code == 500:
+            return response, None
+        return response, _parse(EtTask, _json(response, "task"), "background task")
+
+    # -- incidents and tickets (§3.12, §6) ----------------------------------------------------
+    def node_incidents(self, run_id: str, node_id: str) -> list[dict[str, Any]]:
+        response = self.http.request(
+            "GET", f"api/automatedtestrun/{run_id}/node/{node_id}/incidents"
+        )
+        return [
+            item
+            for item in _items(_json(response, "incidents"), "incidents")
+            if isinstance(item, dict)
+        ]
+
+    def search_tickets(self, project_id: str, key: str) -> list[EtTicket]:
+        response = self.http.request("GET", f"api/project/{project_id}/tickets", params={"q": key})
+        items = _items(_json(response, "tickets"), "tickets")
+        return [_parse(EtTicket, item, "ticket") for item in items]
+
+    def link_incident(self, run_id: str, node_id: str, incident_id: str) -> None:
+        self.http.request(
+            "POST",
+            f"api/automatedtestrun/{run_id}/node/{node_id}/incidents",
+            json={"IncidentId": incident_id},
+            idempotent=False,
+            ok=(201, 200),
+        )
