@@ -1,0 +1,88 @@
+"""Settings: precedence flag > env > ini > default, validation messages naming every spelling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tmupload.errors import ConfigError
+from tmupload.settings import Settings, resolve
+
+
+def test_precedence_flag_over_env_over_ini_over_default() -> None:
+    settings = resolve(
+        {"project": "FromFlag"},
+        {"project": "FromIni", "automated_test": "IniTest", "timeout": "12"},
+        {"TMUPLOAD_PROJECT": "FromEnv", "TMUPLOAD_AUTOMATED_TEST": "EnvTest"},
+    )
+    assert settings.project == "FromFlag"
+    assert settings.automated_test == "EnvTest"
+    assert settings.timeout == 12.0
+    assert settings.execution_package == "Automated Runs"
+
+
+def test_bad_value_names_flag_ini_and_env() -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve({}, {"link_concurrency": "many"}, {})
+    message = str(info.value)
+    assert "ini key tm_link_concurrency" in message
+    assert "--tm-link-concurrency" in message and "TMUPLOAD_LINK_CONCURRENCY" in message
+
+
+def test_bad_choice_lists_the_choices() -> None:
+    with pytest.raises(ConfigError, match="one of warn, fail"):
+        resolve({"on_error": "explode"}, {}, {})
+
+
+def test_password_comes_from_env_or_file_never_a_flag(tmp_path: Path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("s3cret\n")
+    from_file = resolve({"password_file": str(secret)}, {}, {"TMUPLOAD_PASSWORD": "other"})
+    assert from_file.password is not None
+    assert from_file.password.get_secret_value() == "s3cret"
+    from_env = resolve({}, {}, {"TMUPLOAD_PASSWORD": "envpw"})
+    assert from_env.password is not None and from_env.password.get_secret_value() == "envpw"
+    assert "s3cret" not in repr(from_file) and "s3cret" not in str(from_file.safe_dump())
+
+
+def test_missing_password_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the password file"):
+        resolve({"password_file": str(tmp_path / "nope")}, {}, {})
+
+
+def _complete(**overrides: str) -> Settings:
+    values = {"url": "http://127.0.0.1:1/EnterpriseTester", "project": "Demo", "user": "u"}
+    values.update(overrides)
+    return resolve(values, {}, {"TMUPLOAD_PASSWORD": "pw"})
+
+
+def test_require_target_names_what_is_missing() -> None:
+    with pytest.raises(ConfigError, match="--tm-url.*--tm-project"):
+        resolve({}, {}, {}).require_target()
+    with pytest.raises(ConfigError, match="TMUPLOAD_PASSWORD"):
+        resolve(
+            {"url": "https://et.example.com", "project": "P", "user": "u"}, {}, {}
+        ).require_target()
+    _complete().require_target()
+
+
+def test_plain_http_to_a_remote_host_is_refused_unless_allowed() -> None:
+    with pytest.raises(ConfigError, match="plain http"):
+        _complete(url="http://et.example.com/EnterpriseTester").require_target()
+    _complete(url="http://et.example.com/ET", allow_insecure_http="1").require_target()
+    _complete(url="https://et.example.com/ET").require_target()
+
+
+def test_url_is_checked_and_normalised() -> None:
+    assert _complete(url="https://et.example.com/EnterpriseTester/").url == (
+        "https://et.example.com/EnterpriseTester"
+    )
+    with pytest.raises(ConfigError, match="not an http"):
+        _complete(url="ftp://et.example.com")
+
+
+def test_link_on_accepts_only_known_outcomes() -> None:
+    assert _complete(link_on="failed,xfailed").link_on == ("failed", "xfailed")
+    with pytest.raises(ConfigError, match="unknown outcome"):
+        _complete(link_on="failed,passed")
