@@ -58,7 +58,7 @@ def _complete(**overrides: str) -> Settings:
 
 
 def test_require_target_names_what_is_missing() -> None:
-    with pytest.raises(ConfigError, match="--tm-url.*--tm-project"):
+    with pytest.raises(ConfigError, match=r"--tm-url.*--tm-project"):
         resolve({}, {}, {}).require_target()
     with pytest.raises(ConfigError, match="TMUPLOAD_PASSWORD"):
         resolve(

@@ -68,7 +68,7 @@ def _show_server_view(url: str, manifest: dict[str, object]) -> None:
         totals = et_run.Totals or {}
         shown = ("Passed", "Failed", "Errors", "Skipped", "TotalResults")
         print("  totals: " + ", ".join(f"{key} {totals.get(key, 0)}" for key in shown))
-        for ancestors, node in api.walk_nodes(str(run_id)):
+        for _ancestors, node in api.walk_nodes(str(run_id)):
             if node.HasChildren or node.Children:
                 print(f"  {node.Name}")
                 continue

@@ -143,9 +143,8 @@ def resend(
         run = entry.run()
         outcome = UploadOutcome(run=run, settings=merged, outbox_entry=entry.path)
         if progress:
-            progress(
-                f"resending {entry.name} ({len(run.cases)} results; done: {entry.steps_done() or 'nothing'})"
-            )
+            done = ", ".join(entry.steps_done()) or "nothing yet"
+            progress(f"resending {entry.name} ({len(run.cases)} results; done: {done})")
         _deliver(make_target(merged, transport=transport, progress=progress), entry, outcome)
         if settings.manifest is not None:
             outcome.manifest_path = write_manifest(outcome, settings.manifest)
