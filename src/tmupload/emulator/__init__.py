@@ -1,0 +1,31 @@
+"""An in-memory Enterprise Tester server for tests, examples and the demo (a testing aid).
+
+It follows ``shared/reference/enterprise-tester-api.md`` (cited as ``ref §x.y`` in the code),
+marks what the reference leaves open as ``[inference]``, and injects faults on request::
+
+    from tmupload.emulator import Emulator, EmulatorConfig, serve_in_thread
+
+    emu = Emulator(EmulatorConfig(import_delay=0.0))
+    client = httpx.Client(transport=httpx.WSGITransport(app=emu),
+                          base_url="http://et.test/EnterpriseTester", auth=("admin", "admin"))
+    with serve_in_thread(emu) as server:   # or over a real socket
+        httpx.get(server.url + "/api", auth=("admin", "admin"))
+"""
+
+from __future__ import annotations
+
+from .app import Emulator
+from .config import EmulatorConfig, Faults, TrackerLink
+from .protocol import EmulatedConnectionReset
+from .server import EmulatorServer, run_forever, serve_in_thread
+
+__all__ = [
+    "EmulatedConnectionReset",
+    "Emulator",
+    "EmulatorConfig",
+    "EmulatorServer",
+    "Faults",
+    "TrackerLink",
+    "run_forever",
+    "serve_in_thread",
+]

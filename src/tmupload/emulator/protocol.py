@@ -1,0 +1,173 @@
+"""HTTP plumbing shared by the emulator: request and response values, errors, JSON, timestamps."""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http import HTTPStatus
+from typing import Any
+
+__all__ = [
+    "EMPTY_GUID",
+    "JSON_CONTENT_TYPE",
+    "SOCKET_ENVIRON_KEY",
+    "ApiError",
+    "EmulatedConnectionReset",
+    "Request",
+    "Response",
+    "error_response",
+    "format_time",
+    "html_response",
+    "json_response",
+    "new_guid",
+    "normalize_guid",
+    "parse_time",
+    "reason",
+]
+
+#: ref §1.2: the response header of every JSON answer.
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+#: ref §3.9: the empty GUID as a node id returns a run's root nodes.
+EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
+
+
+#: The WSGI environ key under which the emulator's server puts the client's socket.
+SOCKET_ENVIRON_KEY = "tmupload.emulator.socket"
+
+
+class EmulatedConnectionReset(ConnectionResetError):
+    """The emulator dropped the connection on purpose (fault injection).
+
+    Over a socket the client sees a TCP reset and this never leaves the server (``wsgiref``
+    swallows ``ConnectionResetError``). In process, ``httpx.WSGITransport`` raises it from
+    the client call, since there is no connection to reset.
+    """
+
+
+class ApiError(Exception):
+    """An answer other than success, always with a ``{"Message": ...}`` body (ref §1.4)."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+@dataclass
+class Request:
+    """One request, as the handlers see it."""
+
+    method: str
+    #: The path below the application path, as sent (e.g. ``/api/project/<id>``).
+    path: str
+    #: Query parameters, keys lower-cased, first value of each.
+    query: dict[str, str]
+    body: bytes
+    content_type: str
+    #: ``scheme://host`` plus the application path: the prefix of every ``Self`` URL.
+    root: str
+    #: The authenticated login ("" before authentication).
+    login: str = ""
+
+    def param(self, name: str, default: str = "") -> str:
+        """A query parameter by case-insensitive name."""
+        return self.query.get(name.lower(), default)
+
+    def json(self) -> Any:
+        """The body parsed as JSON; a body that is not JSON is a 400 [inference]."""
+        if not self.body.strip():
+            raise ApiError(400, "The request body is empty; a JSON object was expected.")
+        try:
+            return json.loads(self.body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ApiError(400, f"The request body is not valid JSON: {exc}") from None
+
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object (400 if it is another JSON value)."""
+        data = self.json()
+        if not isinstance(data, dict):
+            raise ApiError(400, "The request body must be a JSON object.")
+        return data
+
+    def expands(self) -> set[str]:
+        """The lower-cased names of ``$expand`` (ref §1.8: a comma-separated list)."""
+        return {part.strip().lower() for part in self.param("$expand").split(",") if part.strip()}
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str = JSON_CONTENT_TYPE
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    return Response(status, body, JSON_CONTENT_TYPE, list((headers or {}).items()))
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return json_response(status, {"Message": message}, headers)
+
+
+def html_response(status: int, text: str) -> Response:
+    return Response(status, text.encode("utf-8"), "text/html; charset=utf-8")
+
+
+def reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+_guid_bits = random.Random()  # seeded from the OS; ids need uniqueness, not secrecy
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def new_guid() -> str:
+    """A random (version 4) GUID string: ``uuid.uuid4()``'s format, three times faster."""
+    digits = f"{(_guid_bits.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
+def normalize_guid(text: str) -> str | None:
+    """The canonical lower-case form of a GUID, or None if ``text`` is not one."""
+    try:
+        return str(uuid.UUID(text.strip().strip("{}")))
+    except (ValueError, AttributeError):
+        return None
+
+
+def format_time(timestamp: float) -> str:
+    """ISO-8601 UTC with a ``Z`` suffix (ref §1.2), with microseconds when there are any."""
+    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> float | None:
+    """An ISO-8601 timestamp as epoch seconds; a time without a zone is taken as UTC.
+
+    [inference] JUnit writers differ: pytest writes a local time with an offset, others a
+    naive time. Anything unparseable is None.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if text[-1] in "zZ":
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()

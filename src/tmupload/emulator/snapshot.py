@@ -1,0 +1,143 @@
+"""A JSON-ready picture of the whole emulated server, for tests, the demo and benchmarks.
+
+Unlike the API views, the snapshot has no URLs and shows everything at once: entities by
+kind, runs with their totals and node trees, incidents, node links and tasks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .protocol import format_time
+from .state import Package, ResultNode, Run, State, Task, totals_of
+
+__all__ = ["run_snapshot", "snapshot"]
+
+
+def snapshot(state: State) -> dict[str, Any]:
+    runs = sorted(state.runs.values(), key=lambda r: r.imported_at)
+    return {
+        "projects": [
+            {"Id": p.id, "Name": p.name, "ExternalSystemLinkIds": _link_ids(state, p.id)}
+            for p in state.projects.values()
+        ],
+        "external_system_links": [
+            {
+                "Id": link.id,
+                "ProjectId": link.project_id,
+                "Name": link.name,
+                "ExternalSystemName": link.system_name,
+                "Tickets": [
+                    {"Id": t.id, "Key": t.key, "IncidentId": t.incident_id}
+                    for t in link.tickets_by_key.values()
+                ],
+            }
+            for link in state.links.values()
+        ],
+        "script_packages": [_package(state, p) for p in state.packages_of("script")],
+        "execution_packages": [_package(state, p) for p in state.packages_of("execution")],
+        "automated_tests": [
+            {
+                "Id": t.id,
+                "Name": t.name,
+                "PackageId": t.package_id,
+                "ProjectId": t.project_id,
+                "Type": t.type,
+                "Configuration": dict(t.configuration),
+            }
+            for t in state.tests.values()
+        ],
+        "assignments": [
+            {
+                "Id": a.id,
+                "AutomatedTestId": a.test_id,
+                "PackageId": a.package_id,
+                "Status": state.assignment_status(a),
+                "RunIds": [r.id for r in state.runs_of(a.id)],
+            }
+            for a in state.assignments.values()
+        ],
+        "runs": [run_snapshot(state, run) for run in runs],
+        "incidents": [
+            {
+                "Id": i.id,
+                "ProjectId": i.project_id,
+                "ExternalSystemLinkId": i.link_id,
+                "TicketId": i.ticket_id,
+                "TicketKey": i.ticket_key,
+            }
+            for i in state.incidents.values()
+        ],
+        "node_links": [
+            {
+                "RunId": run.id,
+                "NodeId": node.id,
+                "NodeName": node.name,
+                "IncidentId": incident_id,
+                "TicketKey": state.incidents[incident_id].ticket_key,
+            }
+            for run in runs
+            for node in run.nodes.values()
+            for incident_id in node.incident_ids
+        ],
+        "tasks": [_task(t) for t in state.tasks.values()],
+    }
+
+
+def run_snapshot(state: State, run: Run) -> dict[str, Any]:
+    assignment = state.assignments[run.assignment_id]
+    return {
+        "Id": run.id,
+        "AssignmentId": run.assignment_id,
+        "AutomatedTestId": assignment.test_id,
+        "Status": run.status,
+        "RunBy": run.run_by.login,
+        "ImportedAt": format_time(run.imported_at),
+        "StartedAt": format_time(run.started_at),
+        "FinishedAt": format_time(run.finished_at),
+        "Totals": totals_of(run),
+        "Nodes": [_node(state, node) for node in run.roots],
+    }
+
+
+def _link_ids(state: State, project_id: str) -> list[str]:
+    return [link.id for link in state.project_links(project_id)]
+
+
+def _package(state: State, package: Package) -> dict[str, Any]:
+    return {
+        "Id": package.id,
+        "Name": package.name,
+        "Path": state.package_path(package),
+        "ProjectId": package.project_id,
+        "ParentId": package.parent_id,
+    }
+
+
+def _node(state: State, node: ResultNode) -> dict[str, Any]:
+    return {
+        "Id": node.id,
+        "Name": node.name,
+        "Status": node.status,
+        "DurationInSeconds": node.duration,
+        "Description": node.description,
+        "Metadata": dict(node.metadata),
+        "Notes": node.notes,
+        "Incidents": [
+            {"IncidentId": i, "TicketKey": state.incidents[i].ticket_key} for i in node.incident_ids
+        ],
+        "Children": [_node(state, child) for child in node.children],
+    }
+
+
+def _task(task: Task) -> dict[str, Any]:
+    return {
+        "Id": task.id,
+        "Kind": task.kind,
+        "Complete": task.complete,
+        "Error": task.error,
+        "Message": task.message,
+        "StartedAt": format_time(task.started_at),
+        "FinishedAt": None if task.finished_at is None else format_time(task.finished_at),
+        "IncidentId": task.incident_id,
+    }
