@@ -30,6 +30,10 @@ class ResultCollector:
         self.started_at = datetime.now(timezone.utc)
         self.outcome: UploadOutcome | None = None
         self.skipped_reason: str | None = None
+        if settings.ticket_map is not None:  # a broken map should stop the session up front
+            from tmupload.ticket_map import load_ticket_map
+
+            load_ticket_map(settings.ticket_map)
 
     def pytest_report_header(self, config: pytest.Config) -> str:
         s = self.settings

@@ -70,11 +70,16 @@ def upload(
 ) -> UploadOutcome:
     """Send ``run`` as ``settings`` say.
 
-    Raises only ConfigError; server trouble is reported in the returned outcome.
+    Raises ConfigError or InputError (e.g. a bad ticket map) before anything is written or
+    sent; server trouble is reported in the returned outcome.
     """
     from tmupload.report import write_manifest
 
     settings.require_target()
+    if settings.ticket_map is not None:
+        from tmupload.ticket_map import load_ticket_map
+
+        load_ticket_map(settings.ticket_map).apply(run)
     target = make_target(settings, transport=transport, progress=progress)
     outcome = UploadOutcome(run=run, settings=settings, dry_run=settings.dry_run)
     if settings.dry_run:

@@ -62,14 +62,15 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # xdist worker: its reports travel to the controller, which uploads once
     if config.option.collectonly:
         return
+    from tmupload._collector import ResultCollector
+
     try:
         settings = settings_from_pytest(config)
         settings.require_target()
-    except ConfigError as exc:
+        collector = ResultCollector(config, settings)
+    except (ConfigError, InputError) as exc:
         raise pytest.UsageError(f"tmupload: {exc}") from None
-    from tmupload._collector import ResultCollector
-
-    config.pluginmanager.register(ResultCollector(config, settings), _COLLECTOR)
+    config.pluginmanager.register(collector, _COLLECTOR)
 
 
 @pytest.hookimpl(trylast=True)

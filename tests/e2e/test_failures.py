@@ -58,8 +58,15 @@ def test_unreachable_server_respects_the_deadline(
     pytester.makepyfile(test_a=SUITE)
     started = time.monotonic()
     result = pytester.runpytest_subprocess(
-        "--tm-upload", "--tm-url", f"http://127.0.0.1:{port}/EnterpriseTester",
-        "--tm-project", "Demo", "--tm-outbox", str(tmp_path / "outbox"), "--tm-deadline", "3",
+        "--tm-upload",
+        "--tm-url",
+        f"http://127.0.0.1:{port}/EnterpriseTester",
+        "--tm-project",
+        "Demo",
+        "--tm-outbox",
+        str(tmp_path / "outbox"),
+        "--tm-deadline",
+        "3",
     )
     assert time.monotonic() - started < 30
     assert result.ret == 1

@@ -134,7 +134,10 @@ def test_reruns_land_once_with_the_final_status(
             mp.setenv(key, value)
         result = pytester.runpytest_subprocess(
             *upload_args(live, tmp_path, "--tm-manifest", str(manifest)),
-            "-p", "rerunfailures", "--reruns", "2",
+            "-p",
+            "rerunfailures",
+            "--reruns",
+            "2",
         )
     result.assert_outcomes(passed=1, failed=1)
     assert result.parseoutcomes()["rerun"] == 4
@@ -148,13 +151,15 @@ def test_reruns_land_once_with_the_final_status(
 def test_nested_directories_and_same_file_names(
     pytester: pytest.Pytester, live: Live, tmp_path: Path
 ) -> None:
-    pytester.makepyfile(**{
-        "a/deep/test_same.py": "def test_x():\n    pass\n",
-        "b/test_same.py": "def test_x():\n    assert False\n",
-        "a/deep/__init__.py": "",
-        "a/__init__.py": "",
-        "b/__init__.py": "",
-    })
+    pytester.makepyfile(
+        **{
+            "a/deep/test_same.py": "def test_x():\n    pass\n",
+            "b/test_same.py": "def test_x():\n    assert False\n",
+            "a/deep/__init__.py": "",
+            "a/__init__.py": "",
+            "b/__init__.py": "",
+        }
+    )
     result = pytester.runpytest_subprocess(*upload_args(live, tmp_path))
     result.assert_outcomes(passed=1, failed=1)
     nodes = leaves(live.only_run())
@@ -180,10 +185,14 @@ def test_placement_paths_are_created_once(
 ) -> None:
     pytester.makepyfile(test_one="def test_a():\n    pass\n")
     args = upload_args(
-        live, tmp_path,
-        "--tm-script-package", "Team/Payments/pytest",
-        "--tm-execution-package", "Releases/2026.11/Nightly",
-        "--tm-automated-test", "payments suite",
+        live,
+        tmp_path,
+        "--tm-script-package",
+        "Team/Payments/pytest",
+        "--tm-execution-package",
+        "Releases/2026.11/Nightly",
+        "--tm-automated-test",
+        "payments suite",
     )
     pytester.runpytest_subprocess(*args).assert_outcomes(passed=1)
     pytester.runpytest_subprocess(*args).assert_outcomes(passed=1)
