@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
 import pytest
-from live import PASSWORD, USER, Live
 
+from live import PASSWORD, USER, Live
 from tmupload.emulator import Emulator, EmulatorConfig, serve_in_thread
 
 

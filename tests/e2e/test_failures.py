@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from live import Live, upload_args
 
 SUITE = "def test_ok():\n    pass\n\ndef test_also_ok():\n    pass\n"

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from live import Live, upload_args
 
+from live import Live, upload_args
 from tmupload.emulator import TrackerLink
 
 MARKED = """

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -203,3 +204,62 @@ def test_run_forever_serves_until_ctrl_c_then_closes() -> None:
     port = int(url.split(":")[2].split("/")[0])
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"status_503": 1.5},
+        {"reset": -0.1},
+        {"status_503": 0.6, "status_429": 0.6},  # one draw: the rates must not add past 1
+        {"fail_next": ["explode"]},
+        {"fail_next": [42]},
+    ],
+)
+def test_invalid_fault_profiles_are_refused(emu: Emulator, fields: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        emu.configure_faults(**fields)
+    assert emu.faults == Faults()  # the previous profile stays
+
+
+def test_rates_of_one_always_fire(emu: Emulator, client: httpx.Client) -> None:
+    emu.configure_faults(status_429=1.0, retry_after=3)
+    answers = [client.get("/api") for _ in range(5)]
+    assert {(a.status_code, a.headers["Retry-After"]) for a in answers} == {(429, "3")}
+    emu.configure_faults()
+    assert client.get("/api").status_code == 200
+
+
+def test_concurrent_uploads_over_a_socket_each_make_one_run(
+    emu: Emulator, served: EmulatorServer
+) -> None:
+    with httpx.Client(base_url=served.url, auth=ADMIN, timeout=10.0) as client:
+        project = client.get("/api/projects").json()["Items"][0]["Id"]
+        script = client.post("/api/scriptpackages", json={"ProjectId": project, "Name": "S"})
+        test = client.post(
+            "/api/automatedtests", json={"PackageId": script.json()["Id"], "Name": "T"}
+        ).json()
+        execution = client.post("/api/executionpackages", json={"ProjectId": project, "Name": "E"})
+        assignment = client.post(
+            "/api/automatedtestassignments",
+            json={"PackageId": execution.json()["Id"], "AutomatedTestId": test["Id"]},
+        ).json()
+        runs_url = f"/api/automatedtestassignment/{assignment['Id']}/runs"
+
+        def upload(index: int) -> int:
+            cases = "".join(f"<testcase name='t{index}_{i}'/>" for i in range(200))
+            xml = f"<testsuite name='upload {index}'>{cases}</testsuite>".encode()
+            return client.post(runs_url, files={"report": ("r.xml", xml)}).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(upload, range(16)))
+        assert statuses == [202] * 16
+        deadline = time.monotonic() + 10
+        while len(emu.runs()) < 16:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        listed = client.get(runs_url, params={"$top": "100"}).json()["Items"]
+    imported = [run["ImportedAt"] for run in listed]
+    assert len(set(imported)) == 16 and imported == sorted(imported)
+    suites = sorted(run["Nodes"][0]["Name"] for run in emu.runs())
+    assert suites == sorted(f"upload {i}" for i in range(16))

@@ -60,6 +60,7 @@ def test_full_upload_flow_produces_a_run_with_nodes_and_totals(et: Et) -> None:
         ("test_ok", "passed"),
         ("test_ok_too", "passed"),
         ("test_bad", "failed"),
+        ("test_bad_too", "failed"),
         ("test_setup", "error"),
         ("test_later", "skipped"),
     )
@@ -69,7 +70,7 @@ def test_full_upload_flow_produces_a_run_with_nodes_and_totals(et: Et) -> None:
     assert task["Complete"] is False
     assert task["Id"].startswith("automatedtestimport-")
     assert uuid.UUID(task["Id"].removeprefix("automatedtestimport-"))
-    assert task["TotalElements"] == 5
+    assert task["TotalElements"] == 6
     assert 0.0 <= task["ProgressInPercent"] <= 1.0
     assert "RunId" not in task and "Run" not in task  # the task does not name the run
 
@@ -99,9 +100,9 @@ def test_full_upload_flow_produces_a_run_with_nodes_and_totals(et: Et) -> None:
         "Totals",
     }
     totals = run["Totals"]
-    assert (totals["Passed"], totals["Failed"], totals["Errors"], totals["Skipped"]) == (2, 1, 1, 1)
-    assert totals["TotalResults"] == 5
-    assert totals["TotalNodes"] == 6  # the suite plus five cases
+    assert (totals["Passed"], totals["Failed"], totals["Errors"], totals["Skipped"]) == (2, 2, 1, 1)
+    assert totals["TotalResults"] == 6
+    assert totals["TotalNodes"] == 7  # the suite plus six cases
 
     roots = et.nodes(run["Id"])
     assert isinstance(roots, list)  # a bare array (ref §3.9)
@@ -114,6 +115,7 @@ def test_full_upload_flow_produces_a_run_with_nodes_and_totals(et: Et) -> None:
         ("test_ok", "Passed"),
         ("test_ok_too", "Passed"),
         ("test_bad", "Failed"),
+        ("test_bad_too", "Failed"),
         ("test_setup", "Error"),
         ("test_later", "Skipped"),
     ]
