@@ -192,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep-running", action="store_true", help="keep the emulator up afterwards")
     demo.set_defaults(func=cmd_demo)
 
+    from tmupload.importer_cli import add_import_command
+
+    add_import_command(commands, _add_settings)
     return parser
 
 

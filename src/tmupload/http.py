@@ -2,8 +2,9 @@
 
 Retries follow DESIGN §4 and are delegated to stamina (bounded by attempts *and* time,
 jittered): connect errors always (the request never left); 429/502/503/504 honouring
-``Retry-After``; read timeouts and dropped connections only for idempotent calls, because a
-POST that timed out may have been applied.
+``Retry-After`` (only 429/503 for a POST: a gateway's 502/504 may follow an applied request);
+read timeouts and dropped connections only for idempotent calls, because a POST that timed out
+may have been applied.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ __all__ = ["Deadline", "HttpClient"]
 log = logging.getLogger("tmupload.http")
 
 _RETRY_STATUSES = {429, 502, 503, 504}
+# A 502 or 504 from a gateway may come after the server applied the request: a request that
+# is not idempotent is retried only on the statuses that say it was not processed.
+_RETRY_STATUSES_UNSAFE = {429, 503}
 _MAX_RETRY_AFTER = 60.0
 
 _STATUS_HINTS = {
@@ -58,6 +62,10 @@ class Deadline:
 
     def expired(self) -> bool:
         return self.remaining() <= 0
+
+
+class DeadlinePassed(httpx.TransportError):
+    """The overall time budget ran out before (or while) sending a request."""
 
 
 class _RetryableStatus(Exception):
@@ -134,6 +142,7 @@ class HttpClient:
         self._attempts = attempts
         self.requests_sent = 0
         self.bytes_sent = 0
+        self._last_problem = ""
         auth = None
         if settings.user and settings.password is not None:
             auth = httpx.BasicAuth(settings.user, settings.password.get_secret_value())
@@ -210,7 +219,14 @@ class HttpClient:
             ):
                 with attempt:
                     response = self._send_once(
-                        method, url, params, json, content, headers, retry_transport
+                        method,
+                        url,
+                        params,
+                        json,
+                        content,
+                        headers,
+                        retry_transport,
+                        _RETRY_STATUSES if idempotent else _RETRY_STATUSES_UNSAFE,
                     )
         except _RetryableStatus as exc:
             response = exc.response
@@ -241,11 +257,14 @@ class HttpClient:
         content: bytes | None,
         headers: Mapping[str, str] | None,
         retry_transport: tuple[type[httpx.TransportError], ...],
+        retry_statuses: set[int],
     ) -> httpx.Response:
         remaining = self.deadline.remaining()
         if remaining <= 0:
-            raise httpx.ConnectTimeout(
-                f"the upload deadline of {self.deadline.seconds:g}s (--tm-deadline) has passed"
+            last = f"; last problem: {self._last_problem}" if self._last_problem else ""
+            raise DeadlinePassed(
+                f"the upload deadline of {self.deadline.seconds:g}s (--tm-deadline) "
+                f"has passed{last}"
             )
         timeout = httpx.Timeout(
             min(self._timeout, remaining), connect=min(self._timeout, 10.0, remaining)
@@ -264,10 +283,12 @@ class HttpClient:
                 timeout=timeout,
             )
         except retry_transport as exc:
+            self._last_problem = f"{type(exc).__name__}: {exc}"
             if self.deadline.expired():
                 raise
             raise _RetryableTransport(exc) from exc
-        if response.status_code in _RETRY_STATUSES:
+        if response.status_code in retry_statuses:
+            self._last_problem = f"HTTP {response.status_code}"
             raise _RetryableStatus(response, _retry_after(response))
         return response
 
@@ -300,7 +321,9 @@ def _status_error(method: str, url: str, response: httpx.Response) -> ServerErro
 def _transport_error(method: str, url: str, exc: httpx.TransportError) -> TransportError:
     parts = urlsplit(url)
     where = f"{parts.scheme}://{parts.netloc}"
-    if isinstance(exc, httpx.ConnectError) and "CERTIFICATE" in str(exc).upper():
+    if isinstance(exc, DeadlinePassed):
+        reason = f"gave up on {where}: {exc}"
+    elif isinstance(exc, httpx.ConnectError) and "CERTIFICATE" in str(exc).upper():
         reason = (
             f"TLS verification of {where} failed ({exc}); point --tm-ca-bundle at your "
             "company's CA bundle"

@@ -26,6 +26,20 @@ log = logging.getLogger("tmupload")
 
 Progress = Callable[[str], None]
 
+# Where a spooled run goes and what gets linked were fixed when it was spooled; credentials,
+# TLS and time limits always come from the current settings (they are never stored).
+_STORED_PLACEMENT = (
+    "url",
+    "project",
+    "script_package",
+    "automated_test",
+    "execution_package",
+    "link_on",
+    "no_link",
+    "link_failures",
+    "xfail_as",
+)
+
 
 @dataclass
 class UploadOutcome:
@@ -124,26 +138,12 @@ def resend(
     outcomes: list[UploadOutcome] = []
     for entry in Outbox(settings.outbox).entries():
         stored = entry.settings_data()
-        # Where the run goes was fixed when it was spooled; credentials, TLS and time limits
-        # come from the current settings (they are never stored).
-        merged = settings.model_copy(
-            update={
-                key: stored[key]
-                for key in (
-                    "url",
-                    "project",
-                    "script_package",
-                    "automated_test",
-                    "execution_package",
-                    "link_on",
-                    "no_link",
-                    "link_failures",
-                    "xfail_as",
-                )
-                if key in stored and stored[key] is not None
+        merged = Settings.model_validate(
+            {
+                **settings.model_dump(),
+                **{key: stored[key] for key in _STORED_PLACEMENT if stored.get(key) is not None},
             }
         )
-        merged = Settings.model_validate(merged.model_dump())
         merged.require_target()
         run = entry.run()
         outcome = UploadOutcome(run=run, settings=merged, outbox_entry=entry.path)

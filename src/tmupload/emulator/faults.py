@@ -24,16 +24,6 @@ class Decision:
     drop_after_apply: bool = False  # process, then close the connection without answering
     slow: float = 0.0  # sleep this long, then process normally
 
-    @property
-    def name(self) -> str:
-        if self.status is not None:
-            return str(self.status)
-        if self.reset:
-            return "reset"
-        if self.drop_after_apply:
-            return "drop_after_apply"
-        return "slow" if self.slow else "none"
-
 
 NO_FAULT = Decision()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -145,12 +146,30 @@ def normalize_guid(text: str) -> str | None:
         return None
 
 
+_SECOND_TEXT: dict[int, str] = {}
+
+
 def format_time(timestamp: float) -> str:
-    """ISO-8601 UTC with a ``Z`` suffix (ref §1.2), with microseconds when there are any."""
-    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO-8601 UTC with a ``Z`` suffix (ref §1.2), with microseconds when there are any.
+
+    Runs list many nodes stamped within the same few seconds, so the date-and-time part is
+    cached per whole second (listing 100,000 nodes formats 200,000 timestamps).
+    """
+    # the rounding of datetime.fromtimestamp: split first, then round the fraction
+    part, whole = math.modf(timestamp)
+    fraction = round(part * 1_000_000)
+    second = int(whole)
+    if fraction >= 1_000_000:
+        second, fraction = second + 1, fraction - 1_000_000
+    elif fraction < 0:
+        second, fraction = second - 1, fraction + 1_000_000
+    text = _SECOND_TEXT.get(second)
+    if text is None:
+        if len(_SECOND_TEXT) > 4096:
+            _SECOND_TEXT.clear()
+        moment = datetime.fromtimestamp(second, tz=timezone.utc)
+        text = _SECOND_TEXT[second] = moment.isoformat()[:-6]
+    return f"{text}.{fraction:06d}Z" if fraction else f"{text}Z"
 
 
 def parse_time(text: str) -> float | None:

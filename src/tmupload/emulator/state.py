@@ -1,7 +1,7 @@
 """The emulator's in-memory world: entities, their invariants and the background tasks.
 
-Nothing here knows about HTTP beyond raising :class:`~.protocol.ApiError` for a request the
-state refuses. The caller holds the emulator's lock around every method.
+Nothing here knows about HTTP: validation and error answers live in routes.py. The caller
+holds the emulator's lock around every method.
 
 Background tasks complete *lazily*: no thread runs them. Each task has a due time, and
 :meth:`State.tick`, called at the start of every request, completes the tasks that are due
@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from .config import EmulatorConfig, TrackerLink
-from .protocol import ApiError, new_guid
+from .protocol import new_guid
 
 __all__ = [
-    "LEAF_STATUSES",
     "Assignment",
     "AutomatedTest",
     "Incident",
@@ -35,11 +33,6 @@ __all__ = [
     "User",
     "totals_of",
 ]
-
-_T = TypeVar("_T")
-
-#: Leaf statuses the importer produces (see importer.py).
-LEAF_STATUSES = ("Passed", "Failed", "Error", "Skipped")
 
 #: ref §3.7: the counters of ``Totals``, in the documented order.
 TOTALS_KEYS = (
@@ -282,13 +275,6 @@ class State:
 
     # -- lookups -------------------------------------------------------------------------
 
-    def get(self, table: dict[str, _T], entity_id: str, what: str) -> _T:
-        """The entity with that id, or a 404 naming what was looked for."""
-        try:
-            return table[entity_id]
-        except KeyError:
-            raise ApiError(404, f"No {what} with id '{entity_id}' was found.") from None
-
     def project_by_name(self, name: str) -> Project | None:
         return next((p for p in self.projects.values() if p.name == name), None)
 
@@ -306,13 +292,6 @@ class State:
 
     def packages_of(self, kind: str) -> list[Package]:
         return [p for p in self.packages.values() if p.kind == kind]
-
-    def package_of_kind(self, package_id: str, kind: str) -> Package:
-        what = f"{kind} package"
-        package = self.get(self.packages, package_id, what)
-        if package.kind != kind:
-            raise ApiError(404, f"No {what} with id '{package_id}' was found.")
-        return package
 
     def runs_of(self, assignment_id: str) -> list[Run]:
         """The runs of an assignment, oldest first (``ImportedAt`` strictly increases)."""
@@ -370,7 +349,7 @@ class State:
         self.assignments[assignment.id] = assignment
         return assignment
 
-    def link_incident(self, run: Run, node: ResultNode, incident: Incident) -> None:
+    def link_incident(self, node: ResultNode, incident: Incident) -> None:
         if incident.id not in node.incident_ids:
             node.incident_ids.append(incident.id)
 
@@ -467,4 +446,4 @@ class State:
                 task.error = "The run or result node no longer exists."
                 return
             # [inference] linked meanwhile by another path: nothing to add, not an error.
-            self.link_incident(run, node, incident)
+            self.link_incident(node, incident)

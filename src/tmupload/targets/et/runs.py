@@ -52,41 +52,52 @@ def find_new_run(
     payload: EtPayload,
     *,
     wait: float = 10.0,
+    verify: bool = False,
 ) -> EtRun | None:
-    """The run our upload created, or None if none appeared within ``wait`` seconds."""
+    """The run our upload created, or None if none appeared within ``wait`` seconds.
+
+    ``verify`` is for a lost answer (or a resend): then any run that appeared since may be
+    someone else's, so only a run whose nodes are exactly ours counts. Otherwise our import
+    task has finished, our run exists, and a single new run is ours.
+    """
     end = time.monotonic() + wait
     delay = 0.1
     while True:
         candidates = [
             run for run in api.list_runs(assignment_id, top=_SCAN) if run.Id not in before
         ]
-        if len(candidates) == 1:
+        if len(candidates) == 1 and not verify:
             return candidates[0]
-        if len(candidates) > 1:
-            return _pick(api, candidates, started_at, payload)
+        if candidates:
+            found = _pick(api, candidates, started_at, payload)
+            if found is not None:
+                return found
         if time.monotonic() >= end or api.http.deadline.remaining() < delay:
             return None
         time.sleep(delay)
         delay = min(delay * 2, 1.0)
 
 
-def _pick(api: EtApi, candidates: list[EtRun], started_at: datetime, payload: EtPayload) -> EtRun:
-    """Several new runs: another upload raced ours. Prefer the start time we sent, then content."""
-    timed = [
-        run
-        for run in candidates
-        if (when := parse_time(run.StartedAt)) is not None
-        and abs((when - started_at).total_seconds()) < 1.0
+def _pick(
+    api: EtApi, candidates: list[EtRun], started_at: datetime, payload: EtPayload
+) -> EtRun | None:
+    """The oldest candidate whose nodes are exactly ours, looking first at those that started
+    when ours did (the server may take the start from the file's timestamp [inference])."""
+
+    def timed(run: EtRun) -> bool:
+        when = parse_time(run.StartedAt)
+        return when is not None and abs((when - started_at).total_seconds()) < 1.0
+
+    oldest_first = list(reversed(candidates))  # listed newest first
+    ordered = [run for run in oldest_first if timed(run)] + [
+        run for run in oldest_first if not timed(run)
     ]
-    pool = timed or candidates
-    if len(pool) == 1:
-        return pool[0]
     expected = set(payload.case_ids)
-    for run in pool:
+    for run in ordered:
         if _node_names(api, run.Id) == expected:
             return run
-    log.warning("several new runs look like ours; taking the oldest of %d", len(pool))
-    return pool[-1]
+    log.debug("none of %d new runs holds exactly our results", len(candidates))
+    return None
 
 
 def map_nodes(

@@ -7,13 +7,13 @@ resumes where a delivery stopped and never repeats the (non-idempotent) upload.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 
-from tmupload.errors import ServerProtocolError, TaskError
+from tmupload.errors import ServerError, TaskError, TransportError
 from tmupload.http import Deadline, HttpClient
 from tmupload.models import CaseResult, RunReport
 from tmupload.settings import Settings
@@ -22,13 +22,17 @@ from tmupload.targets.et.api import EtApi, EtTask
 from tmupload.targets.et.linking import Linker, LinkJob
 from tmupload.targets.et.payload import build_payload
 from tmupload.targets.et.placement import Placement, resolve_placement
-from tmupload.targets.et.runs import find_new_run, known_run_ids, map_nodes, parse_time
+from tmupload.targets.et.runs import find_new_run, known_run_ids, map_nodes
 
 __all__ = ["EtTarget", "link_jobs"]
 
 log = logging.getLogger("tmupload.et")
 
 Progress = Callable[[str], None]
+
+# Seconds an import may take to show up as a run after an upload whose answer was lost. A
+# resend long after the upload looks once; a resend right after it waits out the remainder.
+IMPORT_GRACE = 10.0
 
 
 def _noop(_: str) -> None:
@@ -215,26 +219,32 @@ class EtTarget:
         progress = self._progress
         started = journal.step("upload_started")
         if started is not None:
-            # An earlier attempt sent the POST but did not learn its fate: look before re-sending.
-            before = set(started["before"])
+            # An earlier attempt sent the POST but never learned its fate: look before re-sending.
             progress("looking for the run an interrupted upload may have created")
+            age = time.time() - float(started.get("at_epoch", 0.0))
             found = find_new_run(
                 api,
                 assignment_id,
-                before,
+                set(started["before"]),
                 run.started_at,
                 payload,
-                wait=min(30.0, api.http.deadline.remaining()),
+                wait=max(0.0, IMPORT_GRACE - age),
+                verify=True,
             )
             if found is not None:
                 return {"run_id": found.Id}
         before = set(known_run_ids(api, assignment_id))
-        journal.record(
-            "upload_started",
-            {"before": sorted(before), "at": datetime.now(timezone.utc).isoformat()},
-        )
+        journal.record("upload_started", {"before": sorted(before), "at_epoch": time.time()})
         progress(f"uploading {len(run.cases)} results ({len(payload.xml):,} bytes)")
-        response = api.upload_results(assignment_id, payload.xml, "tmupload-results.xml")
+        try:
+            response = api.upload_results(assignment_id, payload.xml, "tmupload-results.xml")
+        except TransportError as exc:
+            # The connection broke after the request may have reached the server: a second
+            # POST could create a second run, so look for the first one instead.
+            run_id = self._find_after_ambiguous_post(api, assignment_id, before, run, payload)
+            if run_id is None:
+                raise exc from None
+            return {"run_id": run_id}
         task: EtTask | None = None
         try:
             task = EtTask.model_validate(response.json())
@@ -249,8 +259,16 @@ class EtTarget:
                 "the server accepted the results but no new run appeared on the assignment; "
                 "check the server's import log (the results are kept in the outbox)"
             )
-        if found.StartedAt and parse_time(found.StartedAt) is None:
-            raise ServerProtocolError(
-                f"the new run has an unreadable StartedAt {found.StartedAt!r}"
-            )
         return {"run_id": found.Id}
+
+    def _find_after_ambiguous_post(
+        self, api: EtApi, assignment_id: str, before: set[str], run: RunReport, payload: Any
+    ) -> str | None:
+        self._progress("the upload's answer was lost; looking for the run it may have created")
+        try:
+            found = find_new_run(
+                api, assignment_id, before, run.started_at, payload, wait=IMPORT_GRACE, verify=True
+            )
+        except ServerError:
+            return None  # still unreachable: the outbox entry remembers to look again
+        return found.Id if found is not None else None

@@ -1,0 +1,156 @@
+"""Background tasks (ref §5, seed 004) and the ticket-to-incident task (ref §6.3).
+
+Tasks complete lazily, in ``State.tick`` (state.py); these handlers only validate and start them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .protocol import (
+    ApiError,
+    Request,
+    Response,
+    json_response,
+    new_guid,
+    normalize_guid,
+)
+from .resource import ResourceBase, optional_text, required_text
+from .state import Task
+from .views import (
+    task_json,
+)
+
+__all__ = ["LINK_TASK_TYPE", "TaskResources"]
+
+#: seed 004 / ref §5.3: the single-call ticket-link task type.
+LINK_TASK_TYPE = "LinkTicketToAutomatedTestRunResultNode"
+
+
+class TaskResources(ResourceBase):
+    """ref §5.1 - §5.3, §6.3."""
+
+    def get_task(self, request: Request, task_id: str) -> Response:
+        """ref §5.2: 200, or 404 for an unknown or flushed task."""
+        task = self.state.tasks.get(task_id)
+        if task is None:
+            raise ApiError(404, f"No background task with id '{task_id}' exists.")
+        return json_response(200, task_json(request.root, task))
+
+    def post_task(self, request: Request) -> Response:
+        """ref §5.1: ``{"Type","Parameters"}`` -> 202 + ``Location``; 500 if the handler fails."""
+        body = request.json_object()
+        task_type = required_text(body, "Type")
+        parameters = body.get("Parameters") or {}
+        if not isinstance(parameters, dict):
+            raise ApiError(403, "'Parameters' must be an object.")
+        kind = task_type.lower()
+        if kind == "reindex":
+            return self._start_reindex(request)
+        if kind == LINK_TASK_TYPE.lower() and not self.config.legacy_server:
+            return self._start_link(request, parameters)
+        raise ApiError(500, f"No background task type named '{task_type}' is registered")
+
+    def _start_reindex(self, request: Request) -> Response:
+        """ref §5.1: the documented Reindex example, finished after ``link_delay``."""
+        now = time.time()
+        task = Task(
+            id=f"reindex-{new_guid()}",
+            kind="reindex",
+            started_at=now,
+            due_at=now + self.config.link_delay,
+            total=10,
+            processed=1,
+            progress=0.1,
+            message="Queuing index events",
+        )
+        self.state.add_task(task)
+        location = f"{request.root}/api/backgroundtask/{task.id}"
+        return json_response(202, task_json(request.root, task), {"Location": location})
+
+    def _start_link(self, request: Request, parameters: dict[str, Any]) -> Response:
+        """seed 004: ``LinkTicketToAutomatedTestRunResultNode``.
+
+        404 unknown run or node; 403 missing parameter; 500 when the ticket is not found (in
+        the project's trackers, or in the given link), is ambiguous across two trackers, or
+        is already linked to the node. Otherwise 202 with the seed's body and its
+        ``Location`` quirk (no ``/backgroundtask/`` segment).
+        """
+        run_id = required_text(parameters, "AutomatedTestRunId")
+        node_id = required_text(parameters, "ResultNodeId")
+        key = required_text(parameters, "Key")
+        link_id = optional_text(parameters, "ExternalSystemLinkId")
+        run, node = self._node(run_id, node_id)
+        project = self.state.run_project(run)
+        links = self.state.project_links(project.id)
+        if link_id is not None:
+            chosen = [link for link in links if link.id == normalize_guid(link_id)]
+            if not chosen:
+                raise ApiError(
+                    500,
+                    f"The external system link '{link_id}' is not a defect tracker "
+                    f"of project '{project.name}'.",
+                )
+            links = chosen
+        tickets = [link.tickets_by_key[key] for link in links if key in link.tickets_by_key]
+        if not tickets:
+            raise ApiError(
+                500,
+                f"Could not find the ticket '{key}' in the defect trackers "
+                f"of project '{project.name}'.",
+            )
+        if len(tickets) > 1:
+            names = ", ".join(self.state.links[t.link_id].name for t in tickets)
+            raise ApiError(
+                500,
+                f"The ticket key '{key}' exists in more than one external system ({names}); "
+                "pass 'ExternalSystemLinkId' to choose one.",
+            )
+        ticket = tickets[0]
+        linked = ticket.incident_id is not None and ticket.incident_id in node.incident_ids
+        if linked or self.state.pending_link(run.id, node.id, ticket):
+            # [inference] a link still being created counts as linked
+            raise ApiError(500, f"The ticket '{key}' is already linked to this result node.")
+        now = time.time()
+        task = Task(
+            id=f"linktickettoautomatedtestrunresultnode_{new_guid()}",
+            kind="link",
+            started_at=now,
+            due_at=now + self.config.link_delay,
+            total=3,
+            processed=2,
+            progress=0.67,
+            message="Creating link",
+            done_message="Link created",  # [inference]
+            run_id=run.id,
+            node_id=node.id,
+            ticket=ticket,
+        )
+        self.state.add_task(task)
+        # seed 004 quirk: the Location header has no /backgroundtask/ segment
+        return json_response(
+            202, task_json(request.root, task), {"Location": f"{request.root}/api/{task.id}"}
+        )
+
+    def post_ticket_link(self, request: Request, link_id: str, ticket_id: str) -> Response:
+        """ref §6.3: start creating the incident that mirrors a ticket -> 202 task.
+
+        The reference lists 403 (not 404) for invalid parameters, so an unknown link or
+        ticket is a 403 here.
+        """
+        ticket = self._ticket(link_id, ticket_id, 403)
+        now = time.time()
+        task = Task(
+            id=f"ticketlinking_{new_guid()}",
+            kind="ticketlink",
+            started_at=now,
+            due_at=now + self.config.link_delay,
+            total=0,
+            processed=0,
+            progress=0.0,
+            message=None,
+            ticket=ticket,
+        )
+        self.state.add_task(task)
+        return json_response(202, task_json(request.root, task))
