@@ -61,6 +61,12 @@ def _show_server_view(url: str, manifest: dict[str, object]) -> None:
     if not run_id:
         print("demo: no run landed (see the messages above)")
         return
+    keys_by_node: dict[str, list[str]] = {}
+    cases = manifest.get("cases")
+    for case in cases if isinstance(cases, list) else []:
+        linked = [link["key"] for link in case.get("links", []) if link.get("status") != "failed"]
+        if case.get("node_id") and linked:
+            keys_by_node[str(case["node_id"])] = linked
     with HttpClient(settings) as http:
         api = EtApi(http)
         et_run = api.run(str(run_id))
@@ -75,7 +81,8 @@ def _show_server_view(url: str, manifest: dict[str, object]) -> None:
             tickets = ""
             if node.HasIncidents:
                 incidents = api.node_incidents(str(run_id), node.Id)
-                tickets = f"  -> {len(incidents)} linked incident(s)"
+                keys = ", ".join(keys_by_node.get(node.Id, []))
+                tickets = f"  -> {keys} ({len(incidents)} incident(s) linked on the server)"
             print(f"    {node.Status or '?':<8} {node.Name}{tickets}")
 
 

@@ -1,0 +1,161 @@
+"""The tmupload command as a user runs it: messages, exit codes, and the emulator command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from live import PASSWORD, USER, Live
+from tmupload.cli import main
+from tmupload.models import CaseResult, Outcome, RunReport
+from tmupload.outbox import Outbox
+from tmupload.settings import resolve
+
+pytest_plugins = ["e2e.conftest"]
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TMUPLOAD_USER", USER)
+    monkeypatch.setenv("TMUPLOAD_PASSWORD", PASSWORD)
+
+
+def test_check_reports_each_item(
+    live: Live, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["check", "--url", live.url, "--project", "Demo"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "ok   server and login: Enterprise Tester 6.8.0.0 answers" in out
+    assert "ok   project 'Demo' found" in out
+    assert "the first upload will create script package Automated Tests" in out
+    assert "ok   defect trackers for ticket links: Jira" in out
+    assert {method for method, _, _ in live.api_calls()} == {"GET"}
+
+
+def test_check_names_the_fix_for_a_bad_login(
+    live: Live, cli_env: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMUPLOAD_PASSWORD", "wrong")
+    assert main(["check", "--url", live.url, "--project", "Demo"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL server and login:" in out and "HTTP 401" in out and "TMUPLOAD_PASSWORD" in out
+
+
+def test_check_unknown_project(
+    live: Live, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "--url", live.url, "--project", "Missing"]) == 1
+    assert (
+        "FAIL project and placement: there is no project named 'Missing'" in capsys.readouterr().out
+    )
+
+
+def test_check_without_settings_is_a_failed_line(
+    cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check"]) == 1
+    assert "FAIL configuration: upload needs --tm-url" in capsys.readouterr().out
+
+
+def test_cli_reads_ini_keys_from_pyproject(
+    live: Live, cli_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.pytest.ini_options]\ntm_url = "{live.url}"\ntm_project = "Demo"\n'
+    )
+    assert main(["check"]) == 0, capsys.readouterr().out
+
+
+def test_resend_with_an_empty_outbox(cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["resend", "--outbox", "nowhere"]) == 0
+    assert "nothing to resend in nowhere" in capsys.readouterr().out
+
+
+def test_resend_without_a_password_is_a_usage_error(
+    live: Live,
+    cli_env: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = resolve(
+        {"url": live.url, "project": "Demo", "user": USER, "outbox": str(tmp_path / "ob")},
+        {},
+        {"TMUPLOAD_PASSWORD": PASSWORD},
+    )
+    run = RunReport(
+        cases=[CaseResult(case_id="t.py::t", suite="t.py", name="t", outcome=Outcome.PASSED)]
+    )
+    Outbox(tmp_path / "ob").spool(run, settings)
+    monkeypatch.delenv("TMUPLOAD_PASSWORD")
+    assert main(["resend", "--outbox", str(tmp_path / "ob")]) == 2
+    assert "TMUPLOAD_PASSWORD" in capsys.readouterr().err
+    assert live.api_calls() == []
+    assert (
+        main(["resend", "--outbox", str(tmp_path / "ob"), "--password-file", "/nonexistent"]) == 2
+    )
+
+
+def test_unknown_option_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["resend", "--no-such-option"])
+    assert info.value.code == 2
+    assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err
+
+
+def test_python_dash_m_and_version() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tmupload", "--version"], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.startswith("tmupload ")
+
+
+def test_emulator_command_serves_until_interrupted(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tmupload", "emulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("Enterprise Tester emulator at http://127.0.0.1:")
+        url = first.split(" at ", 1)[1].strip()
+        answer = httpx.get(f"{url}/api/projects", auth=("admin", "admin"), timeout=5)
+        assert answer.json()["Items"][0]["Name"] == "Demo"
+        assert httpx.get(f"{url}/api", auth=("admin", "nope"), timeout=5).status_code == 401
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+    assert code == 0
+
+
+def test_demo_shows_what_landed(tmp_path: Path) -> None:
+    suite = Path(__file__).parent.parent / "examples" / "suite"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TMUPLOAD_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "tmupload", "demo", "--suite", str(suite)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "tmupload: ticket links: 4 linked" in done.stdout
+    assert "Failed   test_refund_rounds_to_cents  -> PAY-17 (1 incident(s)" in done.stdout
+    assert "Error    test_currency_conversion  -> PAY-18, PAY-19 (2 incident(s)" in done.stdout
+    assert "Error    test_ledger_cleanup\n" in done.stdout  # no ticket, no link
