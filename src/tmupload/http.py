@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
+import ssl
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import certifi
 import httpx
 import stamina
 
 from tmupload.errors import (
+    ConfigError,
     ServerError,
     ServerProtocolError,
     ServerRejected,
@@ -146,12 +150,10 @@ class HttpClient:
         auth = None
         if settings.user and settings.password is not None:
             auth = httpx.BasicAuth(settings.user, settings.password.get_secret_value())
-        verify: Any = str(settings.ca_bundle) if settings.ca_bundle else True
         self._timeout = settings.timeout
         self._client = httpx.Client(
             auth=auth,
-            verify=verify,
-            cert=str(settings.client_cert) if settings.client_cert else None,
+            verify=tls_context(settings),
             proxy=settings.proxy,
             timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 10.0)),
             transport=transport,
@@ -291,6 +293,24 @@ class HttpClient:
             self._last_problem = f"HTTP {response.status_code}"
             raise _RetryableStatus(response, _retry_after(response))
         return response
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | bool:
+    """Verification is always on: the default trust store, or ``--tm-ca-bundle``'s; plus the
+    client certificate for mutual TLS."""
+    if settings.ca_bundle is None and settings.client_cert is None:
+        return True  # httpx's default: certifi, or SSL_CERT_FILE / SSL_CERT_DIR
+    cafile = settings.ca_bundle or os.environ.get("SSL_CERT_FILE") or certifi.where()
+    try:
+        context = ssl.create_default_context(cafile=str(cafile))
+        if settings.client_cert is not None:
+            context.load_cert_chain(str(settings.client_cert))
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"cannot use the TLS files (--tm-ca-bundle {settings.ca_bundle}, --tm-client-cert "
+            f"{settings.client_cert}): {exc}; they must be PEM files"
+        ) from None
+    return context
 
 
 def _origin(url: str) -> str:

@@ -112,6 +112,12 @@ class Settings(BaseModel):
                 "upload needs a password: set the environment variable TMUPLOAD_PASSWORD "
                 "or point --tm-password-file at a file holding it — see README#credentials"
             )
+        for name in ("ca_bundle", "client_cert", "ticket_map"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ConfigError(
+                    f"{OPTIONS_BY_NAME[name].names()} names {path}, which is not a file"
+                )
         assert self.url is not None
         parts = urlsplit(self.url)
         if parts.scheme == "http" and not self.allow_insecure_http and not _is_loopback(parts):

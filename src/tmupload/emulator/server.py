@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import socketserver
+import ssl
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -29,6 +30,9 @@ class _QuietHandler(WSGIRequestHandler):
     def get_environ(self) -> dict[str, Any]:
         environ = super().get_environ()
         environ[SOCKET_ENVIRON_KEY] = self.connection
+        if isinstance(self.connection, ssl.SSLSocket):
+            environ["wsgi.url_scheme"] = "https"
+            environ["HTTPS"] = "on"
         return environ
 
 
@@ -56,10 +60,20 @@ class EmulatorServer:
     before :meth:`start`.
     """
 
-    def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.emulator = emulator
         self._server = _ThreadingServer((host, port), _QuietHandler)
         self._server.set_app(emulator)
+        self.scheme = "http"
+        if ssl_context is not None:  # HTTPS, for tests of certificate checks and mutual TLS
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
         self._thread: threading.Thread | None = None
         self.host = host
         self.port: int = self._server.server_port
@@ -67,7 +81,7 @@ class EmulatorServer:
     @property
     def url(self) -> str:
         """The base URL including the application path, e.g. ``http://127.0.0.1:8123/EnterpriseTester``."""
-        return f"http://{self.host}:{self.port}{self.emulator.config.app_path}"
+        return f"{self.scheme}://{self.host}:{self.port}{self.emulator.config.app_path}"
 
     def start(self) -> EmulatorServer:
         if self._thread is None:
@@ -104,9 +118,14 @@ class EmulatorServer:
         self.stop()
 
 
-def serve_in_thread(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
+def serve_in_thread(
+    emulator: Emulator,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    ssl_context: ssl.SSLContext | None = None,
+) -> EmulatorServer:
     """Serve ``emulator`` from a daemon thread; use the result as a context manager."""
-    return EmulatorServer(emulator, host, port).start()
+    return EmulatorServer(emulator, host, port, ssl_context).start()
 
 
 def run_forever(
