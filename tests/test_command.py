@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -34,7 +33,8 @@ def test_check_reports_each_item(
     code = main(["check", "--url", live.url, "--project", "Demo"])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "ok   server and login: Enterprise Tester 6.8.0.0 answers" in out
+    assert "ok   server reachable over http" in out
+    assert "ok   login: admin accepted by Enterprise Tester 6.8.0.0" in out
     assert "ok   project 'Demo' found" in out
     assert "the first upload will create script package Automated Tests" in out
     assert "ok   defect trackers for ticket links: Jira" in out
@@ -47,7 +47,8 @@ def test_check_names_the_fix_for_a_bad_login(
     monkeypatch.setenv("TMUPLOAD_PASSWORD", "wrong")
     assert main(["check", "--url", live.url, "--project", "Demo"]) == 1
     out = capsys.readouterr().out
-    assert "FAIL server and login:" in out and "HTTP 401" in out and "TMUPLOAD_PASSWORD" in out
+    assert "ok   server reachable" in out
+    assert "FAIL login:" in out and "HTTP 401" in out and "TMUPLOAD_PASSWORD" in out
 
 
 def test_check_unknown_project(
@@ -57,6 +58,12 @@ def test_check_unknown_project(
     assert (
         "FAIL project and placement: there is no project named 'Missing'" in capsys.readouterr().out
     )
+
+
+def test_check_unreachable_server(cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", "--url", "http://127.0.0.1:9/ET", "--project", "Demo", "--deadline", "2"])
+    assert code == 1
+    assert "FAIL server reachable:" in capsys.readouterr().out
 
 
 def test_check_without_settings_is_a_failed_line(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tmupload.errors import ConfigError, TmUploadError
+from tmupload.errors import ConfigError, ServerRejected, TmUploadError, TransportError
 from tmupload.http import HttpClient
 from tmupload.settings import Settings
 from tmupload.targets.et.api import EtApi
@@ -23,13 +23,28 @@ def run_checks(settings: Settings) -> Iterator[tuple[bool, str]]:
     yield True, f"configuration: {settings.url} as {settings.user}"
     with HttpClient(settings, attempts=2) as http:
         api = EtApi(http)
+        scheme = "https (certificate verified)" if str(settings.url).startswith("https") else "http"
         try:
             api.root()
             info = api.systeminfo()
+        except TransportError as exc:
+            yield False, f"server reachable: {exc}"
+            return
+        except ServerRejected as exc:
+            if exc.status == 401:
+                yield True, f"server reachable over {scheme}"
+                yield False, f"login: {exc}"
+            else:
+                yield False, f"server and login: {exc}"
+            return
         except TmUploadError as exc:
             yield False, f"server and login: {exc}"
             return
-        yield True, f"server and login: Enterprise Tester {info.get('Version', '?')} answers"
+        yield True, f"server reachable over {scheme}"
+        yield (
+            True,
+            f"login: {settings.user} accepted by Enterprise Tester {info.get('Version', '?')}",
+        )
         try:
             placement = resolve_placement(
                 api,
