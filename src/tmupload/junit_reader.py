@@ -316,7 +316,8 @@ def _refuse_declaration(path: Path, data: bytes, pos: int) -> NoReturn:
         "and entities, which can expand to gigabytes or pull in local files)"
     )
     if data[pos : pos + 9].upper() == b"<!DOCTYPE":
-        entity = data.find(b"<!ENTITY", pos)
+        subset_end = data.find(b"]>", pos)
+        entity = data.find(b"<!ENTITY", pos, subset_end if subset_end >= 0 else len(data))
         if entity >= 0:
             _fail(path, f"line {_line_of(data, entity)}: ", "the file declares an entity", fix)
         _fail(path, line, "the file declares a DOCTYPE", fix)
@@ -351,7 +352,6 @@ class _Utf8Check:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.carry = b""  # an incomplete sequence at the end of the previous chunk
-        self.offset = 0  # file offset of carry[0]
         self.lines = 1  # line number at carry[0]
         self.column = 1  # byte column at carry[0]
 
@@ -375,7 +375,6 @@ class _Utf8Check:
             self.column = good - data.rfind(b"\n", 0, good)
         else:
             self.column += good
-        self.offset += good
 
     def _report(self, data: bytes, bad: int) -> NoReturn:
         self._advance(data, bad)
@@ -523,9 +522,12 @@ def _property(element: ET.Element) -> tuple[str, str]:
 
 
 def _split_tickets(
-    properties: list[tuple[str, str]], where: str
+    properties: list[tuple[str, str]], path: Path, case_id: str
 ) -> tuple[list[TicketRef], list[tuple[str, str]]]:
     """Ticket keys (validated as marker keys are) and the other properties."""
+    if not properties:
+        return [], []
+    where = f"{path}: testcase {case_id!r}"
     keys: list[str] = []
     system: str | None = None
     others: list[tuple[str, str]] = []
@@ -739,10 +741,11 @@ class _Reader:
             )
         parts = _read_parts(element)
         outcome, message, phase = _outcome(element, parts.results)
-        tickets, properties = _split_tickets(parts.properties, f"{path}: testcase {case_id!r}")
+        tickets, properties = _split_tickets(parts.properties, path, case_id)
         stdout = "\n".join(parts.stdout)
         stderr = "\n".join(parts.stderr)
-        properties.extend(_attachments(stdout, stderr))
+        if stdout or stderr:
+            properties.extend(_attachments(stdout, stderr))
         limit = self.max_output
         return CaseResult(
             case_id=case_id,
@@ -752,7 +755,7 @@ class _Reader:
             outcome=outcome,
             duration=duration,
             message=message,
-            details=bound(_details(parts.results), limit),
+            details=bound(_details(parts.results), limit) if parts.results else "",
             stdout=bound(stdout, limit),
             stderr=bound(stderr, limit),
             failed_phase=phase,
