@@ -278,7 +278,9 @@ class EtApi:
             return self.http.url(location)
         raise ServerProtocolError("the server started a task but named neither its Self nor its Id")
 
-    def wait_task(self, url: str, *, what: str, poll: float = 0.05, max_poll: float = 2.0) -> EtTask:
+    def wait_task(
+        self, url: str, *, what: str, poll: float = 0.05, max_poll: float = 2.0
+    ) -> EtTask:
         """Poll a task until ``Complete``; a 404 means finished and flushed (§5.2)."""
         delay = poll
         last: EtTask | None = None

@@ -235,7 +235,7 @@ class EtTarget:
                 return {"run_id": found.Id}
         before = set(known_run_ids(api, assignment_id))
         journal.record("upload_started", {"before": sorted(before), "at_epoch": time.time()})
-        progress(f"uploading {len(run.cases)} results ({len(payload.xml):,} bytes)")
+        progress(f"uploading {len(run.cases):,} results ({len(payload.xml):,} bytes)")
         try:
             response = api.upload_results(assignment_id, payload.xml, "tmupload-results.xml")
         except TransportError as exc:
