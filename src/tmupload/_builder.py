@@ -60,6 +60,25 @@ def _crash_message(report: Any) -> str:
     return lines[-1] if lines else ""
 
 
+def _failed(state: _Pending, report: Any, outcome: Outcome, phase: str) -> None:
+    state.outcome = outcome
+    state.failed_phase = phase
+    state.message = _crash_message(report)
+    state.details.append(report.longreprtext)
+
+
+def _skipped(state: _Pending, report: Any) -> None:
+    """A skip in setup (marker) or call (``pytest.skip``), or an xfail reported as a skip."""
+    if hasattr(report, "wasxfail"):
+        state.outcome = Outcome.XFAILED
+        state.message = str(report.wasxfail) or _crash_message(report)
+        if report.when == "call":
+            state.details.append(report.longreprtext)
+    else:
+        state.outcome = Outcome.SKIPPED
+        state.message = _crash_message(report)
+
+
 @dataclass
 class _Pending:
     """What is known so far about one test's current attempt."""
@@ -138,36 +157,20 @@ class RunBuilder:
 
     def _setup(self, state: _Pending, report: Any) -> None:
         if report.outcome == "failed":
-            state.outcome = Outcome.ERROR
-            state.failed_phase = "setup"
-            state.message = _crash_message(report)
-            state.details.append(report.longreprtext)
+            _failed(state, report, Outcome.ERROR, "setup")
         elif report.outcome == "skipped":
-            if hasattr(report, "wasxfail"):
-                state.outcome = Outcome.XFAILED
-                state.message = str(report.wasxfail) or _crash_message(report)
-            else:
-                state.outcome = Outcome.SKIPPED
-                state.message = _crash_message(report)
+            _skipped(state, report)
 
     def _call(self, state: _Pending, report: Any) -> None:
         if report.outcome == "passed":
-            state.outcome = Outcome.XPASSED if hasattr(report, "wasxfail") else Outcome.PASSED
-            if hasattr(report, "wasxfail"):
+            xpassed = hasattr(report, "wasxfail")
+            state.outcome = Outcome.XPASSED if xpassed else Outcome.PASSED
+            if xpassed:
                 state.message = str(report.wasxfail)
-        elif report.outcome == "failed":
-            state.outcome = Outcome.FAILED
-            state.failed_phase = "call"
-            state.message = _crash_message(report)
-            state.details.append(report.longreprtext)
+        elif report.outcome == "failed":  # a strict xpass arrives here too
+            _failed(state, report, Outcome.FAILED, "call")
         elif report.outcome == "skipped":
-            if hasattr(report, "wasxfail"):
-                state.outcome = Outcome.XFAILED
-                state.message = str(report.wasxfail) or _crash_message(report)
-                state.details.append(report.longreprtext)
-            else:
-                state.outcome = Outcome.SKIPPED
-                state.message = _crash_message(report)
+            _skipped(state, report)
 
     def _teardown(self, state: _Pending, report: Any) -> None:
         if report.outcome != "failed":
