@@ -116,8 +116,13 @@ def run_demo(*, suite: Path, workers: int = 0, keep_running: bool = False) -> in
             return 1
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         _show_server_view(server.url, manifest)
-        print(f"\ndemo: open {server.url}/ to browse projects, runs, nodes and links")
-        if keep_running:
+        if not keep_running:
+            print(
+                "\ndemo: done (the emulator stops now). To browse the run in the emulator's page, "
+                "run: tmupload demo --keep-running"
+            )
+        else:
+            print(f"\ndemo: open {server.url}/ to browse projects, runs, nodes and links")
             print("demo: the emulator keeps running; press Ctrl-C to stop", flush=True)
             try:
                 while True:
