@@ -1,0 +1,62 @@
+"""The outbox: durable entries, a journal of finished steps, and a lock against double sending."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tmupload.models import CaseResult, Outcome, RunReport
+from tmupload.outbox import Outbox, OutboxLocked
+from tmupload.pipeline import resend
+from tmupload.settings import resolve
+
+RUN = RunReport(
+    cases=[CaseResult(case_id="t.py::t", suite="t.py", name="t", outcome=Outcome.PASSED)]
+)
+
+
+def _settings(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return resolve(
+        {"url": "http://127.0.0.1:9/ET", "project": "P", "user": "u", "outbox": str(tmp_path)},
+        {},
+        {"TMUPLOAD_PASSWORD": "secret-pw"},
+    )
+
+
+def test_spool_writes_a_complete_entry_without_secrets(tmp_path: Path) -> None:
+    entry = Outbox(tmp_path).spool(RUN, _settings(tmp_path))
+    assert entry.run() == RUN
+    assert entry.settings_data()["project"] == "P"
+    assert "password" not in entry.settings_data()
+    assert all(b"secret-pw" not in path.read_bytes() for path in entry.path.iterdir())
+    assert [e.path for e in Outbox(tmp_path).entries()] == [entry.path]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_journal_survives_a_new_process_view(tmp_path: Path) -> None:
+    entry = Outbox(tmp_path).spool(RUN, _settings(tmp_path))
+    entry.record("uploaded", {"run_id": "r1"})
+    again = Outbox(tmp_path).entries()[0]
+    assert again.step("uploaded") == {"run_id": "r1"}
+    assert again.step("mapped") is None
+
+
+def test_a_second_sender_is_refused_while_the_first_holds_the_lock(tmp_path: Path) -> None:
+    entry = Outbox(tmp_path).spool(RUN, _settings(tmp_path))
+    with entry.locked():
+        with pytest.raises(OutboxLocked, match="being sent by another process"), entry.locked():
+            pass
+        # A resend meanwhile reports the entry as busy and sends nothing (no server is up).
+        (outcome,) = resend(_settings(tmp_path))
+        assert isinstance(outcome.error, OutboxLocked)
+    with entry.locked():  # released afterwards
+        pass
+
+
+def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path: Path) -> None:
+    entry = Outbox(tmp_path).spool(RUN, _settings(tmp_path))
+    (entry.path / "lock").write_text("999999999")  # no such process
+    with entry.locked():
+        assert (entry.path / "lock").read_text() == str(os.getpid())
