@@ -11,7 +11,7 @@ def test_search_finds_exact_title():
 
 def test_search_ranks_recent_first():
     print("ranking: [3, 1, 2]")
-    assert [3, 1, 2] == sorted([3, 1, 2]), "results are not ordered by date"
+    assert sorted([3, 1, 2]) == [3, 1, 2], "results are not ordered by date"
 
 
 @pytest.mark.skipif(sys.platform != "win32", reason="needs the Windows search service")
