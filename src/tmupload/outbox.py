@@ -76,7 +76,7 @@ class OutboxEntry:
     def record(self, name: str, data: dict[str, Any]) -> None:
         steps = self._load_steps()
         steps[name] = data
-        _write_atomic(self.path / "steps.json", json.dumps(steps, indent=1).encode("utf-8"))
+        _write_atomic(self.path / "steps.json", json.dumps(steps).encode("utf-8"))
 
     def steps_done(self) -> list[str]:
         return list(self._load_steps())
