@@ -117,8 +117,7 @@ class RunBuilder:
             state = _Pending(report.nodeid, attempts=attempts)
             self._pending[key] = state
         state.duration += float(getattr(report, "duration", 0.0) or 0.0)
-        state.user_properties = list(getattr(report, "user_properties", []) or [])
-        self._take_output(state, report)
+        state.user_properties = list(getattr(report, "user_properties", None) or ())
 
         when = getattr(report, "when", None)
         if report.outcome == "rerun":
@@ -139,21 +138,22 @@ class RunBuilder:
             self._call(state, report)
         elif when == "teardown":
             self._teardown(state, report)
-            state.done = True
+            self._finish(state, report)
         else:  # e.g. xdist's report for a crashed worker
             state.outcome = Outcome.ERROR
             state.failed_phase = str(when)
             state.message = _crash_message(report) or "the test did not finish"
             state.details.append(str(getattr(report, "longreprtext", "")))
-            state.done = True
+            self._finish(state, report)
 
-    def _take_output(self, state: _Pending, report: Any) -> None:
-        # Each phase report carries the sections of the phases before it, so the latest
-        # non-empty value is the whole story.
+    def _finish(self, state: _Pending, report: Any) -> None:
+        # The last report of a test carries the captured sections of every phase, so they are
+        # read once, here (each is a property computed from the report's sections).
         for attr, target in (("capstdout", "stdout"), ("capstderr", "stderr"), ("caplog", "log")):
             value = getattr(report, attr, "") or ""
             if value:
                 setattr(state, target, value)
+        state.done = True
 
     def _setup(self, state: _Pending, report: Any) -> None:
         if report.outcome == "failed":
