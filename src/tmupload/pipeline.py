@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tmupload.errors import ServerError, TmUploadError
+from tmupload.errors import ConfigError, ServerError, TmUploadError
 from tmupload.models import RunReport
 from tmupload.outbox import Outbox, OutboxEntry
 from tmupload.settings import Settings
@@ -102,7 +102,13 @@ def upload(
         except TmUploadError as exc:
             outcome.error = exc
         return outcome
-    entry = Outbox(settings.outbox).spool(run, settings)
+    try:
+        entry = Outbox(settings.outbox).spool(run, settings)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the outbox {settings.outbox} ({exc.strerror or exc}); nothing was "
+            "sent — point --tm-outbox (TMUPLOAD_OUTBOX) at a writable directory"
+        ) from None
     outcome.outbox_entry = entry.path
     _deliver(target, entry, outcome)
     if settings.manifest is not None:

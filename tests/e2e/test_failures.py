@@ -167,3 +167,18 @@ def test_env_enables_upload_and_header_says_where(
     result.stdout.fnmatch_lines([f"tmupload: uploading to {live.url} project 'Demo'*"])
     assert json.loads(manifest.read_text())["status"] == "uploaded"
     assert len(live.runs()) == 1
+
+
+def test_unwritable_outbox_is_one_clear_message(
+    pytester: pytest.Pytester, live: Live, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the outbox directory should be")
+    pytester.makepyfile(test_a=SUITE)
+    args = [*upload_args(live, tmp_path), f"--tm-outbox={blocker / 'outbox'}"]
+    result = pytester.runpytest_subprocess(*args)
+    assert result.ret == 1
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*upload FAILED: cannot write the outbox*--tm-outbox*"])
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert live.api_calls() == []
