@@ -39,6 +39,9 @@ class _QuietHandler(WSGIRequestHandler):
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
+    # HTTP/1.0 means one connection per request: with several link threads connecting at once
+    # socketserver's backlog of 5 overflows and a dropped SYN costs a 1 s retransmit.
+    request_queue_size = 128
 
     def server_bind(self) -> None:
         # WSGIServer.server_bind resolves the host name (socket.getfqdn), which can stall
