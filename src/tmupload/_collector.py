@@ -6,6 +6,7 @@ Hooks only feed the RunBuilder (no network, no files); the one upload happens in
 
 from __future__ import annotations
 
+import gc
 import platform
 import sys
 from datetime import datetime, timezone
@@ -64,6 +65,22 @@ class ResultCollector:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        # The session holds hundreds of thousands of live objects (items, reports); without a
+        # freeze every collection triggered while building and uploading the run walks them
+        # all (measured: decoding 10,000 result nodes took 0.27 s instead of 0.07 s).
+        gc.freeze()
+        try:
+            self._build_and_upload()
+        finally:
+            gc.unfreeze()
+        if self.outcome is None:
+            return
+        # The tests' own outcomes are never touched; only a clean exit status becomes 1.
+        failed = not self.outcome.ok
+        if failed and self.settings.on_error == "fail" and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _build_and_upload(self) -> None:
         finished_at = datetime.now(timezone.utc)
         name = self.settings.run_name or (
             f"pytest {self.config.rootpath.name} {self.started_at:%Y-%m-%d %H:%M:%S} UTC"
@@ -81,10 +98,6 @@ class ResultCollector:
             self.outcome = upload(run, self.settings, progress=self._progress)
         except TmUploadError as exc:  # configuration problems found late (e.g. the outbox)
             self.outcome = UploadOutcome(run=run, settings=self.settings, error=exc)
-        # The tests' own outcomes are never touched; only a clean exit status becomes 1.
-        failed = not self.outcome.ok
-        if failed and self.settings.on_error == "fail" and session.exitstatus == 0:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.skipped_reason:
