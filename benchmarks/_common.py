@@ -1,0 +1,267 @@
+"""Helpers shared by the benchmark scripts (not a test module; CI does not run benchmarks).
+
+* :func:`machine` describes the machine (cores, CPU model, Python, package versions);
+* :class:`TimedEmulator` serves the ET emulator from a thread of the *driver* process (never
+  inside the measured process) and records when each ``/api`` request arrived and finished, so
+  a benchmark can tell the upload window apart from the rest of a run;
+* :func:`median` / :func:`fmt_table` are small formatting helpers.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+PACKAGES = (
+    "pytest-tmupload",
+    "pytest",
+    "pytest-xdist",
+    "pytest-rerunfailures",
+    "allure-pytest",
+    "httpx",
+    "pydantic",
+    "stamina",
+)
+
+USER = "admin"
+PASSWORD = "admin"
+PROJECT = "Demo"
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict[str, str]:
+    info = {
+        "revision": git_revision(),
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu_model(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "platform": platform.platform(terse=True),
+    }
+    for name in PACKAGES:
+        try:
+            info[name] = version(name)
+        except PackageNotFoundError:
+            info[name] = "not installed"
+    return info
+
+
+def print_machine() -> None:
+    info = machine()
+    print("machine: " + ", ".join(f"{key}={value}" for key, value in info.items()), flush=True)
+
+
+def median(values: Iterable[float]) -> float:
+    return float(statistics.median(list(values)))
+
+
+def fmt_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A GitHub-flavoured Markdown table (also readable as plain text)."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+
+    def line(row: Sequence[str]) -> str:
+        return "| " + " | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + " |"
+
+    out = [line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    out.extend(line(row) for row in cells[1:])
+    return "\n".join(out)
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process in MiB (Linux reports ru_maxrss in KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def current_rss_mib() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+class TimedEmulator:
+    """WSGI middleware around an Emulator: remembers the first and last ``/api`` request time."""
+
+    def __init__(self, emulator: Any) -> None:
+        self.emulator = emulator
+        self.config = emulator.config  # EmulatorServer reads .config.app_path
+        self._lock = threading.Lock()
+        self.first: float | None = None
+        self.last: float | None = None
+
+    def clear(self) -> None:
+        with self._lock:
+            self.first = None
+            self.last = None
+
+    def window(self) -> float:
+        """Seconds from the arrival of the first /api request to the end of the last answer."""
+        with self._lock:
+            if self.first is None or self.last is None:
+                return 0.0
+            return self.last - self.first
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        is_api = "/api" in str(environ.get("PATH_INFO", ""))
+        if is_api:
+            now = time.perf_counter()
+            with self._lock:
+                if self.first is None:
+                    self.first = now
+        try:
+            return self.emulator(environ, start_response)
+        finally:
+            if is_api:
+                with self._lock:
+                    self.last = time.perf_counter()
+
+
+LISTEN_BACKLOG = 128
+
+
+def widen_emulator_backlog() -> None:
+    """Give the emulator's listening socket a backlog of 128 instead of socketserver's 5.
+
+    The emulator's wsgiref server speaks HTTP/1.0 (a new connection per request), and with 8
+    link threads connecting at once a backlog of 5 overflows: the dropped SYN is retried by
+    the kernel after 1 s, so a few links take a second longer. That is an artefact of the test
+    server (a real ET keeps connections alive), not a cost of tmupload, so the benchmarks
+    serve the emulator with a real server's backlog (reported to the lead as a fix for
+    ``tmupload/emulator/server.py``).
+    """
+    from tmupload.emulator import server
+
+    server._ThreadingServer.request_queue_size = LISTEN_BACKLOG
+
+
+def git_revision() -> str:
+    """The project's commit and whether src/ differs from it (read-only git calls)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" (src/ modified)" if dirty else "")
+
+
+@contextmanager
+def emulator_in_thread(**config: Any) -> Any:
+    """Yield (emulator, timed middleware, base URL) of an emulator served from a daemon thread."""
+    from tmupload.emulator import Emulator, EmulatorConfig
+    from tmupload.emulator.server import EmulatorServer
+
+    emulator = Emulator(EmulatorConfig(**config))
+    timed = TimedEmulator(emulator)
+    widen_emulator_backlog()
+    server = EmulatorServer(timed)  # type: ignore[arg-type]
+    server.start()
+    try:
+        yield emulator, timed, server.url
+    finally:
+        server.stop()
+
+
+def python() -> str:
+    return sys.executable
+
+
+def peak_hwm_mib() -> float:
+    """VmHWM: the peak RSS of this process's own address space (not inherited through exec)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+class EmulatorProcess:
+    """``tmupload emulator --port 0`` in a process of its own, controlled over ``/_emulator``."""
+
+    def __init__(self, *extra: str) -> None:
+        import subprocess
+
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "tmupload", "emulator", "--port", "0", *extra],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert self._proc.stdout is not None
+        first = self._proc.stdout.readline()
+        marker = "emulator at "
+        if marker not in first:
+            self._proc.kill()
+            raise RuntimeError(f"the emulator did not start: {first!r}")
+        self.url = first.split(marker, 1)[1].strip()
+        self.command = " ".join(self._proc.args)  # type: ignore[arg-type]
+
+    def _control(self, method: str, action: str) -> Any:
+        import json
+        import urllib.request
+
+        request = urllib.request.Request(f"{self.url}/_emulator/{action}", method=method)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def reset(self) -> None:
+        self._control("POST", "reset")
+
+    def requests(self) -> list[list[Any]]:
+        return list(self._control("GET", "requests"))
+
+    def stop(self) -> None:
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=10)
+        except Exception:
+            self._proc.kill()
+            self._proc.wait()
+
+    def __enter__(self) -> EmulatorProcess:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

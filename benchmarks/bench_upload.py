@@ -1,0 +1,302 @@
+"""Upload scaling: wall time, peak RSS, bytes and requests of one upload of 1k / 10k / 100k cases.
+
+Run: ``/work/venv/bin/python benchmarks/bench_upload.py`` (``--help`` for the knobs).
+
+Every measurement is a fresh child process (``--child N``) that builds a ``RunReport`` of N
+``CaseResult``s directly (100 cases per suite; ~89 % passed, 10 % failed with a traceback of
+about 400 characters, 0.5 % skipped, 0.5 % xfailed; no ticket keys, so no linking: see
+``bench_linking.py``), then calls ``tmupload.pipeline.upload(run, settings)`` against the ET
+emulator on loopback (``tmupload emulator --port 0``: default ``EmulatorConfig``, no added
+latency, 50 ms import delay), which runs in a process of its own and is reset (``POST
+/_emulator/reset``) before every child. (Not a thread of the driver: Linux carries the parent's
+peak RSS into a child's ``ru_maxrss`` through ``vfork``/``exec``, so a driver holding 100k
+emulated result nodes would inflate every later child's figure.)
+
+The child reports: the upload's wall time; ``Delivery.requests`` and ``Delivery.bytes_sent``;
+the JUnit payload size; its RSS after building the report and its peak RSS
+(``resource.getrusage(RUSAGE_SELF).ru_maxrss``, cross-checked with ``VmHWM``) after the
+upload. The driver adds the number of ``/api`` requests the emulator logged
+(``GET /_emulator/requests``). Sizes are interleaved (the order rotates each round) for
+``--rounds`` rounds; the medians are printed with the growth exponent between consecutive
+sizes (``log(t2/t1) / log(n2/n1)``: 1.0 is linear, 0 is constant). Results also go to
+``benchmarks/out/upload.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (
+    PASSWORD,
+    PROJECT,
+    USER,
+    EmulatorProcess,
+    current_rss_mib,
+    fmt_table,
+    machine,
+    median,
+    peak_hwm_mib,
+    peak_rss_mib,
+    print_machine,
+)
+
+CASES_PER_SUITE = 100
+
+TRACEBACK = """\
+    def test_{n}(client):
+        response = client.get("/orders/{n}")
+>       assert response.status_code == 200, response.text
+E       AssertionError: {{"error": "order {n} not found"}}
+E       assert 404 == 200
+E        +  where 404 = <Response [404]>.status_code
+
+tests/api/test_orders_{suite}.py:{line}: AssertionError
+----------------------------- Captured log call ------------------------------
+WARNING  orders:views.py:88 order {n} missing from the cache"""
+
+
+def build_run(cases: int) -> Any:
+    from datetime import datetime, timedelta, timezone
+
+    from tmupload.models import CaseResult, Outcome, RunReport
+
+    results = []
+    for n in range(cases):
+        suite_no = n // CASES_PER_SUITE
+        suite = f"tests/api/test_orders_{suite_no:04d}.py"
+        name = f"TestOrders::test_order_{n:06d}[case-{n % 7}]"
+        kind = n % 200
+        fields: dict[str, Any] = {}
+        if kind < 20:  # 10 % failed
+            fields = {
+                "outcome": Outcome.FAILED,
+                "failed_phase": "call",
+                "message": f'AssertionError: {{"error": "order {n} not found"}}',
+                "details": TRACEBACK.format(n=n, suite=suite_no, line=40 + n % 50),
+            }
+        elif kind == 20:
+            fields = {"outcome": Outcome.SKIPPED, "message": "needs the payments sandbox"}
+        elif kind == 21:
+            fields = {"outcome": Outcome.XFAILED, "message": "known bug"}
+        else:
+            fields = {"outcome": Outcome.PASSED}
+        results.append(
+            CaseResult(
+                case_id=f"{suite}::{name}",
+                suite=suite,
+                name=name,
+                classname=f"tests.api.test_orders_{suite_no:04d}.TestOrders",
+                duration=0.001 * (n % 13),
+                **fields,
+            )
+        )
+    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    return RunReport(
+        name=f"bench {cases}",
+        started_at=start,
+        finished_at=start + timedelta(seconds=cases * 0.01),
+        environment={"python": "3.11"},
+        cases=results,
+    )
+
+
+def child(cases: int, url: str, outbox: str) -> int:
+    """Build a run of ``cases`` cases, upload it once, print one JSON line."""
+    rss_start = current_rss_mib()
+    started = time.perf_counter()
+    run = build_run(cases)
+    build_time = time.perf_counter() - started
+    from tmupload.pipeline import upload
+    from tmupload.settings import resolve
+    from tmupload.targets.et.payload import build_payload
+
+    settings = resolve(
+        {"url": url, "project": PROJECT, "user": USER, "outbox": outbox},
+        {},
+        {"TMUPLOAD_PASSWORD": PASSWORD},
+    )
+    rss_built = current_rss_mib()
+    started = time.perf_counter()
+    outcome = upload(run, settings)
+    wall = time.perf_counter() - started
+    peak = peak_rss_mib()
+    hwm = peak_hwm_mib()
+    delivery = outcome.delivery
+    if not outcome.ok or delivery is None:
+        print(json.dumps({"error": str(outcome.error)}))
+        return 1
+    counts = run.counts()
+    print(
+        json.dumps(
+            {
+                "cases": cases,
+                "failed": counts["failed"],
+                "build_s": build_time,
+                "wall": wall,
+                "requests": delivery.requests,
+                "bytes_sent": delivery.bytes_sent,
+                "payload_bytes": len(build_payload(run).xml),
+                "mapped": len(delivery.node_ids),
+                "rss_start_mib": rss_start,
+                "rss_built_mib": rss_built,
+                "peak_rss_mib": peak,
+                "hwm_mib": hwm,
+            }
+        )
+    )
+    return 0
+
+
+def growth(small: float, large: float, n_small: int, n_large: int) -> str:
+    if small <= 0 or large <= 0:
+        return "-"
+    return f"{math.log(large / small) / math.log(n_large / n_small):.2f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--outbox", help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "out" / "upload.json"))
+    args = parser.parse_args()
+    if args.child is not None:
+        return child(args.child, args.url, args.outbox)
+
+    sizes = [int(size) for size in args.sizes.split(",")]
+    print_machine()
+    results: dict[int, list[dict[str, Any]]] = {size: [] for size in sizes}
+    scratch = Path(tempfile.mkdtemp(prefix="tmupload-bench-upload-"))
+    started = time.perf_counter()
+    with EmulatorProcess() as emulator:
+        base = [sys.executable, str(Path(__file__).resolve()), "--url", emulator.url]
+        print(f"emulator: {emulator.command}", flush=True)
+        print(f"command per size: {' '.join(base)} --outbox DIR --child N", flush=True)
+        for round_no in range(args.rounds):
+            shift = round_no % len(sizes)
+            for size in sizes[shift:] + sizes[:shift]:
+                emulator.reset()
+                outbox = scratch / f"outbox-{size}-{round_no}"
+                proc = subprocess.run(
+                    [*base, "--outbox", str(outbox), "--child", str(size)],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                if proc.returncode != 0:
+                    raise SystemExit(f"child {size} failed:\n{proc.stdout}\n{proc.stderr}")
+                result = json.loads(proc.stdout.strip().splitlines()[-1])
+                result["server_requests"] = len(emulator.requests())
+                result["round"] = round_no
+                results[size].append(result)
+                print(
+                    f"round {round_no + 1}/{args.rounds} {size:>7} cases: "
+                    f"{result['wall']:.2f}s, {result['requests']} requests "
+                    f"({result['server_requests']} seen by the server), "
+                    f"{result['bytes_sent']:,} bytes, peak RSS {result['peak_rss_mib']:.0f} MiB "
+                    f"(VmHWM {result['hwm_mib']:.0f}; after building the report "
+                    f"{result['rss_built_mib']:.0f} MiB)",
+                    flush=True,
+                )
+    elapsed = time.perf_counter() - started
+    shutil.rmtree(scratch, ignore_errors=True)
+
+    def med(size: int, key: str) -> float:
+        return median(r[key] for r in results[size])
+
+    rows = []
+    for size in sizes:
+        walls = [r["wall"] for r in results[size]]
+        rows.append(
+            [
+                f"{size:,}",
+                f"{med(size, 'wall'):.2f}",
+                f"{min(walls):.2f}-{max(walls):.2f}",
+                f"{1e3 * med(size, 'wall') / size:.3f}",
+                f"{med(size, 'peak_rss_mib'):.0f}",
+                f"{med(size, 'rss_built_mib'):.0f}",
+                f"{med(size, 'peak_rss_mib') - med(size, 'rss_built_mib'):.0f}",
+                f"{int(med(size, 'bytes_sent')):,}",
+                f"{med(size, 'bytes_sent') / size:.0f}",
+                f"{int(med(size, 'requests'))}",
+                f"{int(med(size, 'server_requests'))}",
+            ]
+        )
+    print()
+    print(f"{args.rounds} rounds, {elapsed:.0f}s in all; medians per size:")
+    print(
+        fmt_table(
+            [
+                "cases",
+                "wall s",
+                "min-max s",
+                "ms/case",
+                "peak RSS MiB",
+                "RSS after build MiB",
+                "upload adds MiB",
+                "bytes sent",
+                "bytes/case",
+                "requests (client)",
+                "requests (server)",
+            ],
+            rows,
+        )
+    )
+    growth_rows = []
+    for small, large in itertools.pairwise(sizes):
+        growth_rows.append(
+            [
+                f"{small:,} -> {large:,}",
+                growth(med(small, "wall"), med(large, "wall"), small, large),
+                growth(
+                    med(small, "peak_rss_mib") - med(small, "rss_built_mib"),
+                    med(large, "peak_rss_mib") - med(large, "rss_built_mib"),
+                    small,
+                    large,
+                ),
+                growth(med(small, "bytes_sent"), med(large, "bytes_sent"), small, large),
+                f"{int(med(large, 'requests') - med(small, 'requests')):+d}",
+            ]
+        )
+    print()
+    print("growth exponents (1.00 = linear in the number of cases, 0 = constant):")
+    print(
+        fmt_table(
+            ["sizes", "wall", "RSS added by upload", "bytes sent", "requests (difference)"],
+            growth_rows,
+        )
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "machine": machine(),
+                "rounds": args.rounds,
+                "elapsed": elapsed,
+                "results": {str(k): v for k, v in results.items()},
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    print(f"results: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
