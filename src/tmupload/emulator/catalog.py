@@ -299,15 +299,11 @@ class CatalogResources(ResourceBase):
 
     def get_tests(self, request: Request) -> Response:
         """ref §3.2: TQL, e.g. ``Name~'<text>' AND Package='<guid>'`` (``~`` = contains)."""
-        tests = self._tql(request, list(self.state.tests.values()), self._test_fields())
-        expand = request.expands()
-        return json_response(
-            200,
-            self._envelope(
-                tests,
-                self._paging(request),
-                lambda t: test_json(request.root, self.state, t, expand),
-            ),
+        return self._tql_page(
+            request,
+            list(self.state.tests.values()),
+            self._test_fields(),
+            lambda t, expand: test_json(request.root, self.state, t, expand),
         )
 
     def post_tests(self, request: Request) -> Response:
@@ -359,15 +355,11 @@ class CatalogResources(ResourceBase):
         }
 
     def _assignment_list(self, request: Request, assignments: list[Assignment]) -> Response:
-        chosen = self._tql(request, assignments, self._assignment_fields())
-        expand = request.expands()
-        return json_response(
-            200,
-            self._envelope(
-                chosen,
-                self._paging(request),
-                lambda a: assignment_json(request.root, self.state, a, expand),
-            ),
+        return self._tql_page(
+            request,
+            assignments,
+            self._assignment_fields(),
+            lambda a, expand: assignment_json(request.root, self.state, a, expand),
         )
 
     def get_assignments(self, request: Request) -> Response:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from .config import EmulatorConfig
-from .protocol import ApiError, Request, normalize_guid
+from .protocol import ApiError, Request, Response, json_response, normalize_guid
 from .state import ResultNode, Run, State, Ticket, User
 from .tql import Paging, QueryError, parse_filter, parse_orderby, parse_paging, parse_tql
 
@@ -97,6 +97,20 @@ class ResourceBase:
             data["Total"] = len(items)
         data["Items"] = [render(item) for item in window]
         return data
+
+    def _tql_page(
+        self,
+        request: Request,
+        items: list[T],
+        fields: dict[str, Getter[T]],
+        render: Callable[[T, set[str]], dict[str, Any]],
+    ) -> Response:
+        """A TQL collection answered as a page of the paging envelope (ref §1.5, §1.7)."""
+        chosen = self._tql(request, items, fields)
+        expand = request.expands()
+        return json_response(
+            200, self._envelope(chosen, self._paging(request), lambda item: render(item, expand))
+        )
 
     def _odata(
         self,

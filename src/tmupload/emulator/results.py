@@ -104,15 +104,11 @@ class ResultResources(ResourceBase):
 
     def get_runs(self, request: Request) -> Response:
         """ref §3.8: TQL (minimal: Id, Status, AssignmentId)."""
-        runs = self._tql(request, list(self.state.runs.values()), self._run_fields())
-        expand = request.expands()
-        return json_response(
-            200,
-            self._envelope(
-                runs,
-                self._paging(request),
-                lambda r: run_json(request.root, self.state, r, expand),
-            ),
+        return self._tql_page(
+            request,
+            list(self.state.runs.values()),
+            self._run_fields(),
+            lambda r, expand: run_json(request.root, self.state, r, expand),
         )
 
     def get_run(self, request: Request, run_id: str) -> Response:
