@@ -109,7 +109,6 @@ class TimedEmulator:
 
     def __init__(self, emulator: Any) -> None:
         self.emulator = emulator
-        self.config = emulator.config  # EmulatorServer reads .config.app_path
         self._lock = threading.Lock()
         self.first: float | None = None
         self.last: float | None = None
@@ -141,24 +140,6 @@ class TimedEmulator:
                     self.last = time.perf_counter()
 
 
-LISTEN_BACKLOG = 128
-
-
-def widen_emulator_backlog() -> None:
-    """Give the emulator's listening socket a backlog of 128 instead of socketserver's 5.
-
-    The emulator's wsgiref server speaks HTTP/1.0 (a new connection per request), and with 8
-    link threads connecting at once a backlog of 5 overflows: the dropped SYN is retried by
-    the kernel after 1 s, so a few links take a second longer. That is an artefact of the test
-    server (a real ET keeps connections alive), not a cost of tmupload, so the benchmarks
-    serve the emulator with a real server's backlog (reported to the lead as a fix for
-    ``tmupload/emulator/server.py``).
-    """
-    from tmupload.emulator import server
-
-    server._ThreadingServer.request_queue_size = LISTEN_BACKLOG
-
-
 def git_revision() -> str:
     """The project's commit and whether src/ differs from it (read-only git calls)."""
     import subprocess
@@ -187,13 +168,12 @@ def git_revision() -> str:
 @contextmanager
 def emulator_in_thread(**config: Any) -> Any:
     """Yield (emulator, timed middleware, base URL) of an emulator served from a daemon thread."""
-    from tmupload.emulator import Emulator, EmulatorConfig
-    from tmupload.emulator.server import EmulatorServer
+    from tmupload.emulation import EmulatorServer
+    from tmupload.targets.et.emulator import Emulator, EmulatorConfig
 
     emulator = Emulator(EmulatorConfig(**config))
     timed = TimedEmulator(emulator)
-    widen_emulator_backlog()
-    server = EmulatorServer(timed)  # type: ignore[arg-type]
+    server = EmulatorServer(timed, app_path=emulator.config.app_path)
     server.start()
     try:
         yield emulator, timed, server.url

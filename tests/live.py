@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tmupload.emulator import Emulator, EmulatorServer
+from tmupload.targets.et.emulator import Emulator, EmulatorServer
 
 USER = "admin"
 PASSWORD = "admin"

@@ -123,8 +123,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_emulator(args: argparse.Namespace) -> int:
-    from tmupload.emulator import EmulatorConfig
-    from tmupload.emulator.server import run_forever
+    from tmupload.targets.et.emulator import EmulatorConfig
+    from tmupload.targets.et.emulator.server import run_forever
 
     config = EmulatorConfig(app_path=args.app_path, latency=args.latency, seed=args.seed)
     if args.user:

@@ -87,7 +87,7 @@ def _show_server_view(url: str, manifest: dict[str, object]) -> None:
 
 
 def run_demo(*, suite: Path, workers: int = 0, keep_running: bool = False) -> int:
-    from tmupload.emulator import Emulator, EmulatorConfig, serve_in_thread
+    from tmupload.targets.et.emulator import Emulator, EmulatorConfig, serve_in_thread
 
     suite = suite.resolve()
     if not suite.is_dir():

@@ -8,7 +8,7 @@ from contextlib import ExitStack
 import pytest
 
 from live import PASSWORD, USER, Live
-from tmupload.emulator import Emulator, EmulatorConfig, serve_in_thread
+from tmupload.targets.et.emulator import Emulator, EmulatorConfig, serve_in_thread
 
 
 def fast_config(**overrides: object) -> EmulatorConfig:

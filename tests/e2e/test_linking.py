@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from live import Live, upload_args
-from tmupload.emulator import TrackerLink
+from tmupload.targets.et.emulator import TrackerLink
 
 MARKED = """
 import pytest

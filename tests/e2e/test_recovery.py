@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from live import PASSWORD, USER, Live, leaves, upload_args
-from tmupload.emulator import Faults, serve_in_thread
 from tmupload.models import CaseResult, Outcome, RunReport, TicketRef
 from tmupload.outbox import Outbox
 from tmupload.pipeline import resend, upload
 from tmupload.settings import resolve
+from tmupload.targets.et.emulator import Faults, serve_in_thread
 
 SUITE = """
 import pytest

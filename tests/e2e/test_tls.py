@@ -10,10 +10,10 @@ import pytest
 import trustme
 
 from live import PASSWORD, USER
-from tmupload.emulator import Emulator, EmulatorServer, serve_in_thread
 from tmupload.models import CaseResult, Outcome, RunReport
 from tmupload.pipeline import upload
 from tmupload.settings import resolve
+from tmupload.targets.et.emulator import Emulator, EmulatorServer, serve_in_thread
 
 RUN = RunReport(
     cases=[CaseResult(case_id="t.py::t", suite="t.py", name="t", outcome=Outcome.PASSED)]

@@ -19,7 +19,7 @@ if importlib.util.find_spec("tmupload") is None:  # pragma: no cover
 import httpx
 import pytest
 
-from tmupload.emulator import Emulator, EmulatorConfig
+from tmupload.targets.et.emulator import Emulator, EmulatorConfig
 
 BASE_URL = "http://et.test/EnterpriseTester"
 ADMIN = ("admin", "admin")

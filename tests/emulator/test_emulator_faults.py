@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tmupload.emulator import (
+from tmupload.targets.et.emulator import (
     EmulatedConnectionReset,
     Emulator,
     EmulatorConfig,

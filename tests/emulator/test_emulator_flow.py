@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tmupload.emulator import Emulator
+from tmupload.targets.et.emulator import Emulator
 
 if TYPE_CHECKING:
     from conftest import Et

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tmupload.emulator import Emulator, EmulatorConfig, TrackerLink
+from tmupload.targets.et.emulator import Emulator, EmulatorConfig, TrackerLink
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tmupload.emulator import Emulator, EmulatorConfig, TrackerLink
+from tmupload.targets.et.emulator import Emulator, EmulatorConfig, TrackerLink
 
 if TYPE_CHECKING:
     from conftest import Et

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from live import PASSWORD, USER, Live
-from tmupload.emulator import Emulator, EmulatorConfig, serve_in_thread
+from tmupload.targets.et.emulator import Emulator, EmulatorConfig, serve_in_thread
 
 
 @pytest.fixture

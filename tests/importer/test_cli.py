@@ -12,9 +12,9 @@ from junit_samples import DATA, import_args
 
 from live import Live, leaves
 from tmupload.cli import main
-from tmupload.emulator import Emulator, EmulatorConfig, serve_in_thread
 from tmupload.importer_cli import ImportProgress, expand_inputs
 from tmupload.junit_reader import ReadProgress
+from tmupload.targets.et.emulator import Emulator, EmulatorConfig, serve_in_thread
 
 SUREFIRE = DATA / "surefire" / "nested-flaky-tickets.xml"
 JEST = DATA / "jest" / "jest-junit.xml"

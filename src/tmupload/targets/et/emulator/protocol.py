@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from http import HTTPStatus
 from typing import Any
 
+from tmupload.emulation import SOCKET_ENVIRON_KEY, EmulatedConnectionReset
+
 __all__ = [
     "EMPTY_GUID",
     "JSON_CONTENT_TYPE",
@@ -33,19 +35,6 @@ __all__ = [
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 #: ref §3.9: the empty GUID as a node id returns a run's root nodes.
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
-
-
-#: The WSGI environ key under which the emulator's server puts the client's socket.
-SOCKET_ENVIRON_KEY = "tmupload.emulator.socket"
-
-
-class EmulatedConnectionReset(ConnectionResetError):
-    """The emulator dropped the connection on purpose (fault injection).
-
-    Over a socket the client sees a TCP reset and this never leaves the server (``wsgiref``
-    swallows ``ConnectionResetError``). In process, ``httpx.WSGITransport`` raises it from
-    the client call, since there is no connection to reset.
-    """
 
 
 class ApiError(Exception):

@@ -3,7 +3,7 @@
 It follows ``shared/reference/enterprise-tester-api.md`` (cited as ``ref §x.y`` in the code),
 marks what the reference leaves open as ``[inference]``, and injects faults on request::
 
-    from tmupload.emulator import Emulator, EmulatorConfig, serve_in_thread
+    from tmupload.targets.et.emulator import Emulator, EmulatorConfig, serve_in_thread
 
     emu = Emulator(EmulatorConfig(import_delay=0.0))
     client = httpx.Client(transport=httpx.WSGITransport(app=emu),

@@ -19,22 +19,20 @@ import binascii
 import hmac
 import json
 import logging
-import socket
-import struct
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
+
+from tmupload.emulation import abort_connection
 
 from .config import EmulatorConfig, Faults
 from .faults import FaultInjector
 from .page import render_index, render_run
 from .protocol import (
-    SOCKET_ENVIRON_KEY,
     ApiError,
-    EmulatedConnectionReset,
     Request,
     Response,
     error_response,
@@ -52,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Emulator"]
 
-logger = logging.getLogger("tmupload.emulator")
+logger = logging.getLogger("tmupload.targets.et.emulator")
 
 #: ref §1.3 marks the 401 answer as an inference; the realm names the product.
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="Enterprise Tester"'}
@@ -154,7 +152,7 @@ class Emulator:
             retry_after = self._faults.faults.retry_after
         if decision.reset:
             self._log(method, path, 0)
-            _abort_connection(environ)
+            abort_connection(environ)
         body = _read_body(environ)  # read first: closing on unread data would reset
         if decision.slow:
             time.sleep(decision.slow)
@@ -175,7 +173,7 @@ class Emulator:
         response = self._process(environ, request)
         if decision.drop_after_apply:
             self._log(method, path, 0)
-            _abort_connection(environ)
+            abort_connection(environ)
         self._log(method, path, response.status)
         return response
 
@@ -268,23 +266,6 @@ def _faults_json(faults: Faults) -> dict[str, Any]:
     if faults.only_methods is not None:
         data["only_methods"] = sorted(faults.only_methods)
     return data
-
-
-def _abort_connection(environ: WSGIEnvironment) -> NoReturn:
-    """Drop the connection without an answer: a TCP reset over a socket, an error in process.
-
-    SO_LINGER (on, 0 s) makes the close send RST rather than FIN. The server closes the file
-    descriptor once the handler returns, which ``wsgiref`` does quietly on a
-    ``ConnectionResetError``.
-    """
-    connection = environ.get(SOCKET_ENVIRON_KEY)
-    if isinstance(connection, socket.socket):
-        try:
-            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            connection.close()
-        except OSError:
-            pass
-    raise EmulatedConnectionReset("the emulator dropped the connection (fault injection)")
 
 
 def _read_body(environ: WSGIEnvironment) -> bytes:

@@ -1,26 +1,62 @@
-"""Serving the emulator over a real socket (``wsgiref`` with one thread per request).
+"""Serving any emulator (a WSGI app) over a real socket, one thread per request.
 
-:func:`serve_in_thread` is for tests and the demo (an ephemeral port on loopback by default);
-:func:`run_forever` is for the ``tmupload emulator`` command. The request handler is quiet
-(no line per request on stderr) and hands the client's socket to the application under
-``environ["tmupload.emulator.socket"]``, so injected resets can close it abruptly.
+:func:`serve_in_thread` is for tests and the demo (an ephemeral port on loopback by default).
+The request handler is quiet (no line per request on stderr) and hands the client's socket to
+the application under ``environ[SOCKET_ENVIRON_KEY]``, so an injected reset can close it
+abruptly with :func:`abort_connection`.
 """
 
 from __future__ import annotations
 
+import socket
 import socketserver
 import ssl
+import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
-from .app import Emulator
-from .config import EmulatorConfig
-from .protocol import SOCKET_ENVIRON_KEY
+# PEP 3333's application: (environ, start_response) -> body chunks. (wsgiref.types is 3.11+.)
+WSGIApplication = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-__all__ = ["EmulatorServer", "run_forever", "serve_in_thread"]
+__all__ = [
+    "SOCKET_ENVIRON_KEY",
+    "EmulatedConnectionReset",
+    "EmulatorServer",
+    "abort_connection",
+    "serve_in_thread",
+]
+
+#: The WSGI environ key under which the server puts the client's socket.
+SOCKET_ENVIRON_KEY = "tmupload.emulator.socket"
+
+
+class EmulatedConnectionReset(ConnectionResetError):
+    """An emulator dropped the connection on purpose (fault injection).
+
+    Over a socket the client sees a TCP reset and this never leaves the server (``wsgiref``
+    swallows ``ConnectionResetError``). In process, ``httpx.WSGITransport`` raises it from
+    the client call, since there is no connection to reset.
+    """
+
+
+def abort_connection(environ: Mapping[str, Any]) -> NoReturn:
+    """Drop the connection without an answer: a TCP reset over a socket, an error in process.
+
+    SO_LINGER (on, 0 s) makes the close send RST rather than FIN. The server closes the file
+    descriptor once the handler returns, which ``wsgiref`` does quietly on a
+    ``ConnectionResetError``.
+    """
+    connection = environ.get(SOCKET_ENVIRON_KEY)
+    if isinstance(connection, socket.socket):
+        try:
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            connection.close()
+        except OSError:
+            pass
+    raise EmulatedConnectionReset("the emulator dropped the connection (fault injection)")
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -57,22 +93,26 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
 
 
 class EmulatorServer:
-    """An emulator served on a socket from a background thread; a context manager.
+    """A WSGI app served on a socket from a background thread; a context manager.
 
     The socket is bound when the object is created, so :attr:`port` and :attr:`url` are known
-    before :meth:`start`.
+    before :meth:`start` (a busy port raises ``OSError`` here). ``app_path`` is the part of
+    :attr:`url` after the host (ET's ``/EnterpriseTester``; empty for a server at the root).
     """
 
     def __init__(
         self,
-        emulator: Emulator,
+        app: WSGIApplication,
         host: str = "127.0.0.1",
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
+        *,
+        app_path: str = "",
     ) -> None:
-        self.emulator = emulator
+        self.app = app
+        self.app_path = app_path
         self._server = _ThreadingServer((host, port), _QuietHandler)
-        self._server.set_app(emulator)
+        self._server.set_app(app)
         self.scheme = "http"
         if ssl_context is not None:  # HTTPS, for tests of certificate checks and mutual TLS
             self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
@@ -84,7 +124,7 @@ class EmulatorServer:
     @property
     def url(self) -> str:
         """The base URL including the application path, e.g. ``http://127.0.0.1:8123/EnterpriseTester``."""
-        return f"{self.scheme}://{self.host}:{self.port}{self.emulator.config.app_path}"
+        return f"{self.scheme}://{self.host}:{self.port}{self.app_path}"
 
     def start(self) -> EmulatorServer:
         if self._thread is None:
@@ -122,31 +162,12 @@ class EmulatorServer:
 
 
 def serve_in_thread(
-    emulator: Emulator,
+    app: WSGIApplication,
     host: str = "127.0.0.1",
     port: int = 0,
     ssl_context: ssl.SSLContext | None = None,
+    *,
+    app_path: str = "",
 ) -> EmulatorServer:
-    """Serve ``emulator`` from a daemon thread; use the result as a context manager."""
-    return EmulatorServer(emulator, host, port, ssl_context).start()
-
-
-def run_forever(
-    config: EmulatorConfig | None = None,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    on_ready: Callable[[str], None] | None = None,
-) -> None:
-    """Serve a new emulator in the foreground until interrupted (Ctrl-C ends it cleanly).
-
-    ``on_ready`` receives the base URL once the socket is listening.
-    """
-    server = EmulatorServer(Emulator(config), host, port)
-    try:
-        if on_ready is not None:
-            on_ready(server.url)
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    """Serve ``app`` from a daemon thread; use the result as a context manager."""
+    return EmulatorServer(app, host, port, ssl_context, app_path=app_path).start()

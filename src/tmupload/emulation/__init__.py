@@ -1,0 +1,23 @@
+"""What every server emulator shares: serving a WSGI app on loopback and dropping connections.
+
+The emulators themselves live beside their targets (``targets/<name>/emulator/``) and import
+nothing from the client code; they follow ``reference/`` only.
+"""
+
+from __future__ import annotations
+
+from .server import (
+    SOCKET_ENVIRON_KEY,
+    EmulatedConnectionReset,
+    EmulatorServer,
+    abort_connection,
+    serve_in_thread,
+)
+
+__all__ = [
+    "SOCKET_ENVIRON_KEY",
+    "EmulatedConnectionReset",
+    "EmulatorServer",
+    "abort_connection",
+    "serve_in_thread",
+]
