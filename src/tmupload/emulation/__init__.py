@@ -6,6 +6,7 @@ nothing from the client code; they follow ``reference/`` only.
 
 from __future__ import annotations
 
+from .faults import NO_FAULT, Decision, FaultInjector, Faults
 from .server import (
     SOCKET_ENVIRON_KEY,
     EmulatedConnectionReset,
@@ -15,9 +16,13 @@ from .server import (
 )
 
 __all__ = [
+    "NO_FAULT",
     "SOCKET_ENVIRON_KEY",
+    "Decision",
     "EmulatedConnectionReset",
     "EmulatorServer",
+    "FaultInjector",
+    "Faults",
     "abort_connection",
     "serve_in_thread",
 ]

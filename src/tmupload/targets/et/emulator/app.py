@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from tmupload.emulation import abort_connection
+from tmupload.emulation.faults import FaultInjector
 
 from .config import EmulatorConfig, Faults
-from .faults import FaultInjector
 from .page import render_index, render_run
 from .protocol import (
     ApiError,

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["FAULT_WORDS", "EmulatorConfig", "Faults", "TrackerLink"]
+from tmupload.emulation.faults import Faults
 
-#: The non-numeric outcomes ``Faults.fail_next`` accepts (a number there is an HTTP status).
-FAULT_WORDS = frozenset({"reset", "drop_after_apply", "slow"})
-
-_RATE_FIELDS = ("status_503", "status_429", "reset", "slow", "drop_after_apply")
+__all__ = ["EmulatorConfig", "Faults", "TrackerLink"]
 
 
 @dataclass
@@ -36,71 +33,6 @@ class TrackerLink:
 def _default_trackers() -> dict[str, list[TrackerLink]]:
     keys = ["PAY-17", "PAY-18", "PAY-19", "DEMO-1", "DEMO-2", "DEMO-3"]
     return {"Demo": [TrackerLink(name="Jira", keys=keys)]}
-
-
-@dataclass
-class Faults:
-    """Failures injected into ``/api`` requests (never into ``/_emulator`` or the HTML page).
-
-    Rates are probabilities in ``[0, 1]`` and are drawn from one seeded ``random.Random`` per
-    request, so the same seed gives the same sequence of faults. Their sum must not exceed 1:
-    a single draw picks at most one of 503, 429, reset, drop-after-apply and slow.
-
-    ``fail_next`` is a queue of forced outcomes, consumed one per eligible request before any
-    random draw: an HTTP status (``503``, ``429``, ``500`` ...) or one of ``"reset"``,
-    ``"drop_after_apply"`` and ``"slow"``. ``only_methods`` restricts both the rates and the
-    queue to requests with those methods.
-    """
-
-    status_503: float = 0.0
-    status_429: float = 0.0
-    #: Seconds sent in ``Retry-After`` with an injected 429.
-    retry_after: int = 1
-    #: Close the connection abruptly, without processing the request or answering.
-    reset: float = 0.0
-    #: Sleep ``slow_seconds`` before answering normally.
-    slow: float = 0.0
-    slow_seconds: float = 2.0
-    #: POST only: apply the request to the state, then reset the connection without answering.
-    drop_after_apply: float = 0.0
-    only_methods: set[str] | None = None
-    fail_next: list[int | str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        for name in _RATE_FIELDS:
-            rate = getattr(self, name)
-            if not 0.0 <= rate <= 1.0:
-                raise ValueError(f"Faults.{name} must be within [0, 1], got {rate!r}")
-        total = sum(getattr(self, name) for name in _RATE_FIELDS)
-        if total > 1.0 + 1e-9:
-            raise ValueError(f"the fault rates add up to {total:g}; they must not exceed 1")
-        if self.retry_after < 0 or self.slow_seconds < 0:
-            raise ValueError("Faults.retry_after and Faults.slow_seconds must not be negative")
-        if self.only_methods is not None:
-            self.only_methods = {method.upper() for method in self.only_methods}
-        self.fail_next = list(self.fail_next)
-        for item in self.fail_next:
-            valid_status = isinstance(item, int) and 100 <= item <= 599
-            if not valid_status and item not in FAULT_WORDS:
-                words = ", ".join(sorted(FAULT_WORDS))
-                raise ValueError(
-                    f"Faults.fail_next entries are HTTP statuses or one of {words}; got {item!r}"
-                )
-
-    def copy(self) -> Faults:
-        """An independent copy (``fail_next`` is consumed in place by the emulator)."""
-        methods = None if self.only_methods is None else set(self.only_methods)
-        return Faults(
-            status_503=self.status_503,
-            status_429=self.status_429,
-            retry_after=self.retry_after,
-            reset=self.reset,
-            slow=self.slow,
-            slow_seconds=self.slow_seconds,
-            drop_after_apply=self.drop_after_apply,
-            only_methods=methods,
-            fail_next=list(self.fail_next),
-        )
 
 
 @dataclass
