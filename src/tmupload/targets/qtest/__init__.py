@@ -1,0 +1,1 @@
+"""qTest Manager: the target (client) and, in ``emulator/``, a server emulator for tests."""

@@ -1,0 +1,1 @@
+"""Zephyr Enterprise: the target (client) and, in ``emulator/``, a server emulator for tests."""
