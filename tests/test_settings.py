@@ -86,3 +86,11 @@ def test_link_on_accepts_only_known_outcomes() -> None:
     assert _complete(link_on="failed,xfailed").link_on == ("failed", "xfailed")
     with pytest.raises(ConfigError, match="unknown outcome"):
         _complete(link_on="failed,passed")
+
+
+def test_a_login_in_the_url_is_refused_without_echoing_it() -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve({"url": "https://admin:s3cret@et.example.com/EnterpriseTester"}, {}, {})
+    message = str(info.value)
+    assert "s3cret" not in message and "admin" not in message
+    assert "--tm-url" in message and "TMUPLOAD_PASSWORD" in message

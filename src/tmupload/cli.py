@@ -24,6 +24,36 @@ EXIT_UPLOAD_FAILED = 1
 EXIT_USAGE = 2
 
 
+# A secret given as a command-line value lands in shell history, CI logs and process lists:
+# these names are refused before parsing, without ever echoing what followed them.
+_SECRET_WORDS = ("password", "passwd", "token", "secret")
+_SECRET_PREFIXES = ("pass", "pw", "tok")  # abbreviations a user may try
+
+
+class _Parser(argparse.ArgumentParser):
+    """No abbreviations: ``--password`` must not silently mean ``--password-file``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
+def secret_on_command_line(argv: Sequence[str]) -> str | None:
+    """The first option in ``argv`` that would carry a secret as its value, if any."""
+    for token in argv:
+        if token == "--":
+            break
+        if not token.startswith("--"):
+            continue
+        name = token.split("=", 1)[0].lower()
+        if name.endswith("-file"):
+            continue  # a path to a file holding the secret is the right way
+        bare = name.removeprefix("--").removeprefix("tm-")
+        if bare.startswith(_SECRET_PREFIXES) or any(word in bare for word in _SECRET_WORDS):
+            return name
+    return None
+
+
 def _say(message: str) -> None:
     print(f"tmupload: {message}", file=sys.stderr, flush=True)
 
@@ -156,7 +186,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tmupload",
         description="Send test results to Enterprise Tester and link failures to tickets.",
     )
@@ -199,8 +229,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    secret = secret_on_command_line(arguments)
+    if secret is not None:
+        print(
+            f"tmupload: error: {secret}: a secret is never a command-line value (it would be "
+            "kept in shell history and CI logs); set TMUPLOAD_PASSWORD, or put it in a file "
+            "and pass --password-file — see README#credentials",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     try:
         result: int = args.func(args)
         return result

@@ -6,6 +6,7 @@ the collector (and with it pydantic, httpx and the target) is loaded only when u
 
 from __future__ import annotations
 
+import argparse
 import os
 from typing import Any
 
@@ -34,6 +35,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             metavar = spec.name.upper() if not spec.choices else "|".join(spec.choices)
             group.addoption(spec.flag, default=None, dest=spec.ini, metavar=metavar, help=help_text)
         parser.addini(spec.ini, help_text, type="string", default="")
+    for flag, dest in _SECRET_FLAGS.items():
+        group.addoption(flag, dest=dest, default=None, help=argparse.SUPPRESS)
+
+
+# Secrets never come from the command line (shell history, CI logs): these flags exist only to
+# refuse them with the fix, since argparse would echo the value of an unknown ``--x=value``.
+_SECRET_FLAGS = {
+    "--tm-password": "tm_password_on_command_line",
+    "--tm-token": "tm_token_on_command_line",
+}
+
+
+def _refuse_secret_flags(config: pytest.Config) -> None:
+    for flag, dest in _SECRET_FLAGS.items():
+        if config.getoption(dest, None) is not None:
+            raise pytest.UsageError(
+                f"tmupload: {flag}: a secret is never a command-line value (it would be kept "
+                "in shell history and CI logs); set TMUPLOAD_PASSWORD (or TMUPLOAD_TOKEN) in "
+                "the environment, or use --tm-password-file — see README#credentials"
+            )
 
 
 def _upload_requested(config: pytest.Config) -> bool:
@@ -56,6 +77,7 @@ def settings_from_pytest(config: pytest.Config) -> Any:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    _refuse_secret_flags(config)
     if not _upload_requested(config):
         return
     if hasattr(config, "workerinput"):

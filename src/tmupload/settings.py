@@ -63,6 +63,14 @@ class Settings(BaseModel):
         if value is None:
             return None
         parts = urlsplit(value)
+        if "@" in parts.netloc:
+            # Never echo the value: it holds a password. Printed, spooled or written into a
+            # manifest, the URL would leak it (DESIGN §4).
+            raise ValueError(
+                "the URL must not carry a login (user:password@): remove it and set "
+                "TMUPLOAD_USER with TMUPLOAD_PASSWORD or --tm-password-file (see "
+                "README#credentials)"
+            )
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{value!r} is not an http(s) URL")
         if parts.query or parts.fragment:
