@@ -186,7 +186,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="tmupload",
         description="Send test results to Enterprise Tester and link failures to tickets.",
     )
