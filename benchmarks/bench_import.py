@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "importer"))  # the test suite's file generator
+sys.path.insert(0, str(ROOT / "tests" / "junit"))  # the test suite's file generator
 
 METHODS = ("validate_junit", "read_junit", "junitparser", "junitparser+cases")
 
@@ -42,12 +42,12 @@ METHODS = ("validate_junit", "read_junit", "junitparser", "junitparser+cases")
 def _work(method: str, path: Path) -> int:
     """Do the measured work; return the number of cases seen."""
     if method == "validate_junit":
-        from tmupload.junit_reader import validate_junit
+        from tmupload.junit.read import validate_junit
 
         validate_junit(path)
         return 0
     if method == "read_junit":
-        from tmupload.junit_reader import read_junit
+        from tmupload.junit.read import read_junit
 
         return len(read_junit([path]).run.cases)
     from junitparser import JUnitXml
@@ -96,7 +96,7 @@ def worker(method: str, path: Path) -> None:
     """The measured process: import first, then time the work alone."""
     import junitparser  # noqa: F401  (imports are not part of the measurement)
 
-    import tmupload.junit_reader  # noqa: F401
+    import tmupload.junit.read  # noqa: F401
 
     idle = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     wall, cpu = time.perf_counter(), time.process_time()

@@ -72,7 +72,7 @@ def build_run(links: int) -> Any:
 
 
 def child(links: int, concurrency: int, url: str, outbox: str) -> int:
-    from tmupload.pipeline import upload
+    from tmupload.delivery.pipeline import upload
     from tmupload.settings import resolve
 
     run = build_run(links)

@@ -118,7 +118,7 @@ def child(cases: int, url: str, outbox: str) -> int:
     started = time.perf_counter()
     run = build_run(cases)
     build_time = time.perf_counter() - started
-    from tmupload.pipeline import upload
+    from tmupload.delivery.pipeline import upload
     from tmupload.settings import resolve
     from tmupload.targets.et.payload import build_payload
 

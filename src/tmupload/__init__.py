@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from tmupload._version import __version__
 
 if TYPE_CHECKING:
+    from tmupload.delivery.pipeline import UploadOutcome, upload
     from tmupload.errors import TmUploadError
     from tmupload.models import CaseResult, Outcome, RunReport
-    from tmupload.pipeline import UploadOutcome, upload
     from tmupload.settings import Settings
 
 __all__ = [
@@ -33,8 +33,8 @@ _LAZY = {
     "RunReport": "tmupload.models",
     "Settings": "tmupload.settings",
     "TmUploadError": "tmupload.errors",
-    "UploadOutcome": "tmupload.pipeline",
-    "upload": "tmupload.pipeline",
+    "UploadOutcome": "tmupload.delivery.pipeline",
+    "upload": "tmupload.delivery.pipeline",
 }
 
 

@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from tmupload.cli import main
+from tmupload.cli.app import main
 
 raise SystemExit(main())

@@ -84,7 +84,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # xdist worker: its reports travel to the controller, which uploads once
     if config.option.collectonly:
         return
-    from tmupload._collector import ResultCollector
+    from tmupload.pytest.collector import ResultCollector
 
     try:
         settings = settings_from_pytest(config)

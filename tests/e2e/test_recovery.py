@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from live import PASSWORD, USER, Live, leaves, upload_args
+from tmupload.delivery.outbox import Outbox
+from tmupload.delivery.pipeline import resend, upload
 from tmupload.models import CaseResult, Outcome, RunReport, TicketRef
-from tmupload.outbox import Outbox
-from tmupload.pipeline import resend, upload
 from tmupload.settings import resolve
 from tmupload.targets.et.emulator import Faults, serve_in_thread
 

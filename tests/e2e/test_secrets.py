@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from live import Live
-from tmupload.cli import main
+from tmupload.cli.app import main
 
 SUITE = "def test_ok():\n    pass\n"
 CANARY = "Sup3rS3cret!"

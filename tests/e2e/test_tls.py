@@ -10,8 +10,8 @@ import pytest
 import trustme
 
 from live import PASSWORD, USER
+from tmupload.delivery.pipeline import upload
 from tmupload.models import CaseResult, Outcome, RunReport
-from tmupload.pipeline import upload
 from tmupload.settings import resolve
 from tmupload.targets.et.emulator import Emulator, EmulatorServer, serve_in_thread
 

@@ -15,7 +15,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tmupload.errors import ServerProtocolError, TaskError
-from tmupload.http import HttpClient
+from tmupload.http.client import HttpClient
 
 __all__ = ["EMPTY_GUID", "EtApi", "EtNode", "EtRun", "EtTask"]
 

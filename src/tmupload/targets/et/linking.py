@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import httpx
 
 from tmupload.errors import ServerError
-from tmupload.http import server_message
+from tmupload.http.client import server_message
 from tmupload.targets.base import LinkResult
 from tmupload.targets.et.api import EtApi, EtTask, EtTicket
 

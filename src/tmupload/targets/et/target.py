@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from tmupload.errors import ServerError, TaskError, TransportError
-from tmupload.http import Deadline, HttpClient
+from tmupload.http.client import Deadline, HttpClient
 from tmupload.models import CaseResult, RunReport
 from tmupload.settings import Settings
 from tmupload.targets.base import Delivery, Journal, LinkResult

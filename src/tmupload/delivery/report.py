@@ -15,7 +15,7 @@ __all__ = ["summary_lines", "write_manifest"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from tmupload.pipeline import UploadOutcome
+    from tmupload.delivery.pipeline import UploadOutcome
 
 _TOTAL_NAMES = (
     ("Passed", "passed"),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tmupload.errors import InputError
-from tmupload.junit_reader import (
+from tmupload.junit.read import (
     ImportResult,
     ReadProgress,
     parse_duration,

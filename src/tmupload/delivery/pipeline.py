@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 
+from tmupload.delivery.outbox import Outbox, OutboxEntry
 from tmupload.errors import ConfigError, ServerError, TmUploadError
 from tmupload.models import RunReport
-from tmupload.outbox import Outbox, OutboxEntry
 from tmupload.settings import Settings
 from tmupload.targets.base import Delivery, Target
 
@@ -87,7 +87,7 @@ def upload(
     Raises ConfigError or InputError (e.g. a bad ticket map) before anything is written or
     sent; server trouble is reported in the returned outcome.
     """
-    from tmupload.report import write_manifest
+    from tmupload.delivery.report import write_manifest
 
     settings.require_target()
     if settings.ticket_map is not None:
@@ -139,7 +139,7 @@ def resend(
     progress: Progress | None = None,
 ) -> list[UploadOutcome]:
     """Finish every run waiting in the outbox, each from the step where it stopped."""
-    from tmupload.report import write_manifest
+    from tmupload.delivery.report import write_manifest
 
     outcomes: list[UploadOutcome] = []
     for entry in Outbox(settings.outbox).entries():

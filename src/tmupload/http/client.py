@@ -35,7 +35,7 @@ from tmupload.settings import Settings
 
 __all__ = ["Deadline", "HttpClient"]
 
-log = logging.getLogger("tmupload.http")
+log = logging.getLogger("tmupload.http.client")
 
 _RETRY_STATUSES = {429, 502, 503, 504}
 # A 502 or 504 from a gateway may come after the server applied the request: a request that

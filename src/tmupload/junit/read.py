@@ -48,9 +48,9 @@ from pathlib import Path
 from typing import BinaryIO, NoReturn
 from xml.parsers import expat
 
-from tmupload._builder import bound
 from tmupload.errors import InputError
 from tmupload.models import Attempt, CaseResult, Outcome, RunReport, TicketRef
+from tmupload.pytest.fold import bound
 from tmupload.tickets import TICKET_LINK_PROPERTY, TICKET_PROPERTY, validate_key
 
 __all__ = [

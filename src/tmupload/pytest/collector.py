@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from tmupload._builder import RunBuilder
+from tmupload.delivery.pipeline import UploadOutcome, upload
+from tmupload.delivery.report import summary_lines
 from tmupload.errors import TmUploadError
-from tmupload.pipeline import UploadOutcome, upload
-from tmupload.report import summary_lines
+from tmupload.pytest.fold import RunBuilder
 from tmupload.settings import Settings
 
 __all__ = ["ResultCollector"]

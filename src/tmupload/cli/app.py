@@ -119,15 +119,15 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
 
 
 def _print_outcome(outcome: Any) -> None:
-    from tmupload.report import summary_lines
+    from tmupload.delivery.report import summary_lines
 
     for _colour, text in summary_lines(outcome):
         print(f"tmupload: {text}")
 
 
 def cmd_resend(args: argparse.Namespace) -> int:
-    from tmupload.outbox import Outbox
-    from tmupload.pipeline import resend
+    from tmupload.delivery.outbox import Outbox
+    from tmupload.delivery.pipeline import resend
 
     settings = _settings(args)
     if not Outbox(settings.outbox).entries():
@@ -142,7 +142,7 @@ def cmd_resend(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from tmupload.checks import run_checks
+    from tmupload.targets.et.check import run_checks
 
     settings = _settings(args)
     ok = True
@@ -180,7 +180,7 @@ def cmd_emulator(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from tmupload.demo import run_demo
+    from tmupload.cli.demo import run_demo
 
     return run_demo(suite=Path(args.suite), workers=args.workers, keep_running=args.keep_running)
 
@@ -222,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep-running", action="store_true", help="keep the emulator up afterwards")
     demo.set_defaults(func=cmd_demo)
 
-    from tmupload.importer_cli import add_import_command
+    from tmupload.cli.import_cmd import add_import_command
 
     add_import_command(commands, _add_settings)
     return parser

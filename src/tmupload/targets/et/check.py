@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tmupload.errors import ConfigError, ServerRejected, TmUploadError, TransportError
-from tmupload.http import HttpClient
+from tmupload.http.client import HttpClient
 from tmupload.settings import Settings
 from tmupload.targets.et.api import EtApi
 from tmupload.targets.et.placement import resolve_placement

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tmupload.delivery.outbox import Outbox, OutboxLocked
+from tmupload.delivery.pipeline import resend
 from tmupload.models import CaseResult, Outcome, RunReport
-from tmupload.outbox import Outbox, OutboxLocked
-from tmupload.pipeline import resend
 from tmupload.settings import resolve
 
 RUN = RunReport(

@@ -49,7 +49,7 @@ def _pytest_command(suite: Path, url: str, work: Path, workers: int) -> list[str
 
 
 def _show_server_view(url: str, manifest: dict[str, object]) -> None:
-    from tmupload.http import HttpClient
+    from tmupload.http.client import HttpClient
     from tmupload.settings import resolve
     from tmupload.targets.et.api import EtApi
 

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
-
-# Until the package is installed (pip install -e needs the README.md the other half of the
-# project writes), import it from the source tree.
-if importlib.util.find_spec("tmupload") is None:  # pragma: no cover
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
 import httpx
 import pytest

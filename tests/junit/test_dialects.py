@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from junit_samples import DATA
 
-from tmupload.junit_reader import ImportResult, read_junit
+from tmupload.junit.read import ImportResult, read_junit
 from tmupload.models import CaseResult, Outcome
 
 # file -> (outcome counts, a few exact case ids)

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tmupload._builder import RunBuilder, bound, split_nodeid
 from tmupload.models import Outcome, RunReport
+from tmupload.pytest.fold import RunBuilder, bound, split_nodeid
 
 OUTCOMES_SUITE = """
 import pytest

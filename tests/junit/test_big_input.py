@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bigfile import write_big_junit
 
-from tmupload.junit_reader import read_junit, validate_junit
+from tmupload.junit.read import read_junit, validate_junit
 
 
 def test_100k_testcases_read_with_bounded_memory(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from tmupload.errors import ServerProtocolError, ServerRejected, ServerUnavailable, TransportError
-from tmupload.http import HttpClient
+from tmupload.http.client import HttpClient
 from tmupload.settings import resolve
 
 BASE = "https://et.example.com/EnterpriseTester"

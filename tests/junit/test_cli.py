@@ -11,9 +11,9 @@ import pytest
 from junit_samples import DATA, import_args
 
 from live import Live, leaves
-from tmupload.cli import main
-from tmupload.importer_cli import ImportProgress, expand_inputs
-from tmupload.junit_reader import ReadProgress
+from tmupload.cli.app import main
+from tmupload.cli.import_cmd import ImportProgress, expand_inputs
+from tmupload.junit.read import ReadProgress
 from tmupload.targets.et.emulator import Emulator, EmulatorConfig, serve_in_thread
 
 SUREFIRE = DATA / "surefire" / "nested-flaky-tickets.xml"

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from live import PASSWORD, USER, Live
-from tmupload.cli import main
+from tmupload.cli.app import main
+from tmupload.delivery.outbox import Outbox
 from tmupload.models import CaseResult, Outcome, RunReport
-from tmupload.outbox import Outbox
 from tmupload.settings import resolve
 
 pytest_plugins = ["e2e.conftest"]
@@ -150,7 +150,7 @@ def test_emulator_command_serves_until_interrupted(tmp_path: Path) -> None:
 
 
 def test_demo_shows_what_landed(tmp_path: Path) -> None:
-    suite = Path(__file__).parent.parent / "examples" / "suite"
+    suite = Path(__file__).resolve().parents[2] / "examples" / "suite"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TMUPLOAD_")}
     done = subprocess.run(
         [sys.executable, "-m", "tmupload", "demo", "--suite", str(suite)],

@@ -9,9 +9,9 @@ import pytest
 from junit_samples import DATA, import_args
 
 from live import Live
-from tmupload.cli import main
+from tmupload.cli.app import main
 from tmupload.errors import InputError
-from tmupload.junit_reader import ReadProgress, read_junit, validate_junit
+from tmupload.junit.read import ReadProgress, read_junit, validate_junit
 
 GOOD = DATA / "shards" / "shard-1.xml"
 

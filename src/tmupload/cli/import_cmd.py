@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tmupload.errors import InputError
-from tmupload.junit_reader import ImportResult, ReadProgress, read_junit, validate_junit
+from tmupload.junit.read import ImportResult, ReadProgress, read_junit, validate_junit
 
 __all__ = ["ImportProgress", "add_import_command", "cmd_import", "expand_inputs"]
 
@@ -188,8 +188,8 @@ def _report_inputs(result: ImportResult, out: ImportProgress) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     """Check every input, read them into one run, send it; 0 done, 1 upload failed."""
     # Imported here: cli imports this module to register the command.
-    from tmupload.cli import _print_outcome, _settings
-    from tmupload.pipeline import upload
+    from tmupload.cli.app import _print_outcome, _settings
+    from tmupload.delivery.pipeline import upload
 
     settings = _settings(args)
     # Before reading what may be gigabytes: a missing URL or login is exit 2 straight away.

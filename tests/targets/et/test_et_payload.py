@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tmupload._builder import split_nodeid
 from tmupload.models import Attempt, CaseResult, Outcome, RunReport, TicketRef
+from tmupload.pytest.fold import split_nodeid
 from tmupload.targets.et.payload import MAX_NODE_NAME, build_payload, node_name
 
-GOLDEN = Path(__file__).parent / "data" / "payloads"
+GOLDEN = Path(__file__).resolve().parents[2] / "data" / "payloads"
 LONG_ID = "x" * 500
 
 
