@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tmupload.options import OPTIONS
+from tmupload.targets.registry import all_options
 
-README = Path(__file__).parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def options_table() -> str:
-    rows = ["| flag | ini | env | default | meaning |", "|---|---|---|---|---|"]
-    for spec in OPTIONS:
+    rows = [
+        "| flag | ini | env | default | targets | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    for spec in all_options():
         default = spec.default
         if isinstance(default, tuple):
             default = ",".join(default)
         shown = "" if default in (None, False) else f"`{default}`"
-        rows.append(f"| `{spec.flag}` | `{spec.ini}` | `{spec.env}` | {shown} | {spec.help} |")
+        targets = ", ".join(spec.targets) if spec.targets else "all"
+        rows.append(
+            f"| `{spec.flag}` | `{spec.ini}` | `{spec.env}` | {shown} | {targets} | {spec.help} |"
+        )
     return "\n".join(rows)
 
 

@@ -17,9 +17,9 @@ def test_precedence_flag_over_env_over_ini_over_default() -> None:
         {"TMUPLOAD_PROJECT": "FromEnv", "TMUPLOAD_AUTOMATED_TEST": "EnvTest"},
     )
     assert settings.project == "FromFlag"
-    assert settings.automated_test == "EnvTest"
+    assert settings.option("automated_test") == "EnvTest"
     assert settings.timeout == 12.0
-    assert settings.execution_package == "Automated Runs"
+    assert settings.option("execution_package") == "Automated Runs"
 
 
 def test_bad_value_names_flag_ini_and_env() -> None:

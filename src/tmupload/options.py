@@ -1,5 +1,6 @@
-"""Every setting's names, type, default and help, defined once (no heavy imports: the
-pytest plugin reads this on every run).
+"""Every core setting's names, type, default and help, defined once (no heavy imports: the
+pytest plugin reads this on every run). Each target declares its own settings in
+``targets/<name>/spec.py``; ``targets.registry.all_options()`` is the whole table.
 
 Each option exists as a pytest flag (``--tm-x-y``), an ini key (``tm_x_y``), an environment
 variable (``TMUPLOAD_X_Y``) and, for the command line, ``--x-y``.
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["LINKABLE_OUTCOMES", "OPTIONS", "OPTIONS_BY_NAME", "OptionSpec"]
+__all__ = ["LINKABLE_OUTCOMES", "OPTIONS", "OPTIONS_BY_NAME", "TARGET_NAMES", "OptionSpec"]
 
 Kind = Literal["str", "bool", "float", "int", "path", "choice", "list"]
 
@@ -27,6 +28,8 @@ class OptionSpec:
     choices: tuple[str, ...] = ()
     # Offered by the pytest plugin only (``upload``) or by every front end.
     cli: bool = True
+    # The targets that use it (by name); empty for a core setting every target uses.
+    targets: tuple[str, ...] = ()
 
     @property
     def flag(self) -> str:
@@ -44,38 +47,42 @@ class OptionSpec:
     def env(self) -> str:
         return "TMUPLOAD_" + self.name.upper()
 
-    def names(self) -> str:
-        """How a user can set it, for error messages."""
+    def names(self, style: Literal["pytest", "cli"] = "pytest") -> str:
+        """How a user can set it, for error messages (in the front end's own flag spelling)."""
+        if style == "cli":
+            return f"{self.cli_flag} (env {self.env})"
         return f"{self.flag} (ini {self.ini}, env {self.env})"
 
 
 LINKABLE_OUTCOMES = ("failed", "error", "xfailed", "skipped")
+#: Every server tmupload can send to (``--tm-target``); ``targets.registry`` loads each lazily.
+TARGET_NAMES = ("et", "qtest", "zephyr")
 
 OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("upload", "bool", False, "send the results to the server", cli=False),
     OptionSpec(
+        "target",
+        "choice",
+        "et",
+        "which server: et (Enterprise Tester), qtest (qTest Manager), zephyr (Zephyr Enterprise)",
+        choices=TARGET_NAMES,
+    ),
+    OptionSpec(
         "url",
         "str",
         None,
-        "Enterprise Tester base URL including the application path, "
-        "e.g. https://et.example.com/EnterpriseTester",
+        "server base URL: Enterprise Tester with its application path "
+        "(https://et.example.com/EnterpriseTester), the qTest site, or the Zephyr server",
     ),
     OptionSpec("user", "str", None, "login name (the password comes from TMUPLOAD_PASSWORD)"),
     OptionSpec("password_file", "path", None, "read the password from this file"),
-    OptionSpec("project", "str", None, "Enterprise Tester project name (must exist)"),
     OptionSpec(
-        "script_package",
-        "str",
-        "Automated Tests",
-        "script package path for the automated test, segments separated by /",
+        "token_file",
+        "path",
+        None,
+        "read the API token from this file (else TMUPLOAD_TOKEN; qTest and Zephyr only)",
     ),
-    OptionSpec("automated_test", "str", "pytest", "name of the automated test in ET"),
-    OptionSpec(
-        "execution_package",
-        "str",
-        "Automated Runs",
-        "execution package path for the assignment, segments separated by /",
-    ),
+    OptionSpec("project", "str", None, "project name (qTest and Zephyr: name or numeric id)"),
     OptionSpec("run_name", "str", None, "a name for the run (default: derived from the suite)"),
     OptionSpec("dry_run", "bool", False, "resolve everything read-only; print what would be sent"),
     OptionSpec("manifest", "path", None, "write a JSON manifest of every result and link here"),

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tmupload.errors import ConfigError, InputError
-from tmupload.options import OPTIONS
+from tmupload.targets.registry import all_options
 from tmupload.tickets import MARKER_HELP, record_ticket_markers
 
 _COLLECTOR = "tmupload-collector"
@@ -22,8 +22,9 @@ _TRUE = {"1", "true", "yes", "on"}
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tmupload", "upload results to a test-management server")
-    for spec in OPTIONS:
-        help_text = f"{spec.help} [ini {spec.ini}, env {spec.env}]"
+    for spec in all_options():
+        only = f"; {'/'.join(spec.targets)} only" if spec.targets else ""
+        help_text = f"{spec.help} [ini {spec.ini}, env {spec.env}{only}]"
         if spec.default not in (None, False, ()):
             default = ",".join(spec.default) if isinstance(spec.default, tuple) else spec.default
             help_text += f" (default: {default})"
@@ -70,8 +71,8 @@ def settings_from_pytest(config: pytest.Config) -> Any:
     """Resolve Settings from this session's flags, environment and ini (flag > env > ini)."""
     from tmupload.settings import resolve
 
-    flags = {spec.name: config.getoption(spec.ini) for spec in OPTIONS}
-    ini = {spec.name: config.getini(spec.ini) for spec in OPTIONS}
+    flags = {spec.name: config.getoption(spec.ini) for spec in all_options()}
+    ini = {spec.name: config.getini(spec.ini) for spec in all_options()}
     return resolve(flags, ini)
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from tmupload.errors import ConfigError
-from tmupload.options import LINKABLE_OUTCOMES, OPTIONS, OPTIONS_BY_NAME, OptionSpec
+from tmupload.options import LINKABLE_OUTCOMES, OptionSpec
 
 __all__ = ["Settings", "resolve"]
 
@@ -30,14 +30,14 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     upload: bool = False
+    target: str = "et"
     url: str | None = None
     user: str | None = None
     password: SecretStr | None = None
     password_file: Path | None = None
+    token: SecretStr | None = None
+    token_file: Path | None = None
     project: str | None = None
-    script_package: str = "Automated Tests"
-    automated_test: str = "pytest"
-    execution_package: str = "Automated Runs"
     run_name: str | None = None
     dry_run: bool = False
     manifest: Path | None = None
@@ -56,6 +56,13 @@ class Settings(BaseModel):
     allow_insecure_http: bool = False
     timeout: float = 30.0
     deadline: float = 600.0
+    # The chosen target's own settings (its spec's options), by option name, defaults filled in.
+    target_options: dict[str, Any] = Field(default_factory=dict)
+    # Names of the settings given by flag or environment for this run: such a setting wins
+    # over what an outbox entry froze (``resend``).
+    given: frozenset[str] = frozenset()
+    # How the front end spells its flags, for messages ("pytest": --tm-x, "cli": --x).
+    flag_style: Literal["pytest", "cli"] = "pytest"
 
     @field_validator("url")
     @classmethod
@@ -99,44 +106,75 @@ class Settings(BaseModel):
             raise ValueError("must be greater than 0")
         return value
 
+    def option(self, name: str) -> Any:
+        """One of the chosen target's own settings."""
+        return self.target_options[name]
+
+    def names(self, name: str) -> str:
+        """How the user sets ``name`` in this front end, for messages."""
+        return _option(name).names(self.flag_style)
+
     def require_target(self) -> None:
         """Raise ConfigError unless everything needed to reach the server is set."""
+        from tmupload.targets.registry import get_spec
+
+        spec = get_spec(self.target)
+        needed = ("url", "project", *spec.required)
         missing = [
-            OPTIONS_BY_NAME[name].names()
-            for name in ("url", "project")
-            if getattr(self, name) in (None, "")
+            self.names(name)
+            for name in needed
+            if (getattr(self, name) if name in type(self).model_fields else self.option(name))
+            in (None, "")
         ]
         if missing:
             raise ConfigError(
-                "upload needs " + " and ".join(missing) + " — see README#configuration"
+                "upload needs " + " and ".join(missing) + f" ({spec.title}) — see "
+                "README#configuration"
             )
-        if not self.user:
-            raise ConfigError(
-                "upload needs a login: set TMUPLOAD_USER (or --tm-user / ini tm_user) "
-                "— see README#credentials"
-            )
-        if self.password is None:
-            raise ConfigError(
-                "upload needs a password: set the environment variable TMUPLOAD_PASSWORD "
-                "or point --tm-password-file at a file holding it — see README#credentials"
-            )
+        self._require_credentials(spec.title, spec.credentials)
         for name in ("ca_bundle", "client_cert", "ticket_map"):
             path = getattr(self, name)
             if path is not None and not Path(path).is_file():
-                raise ConfigError(
-                    f"{OPTIONS_BY_NAME[name].names()} names {path}, which is not a file"
-                )
+                raise ConfigError(f"{self.names(name)} names {path}, which is not a file")
         assert self.url is not None
         parts = urlsplit(self.url)
         if parts.scheme == "http" and not self.allow_insecure_http and not _is_loopback(parts):
             raise ConfigError(
                 f"refusing to send credentials over plain http to {parts.hostname}: use an "
-                "https:// URL, or --tm-allow-insecure-http if this network is trusted"
+                f"https:// URL, or {self.names('allow_insecure_http').split(' (')[0]} if this "
+                "network is trusted"
+            )
+
+    def _require_credentials(self, title: str, kinds: tuple[str, ...]) -> None:
+        if self.token is not None and "token" not in kinds:
+            raise ConfigError(
+                f"{title} takes no API token (TMUPLOAD_TOKEN or {self.names('token_file')} is "
+                "set): it logs in with TMUPLOAD_USER and TMUPLOAD_PASSWORD — unset the token "
+                "for this run; see README#credentials"
+            )
+        if self.token is not None:
+            return
+        if "token" in kinds and not self.user and self.password is None:
+            raise ConfigError(
+                f"upload to {title} needs an API token (TMUPLOAD_TOKEN, or "
+                f"{self.names('token_file')}) or a login (TMUPLOAD_USER with TMUPLOAD_PASSWORD) "
+                "— see README#credentials"
+            )
+        if not self.user:
+            raise ConfigError(
+                "upload needs a login: set TMUPLOAD_USER (or "
+                f"{self.names('user')}) — see README#credentials"
+            )
+        if self.password is None:
+            raise ConfigError(
+                "upload needs a password: set the environment variable TMUPLOAD_PASSWORD "
+                f"or point {self.names('password_file').split(' (')[0]} at a file holding it "
+                "— see README#credentials"
             )
 
     def safe_dump(self) -> dict[str, Any]:
         """The settings as JSON-able data without any secret, for the outbox and manifests."""
-        data = self.model_dump(mode="json", exclude={"password"})
+        data = self.model_dump(mode="json", exclude={"password", "token", "given"})
         return data
 
 
@@ -150,10 +188,11 @@ def _is_loopback(parts: Any) -> bool:
         return False
 
 
-def _convert(spec: OptionSpec, raw: Any, source: str) -> Any:
+def _convert(spec: OptionSpec, raw: Any, source: str, style: str) -> Any:
     """Turn a raw flag/env/ini value into the type the setting has."""
     if raw is None:
         return None
+    names = spec.names("cli" if style == "cli" else "pytest")
     if spec.kind == "bool":
         if isinstance(raw, bool):
             return raw
@@ -162,7 +201,7 @@ def _convert(spec: OptionSpec, raw: Any, source: str) -> Any:
             return True
         if text in _FALSE:
             return False
-        raise ConfigError(f"{source} must be true or false, not {raw!r} — {spec.names()}")
+        raise ConfigError(f"{source} must be true or false, not {raw!r} — {names}")
     if spec.kind == "list":
         if isinstance(raw, (list, tuple)):
             return tuple(str(item).strip() for item in raw if str(item).strip())
@@ -174,16 +213,35 @@ def _convert(spec: OptionSpec, raw: Any, source: str) -> Any:
         try:
             return number_type(str(raw).strip())
         except ValueError:
-            raise ConfigError(f"{source} must be a number, not {raw!r} — {spec.names()}") from None
+            raise ConfigError(f"{source} must be a number, not {raw!r} — {names}") from None
     if spec.kind == "choice":
         text = str(raw).strip()
         if text not in spec.choices:
             raise ConfigError(
-                f"{source} must be one of {', '.join(spec.choices)}, not {raw!r} — {spec.names()}"
+                f"{source} must be one of {', '.join(spec.choices)}, not {raw!r} — {names}"
             )
         return text
     text = str(raw).strip()
     return text or None
+
+
+def _option(name: str) -> OptionSpec:
+    from tmupload.targets.registry import all_options
+
+    for spec in all_options():
+        if spec.name == name:
+            return spec
+    raise KeyError(name)
+
+
+def _read_secret(path: Path, what: str, option: OptionSpec, style: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the {what} file {path}: {exc.strerror} — "
+            f"{option.names('cli' if style == 'cli' else 'pytest')}"
+        ) from None
 
 
 def resolve(
@@ -196,11 +254,16 @@ def resolve(
     """Build Settings: flag > environment > ini/pyproject > default, then validate.
 
     ``flags`` and ``ini`` are keyed by option name; a value of None (or an empty ini string)
-    means "not given".
+    means "not given". A target's own setting given while another target is chosen is an
+    error that names the chosen target's settings.
     """
+    from tmupload.targets.registry import all_options, get_spec
+
     env = os.environ if env is None else env
+    options = all_options()
     values: dict[str, Any] = {}
-    for spec in OPTIONS:
+    sources: dict[str, str] = {}
+    for spec in options:
         flag_name = spec.flag if flag_style == "pytest" else spec.cli_flag
         candidates = (
             (flags.get(spec.name), flag_name),
@@ -212,25 +275,49 @@ def resolve(
                 continue
             if spec.kind == "bool" and raw is False and source == flag_name:
                 continue  # an absent store_true flag
-            values[spec.name] = _convert(spec, raw, source)
+            values[spec.name] = _convert(spec, raw, source, flag_style)
+            sources[spec.name] = source
             break
+    target_name = values.get("target", "et")
+    target = get_spec(target_name)
+    target_options: dict[str, Any] = {}
+    for spec in options:
+        if not spec.targets:
+            continue
+        if target_name not in spec.targets:
+            if spec.name in values:
+                own = ", ".join(
+                    (o.flag if flag_style == "pytest" else o.cli_flag) for o in target.options
+                )
+                raise ConfigError(
+                    f"{sources[spec.name]} is not used by {target.title} (target "
+                    f"{target_name}); its own settings are {own or 'none'} — remove it, or "
+                    "choose the target it belongs to"
+                )
+            continue
+        target_options[spec.name] = values.pop(spec.name, spec.default)
+    # Given explicitly for this run: a flag or the environment (an ini file is shared and
+    # standing, so it does not override what an outbox entry froze).
+    given = frozenset(name for name, source in sources.items() if not source.startswith("ini key"))
     password = env.get("TMUPLOAD_PASSWORD")
-    password_file = values.get("password_file")
-    if password_file is not None:
-        try:
-            password = Path(password_file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot read the password file {password_file}: {exc.strerror} — "
-                f"{OPTIONS_BY_NAME['password_file'].names()}"
-            ) from None
+    if values.get("password_file") is not None:
+        password = _read_secret(
+            values["password_file"], "password", _option("password_file"), flag_style
+        )
     if password:
         values["password"] = SecretStr(password)
+    token = env.get("TMUPLOAD_TOKEN")
+    if values.get("token_file") is not None:
+        token = _read_secret(values["token_file"], "token", _option("token_file"), flag_style)
+    if token and token.strip():
+        values["token"] = SecretStr(token.strip())
     try:
-        return Settings(**values)
+        return Settings(**values, target_options=target_options, given=given, flag_style=flag_style)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]) if first["loc"] else "?"
-        found = OPTIONS_BY_NAME.get(name)
-        where = found.names() if found else name
+        try:
+            where = _option(name).names(flag_style)
+        except KeyError:
+            where = name
         raise ConfigError(f"invalid setting {where}: {first['msg']}") from None

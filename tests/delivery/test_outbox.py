@@ -28,19 +28,24 @@ def _settings(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_spool_writes_a_complete_entry_without_secrets(tmp_path: Path) -> None:
     entry = Outbox(tmp_path).spool(RUN, _settings(tmp_path))
     assert entry.run() == RUN
-    assert entry.settings_data()["project"] == "P"
-    assert "password" not in entry.settings_data()
+    assert entry.target == "et" and entry.frozen()["project"] == "P"
+    assert "password" not in (entry.path / "settings.json").read_text()
     assert all(b"secret-pw" not in path.read_bytes() for path in entry.path.iterdir())
     assert [e.path for e in Outbox(tmp_path).entries()] == [entry.path]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
 
 
+def test_the_default_outbox_folder_keeps_itself_out_of_git(tmp_path: Path) -> None:
+    Outbox(tmp_path / ".tmupload" / "outbox").spool(RUN, _settings(tmp_path))
+    assert (tmp_path / ".tmupload" / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
 def test_journal_survives_a_new_process_view(tmp_path: Path) -> None:
     entry = Outbox(tmp_path).spool(RUN, _settings(tmp_path))
-    entry.record("uploaded", {"run_id": "r1"})
+    entry.journal.finish("uploaded", {"run_id": "r1"})
     again = Outbox(tmp_path).entries()[0]
-    assert again.step("uploaded") == {"run_id": "r1"}
-    assert again.step("mapped") is None
+    assert again.journal.done("uploaded") == {"run_id": "r1"}
+    assert again.journal.done("mapped") is None
 
 
 def test_a_second_sender_is_refused_while_the_first_holds_the_lock(tmp_path: Path) -> None:

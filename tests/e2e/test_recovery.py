@@ -83,8 +83,9 @@ def test_resend_resumes_after_the_upload_and_never_repeats_it(live: Live, tmp_pa
     assert len(live.emulator.snapshot()["node_links"]) == 2
     # Now the same run is resent from a journal that says "uploaded, links pending".
     entry = Outbox(tmp_path / "outbox").spool(run, settings)
-    entry.record("placement", {"project_id": _project_id(live), "assignment_id": _assignment(live)})
-    entry.record("uploaded", {"run_id": live.runs()[0]["Id"]})
+    placed = {"project_id": _project_id(live), "assignment_id": _assignment(live)}
+    entry.journal.finish("placement", placed)
+    entry.journal.finish("uploaded", {"run_id": live.runs()[0]["Id"]})
     outcomes = resend(settings)
     assert [outcome.ok for outcome in outcomes] == [True]
     statuses = Counter(link.status for link in outcomes[0].delivery.links)  # type: ignore[union-attr]

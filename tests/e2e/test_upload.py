@@ -102,7 +102,7 @@ def test_every_outcome_lands_with_the_right_status(
     data = json.loads(manifest.read_text())
     assert data["status"] == "uploaded"
     node_ids = {node["Id"] for node in nodes.values()}
-    assert {case["node_id"] for case in data["cases"]} == node_ids
+    assert {case["result_id"] for case in data["cases"]} == node_ids
     assert len(data["cases"]) == 15
     result.stdout.fnmatch_lines(
         [

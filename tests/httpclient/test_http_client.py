@@ -7,6 +7,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from tmupload.errors import ServerProtocolError, ServerRejected, ServerUnavailable, TransportError
+from tmupload.http.auth import basic_auth
 from tmupload.http.client import HttpClient
 from tmupload.settings import resolve
 
@@ -17,7 +18,7 @@ def _client() -> HttpClient:
     settings = resolve(
         {"url": BASE, "project": "P", "user": "bot"}, {}, {"TMUPLOAD_PASSWORD": "pw"}
     )
-    return HttpClient(settings)
+    return HttpClient(settings, auth=basic_auth(settings))
 
 
 def test_503_then_success_is_retried(httpx_mock: HTTPXMock) -> None:

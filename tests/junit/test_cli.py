@@ -130,7 +130,7 @@ def test_missing_settings_stop_before_any_file_is_read(
         monkeypatch.delenv(name, raising=False)
     assert main(["import", str(tmp_path / "not-even-there.xml")]) == 2
     err = capsys.readouterr().err
-    assert "upload needs --tm-url" in err
+    assert "upload needs --url" in err and "--tm-url" not in err  # the command's own flags
     assert "not-even-there" not in err
 
 

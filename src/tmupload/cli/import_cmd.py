@@ -17,13 +17,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from tmupload.cli.common import EXIT_OK, EXIT_UPLOAD_FAILED, print_outcome, settings_from_args
 from tmupload.errors import InputError
 from tmupload.junit.read import ImportResult, ReadProgress, read_junit, validate_junit
 
 __all__ = ["ImportProgress", "add_import_command", "cmd_import", "expand_inputs"]
 
-EXIT_OK = 0
-EXIT_UPLOAD_FAILED = 1
 
 _GLOB_CHARS = frozenset("*?[")
 _SHOWN_DUPLICATES = 10
@@ -187,11 +186,9 @@ def _report_inputs(result: ImportResult, out: ImportProgress) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Check every input, read them into one run, send it; 0 done, 1 upload failed."""
-    # Imported here: cli imports this module to register the command.
-    from tmupload.cli.app import _print_outcome, _settings
     from tmupload.delivery.pipeline import upload
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     # Before reading what may be gigabytes: a missing URL or login is exit 2 straight away.
     settings.require_target()
     out = ImportProgress()
@@ -205,5 +202,5 @@ def cmd_import(args: argparse.Namespace) -> int:
     )
     _report_inputs(result, out)
     outcome = upload(result.run, settings, progress=out.say)
-    _print_outcome(outcome)
+    print_outcome(outcome)
     return EXIT_OK if outcome.ok else EXIT_UPLOAD_FAILED

@@ -1,9 +1,14 @@
 """The outbox: a run is on disk before the first request and leaves only when fully delivered.
 
-Layout: ``<outbox>/<entry>/run.json`` (the RunReport), ``settings.json`` (where it goes, no
-secrets), ``steps.json`` (the journal of finished steps) and ``error.txt`` (the last failure).
-Every file is written to a temporary name and renamed, and a new entry is built in a hidden
-directory and renamed into place, so a crash never leaves a half-written entry.
+Layout: ``<outbox>/<entry>/run.json`` (the RunReport), ``settings.json`` (which target and
+where it goes, no secrets), ``steps.json`` and ``items.jsonl`` (the journal, see
+``journal.py``) and ``error.txt`` (the last failure). Every file is written to a temporary
+name and renamed, and a new entry is built in a hidden directory and renamed into place, so a
+crash never leaves a half-written entry.
+
+``settings.json`` of schema 2 is ``{"schema": 2, "target": NAME, "frozen": {setting: value}}``:
+the settings that fix where the run goes, frozen at spool time. Schema 1 (no ``schema`` key)
+was every setting, flat, and always meant Enterprise Tester.
 """
 
 from __future__ import annotations
@@ -13,11 +18,13 @@ import json
 import os
 import secrets
 import tempfile
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from tmupload.delivery.journal import FileJournal, write_atomic
 from tmupload.errors import TmUploadError
 from tmupload.models import RunReport
 from tmupload.settings import Settings
@@ -29,60 +36,71 @@ class OutboxLocked(TmUploadError):
     """Another process is sending this outbox entry right now."""
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+#: The settings.json layout this code writes.
+SCHEMA = 2
+# Settings every target freezes: what gets linked was decided when the run was spooled.
+_CORE_FROZEN = ("link_on", "no_link", "link_failures")
 
 
 class OutboxEntry:
-    """One spooled run; also the Journal its delivery records steps in."""
+    """One spooled run, its target and frozen settings, and the journal of its delivery."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._steps: dict[str, Any] | None = None
+        self._journal: FileJournal | None = None
+        self._stored: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
         return self.path.name
 
+    @property
+    def journal(self) -> FileJournal:
+        if self._journal is None:
+            self._journal = FileJournal(self.path)
+        return self._journal
+
     def run(self) -> RunReport:
         return RunReport.model_validate_json((self.path / "run.json").read_bytes())
 
-    def settings_data(self) -> dict[str, Any]:
-        data = json.loads((self.path / "settings.json").read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
+    def _settings_file(self) -> dict[str, Any]:
+        if self._stored is None:
+            data = json.loads((self.path / "settings.json").read_text(encoding="utf-8"))
+            self._stored = data if isinstance(data, dict) else {}
+        return self._stored
 
-    def _load_steps(self) -> dict[str, Any]:
-        if self._steps is None:
-            try:
-                self._steps = json.loads((self.path / "steps.json").read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                self._steps = {}
-        return self._steps
+    @property
+    def schema(self) -> int:
+        return int(self._settings_file().get("schema", 1))
 
-    def step(self, name: str) -> dict[str, Any] | None:
-        value = self._load_steps().get(name)
-        return value if isinstance(value, dict) else None
+    @property
+    def target(self) -> str:
+        """The target the run was spooled for (entries of schema 1 were all for ET)."""
+        return str(self._settings_file().get("target", "et"))
 
-    def record(self, name: str, data: dict[str, Any]) -> None:
-        steps = self._load_steps()
-        steps[name] = data
-        _write_atomic(self.path / "steps.json", json.dumps(steps).encode("utf-8"))
+    def frozen(self) -> dict[str, Any]:
+        """The settings frozen at spool time, by option name (values as JSON)."""
+        data = self._settings_file()
+        if self.schema >= 2:
+            frozen = data.get("frozen")
+            return dict(frozen) if isinstance(frozen, dict) else {}
+        # Schema 1: every setting, flat; these fixed where the run went and what got linked.
+        legacy = (
+            "url",
+            "project",
+            "script_package",
+            "automated_test",
+            "execution_package",
+            *_CORE_FROZEN,
+        )
+        return {key: data[key] for key in legacy if data.get(key) is not None}
 
-    def steps_done(self) -> list[str]:
-        return list(self._load_steps())
+    def age(self) -> float:
+        """Seconds since the entry was spooled."""
+        return max(0.0, time.time() - (self.path / "run.json").stat().st_mtime)
 
     def record_error(self, message: str) -> None:
-        _write_atomic(self.path / "error.txt", message.encode("utf-8"))
+        write_atomic(self.path / "error.txt", message.encode("utf-8"))
 
     def last_error(self) -> str | None:
         try:
@@ -135,6 +153,18 @@ def _stale(lock: Path) -> bool:
     return False
 
 
+def _ignore_in_git(root: Path) -> None:
+    """Keep spooled runs out of version control, as pytest does for its cache: the default
+    ``.tmupload`` folder gets a ``.gitignore`` of ``*`` (a folder of the user's choosing is
+    theirs to manage)."""
+    if root.name != "outbox" or root.parent.name != ".tmupload":
+        return
+    marker = root.parent / ".gitignore"
+    if not marker.exists():
+        with contextlib.suppress(OSError):
+            marker.write_text("# created by tmupload: spooled runs stay local\n*\n")
+
+
 class Outbox:
     """A directory of OutboxEntry folders, oldest first."""
 
@@ -142,17 +172,28 @@ class Outbox:
         self.root = root
 
     def spool(self, run: RunReport, settings: Settings) -> OutboxEntry:
-        """Write the run durably and return its entry (before any network I/O)."""
+        """Write the run durably and return its entry (before any network I/O).
+
+        The target's ``frozen`` settings (those that fix where the run goes) and the link
+        policy are stored with it; secrets never are.
+        """
+        from tmupload.targets.registry import get_spec
+
+        frozen_names = get_spec(settings.target).frozen
         self.root.mkdir(parents=True, exist_ok=True)
+        _ignore_in_git(self.root)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         name = f"{stamp}-{secrets.token_hex(4)}"
+        dumped = settings.safe_dump()
+        frozen = {
+            key: dumped["target_options"][key] if key in settings.target_options else dumped[key]
+            for key in (*frozen_names, *_CORE_FROZEN)
+        }
+        stored = {"schema": SCHEMA, "target": settings.target, "frozen": frozen}
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".incoming-"))
         try:
-            _write_atomic(staging / "run.json", run.model_dump_json().encode("utf-8"))
-            _write_atomic(
-                staging / "settings.json",
-                json.dumps(settings.safe_dump(), indent=1).encode("utf-8"),
-            )
+            write_atomic(staging / "run.json", run.model_dump_json().encode("utf-8"))
+            write_atomic(staging / "settings.json", json.dumps(stored, indent=1).encode("utf-8"))
             final = self.root / name
             os.replace(staging, final)
         except BaseException:
@@ -162,6 +203,14 @@ class Outbox:
                 staging.rmdir()
             raise
         return OutboxEntry(final)
+
+    def find(self, name: str) -> OutboxEntry | None:
+        """The entry named ``name`` (or the only one whose name starts with it)."""
+        matches = [entry for entry in self.entries() if entry.name.startswith(name)]
+        exact = [entry for entry in matches if entry.name == name]
+        if exact:
+            return exact[0]
+        return matches[0] if len(matches) == 1 else None
 
     def entries(self) -> list[OutboxEntry]:
         if not self.root.is_dir():

@@ -2,66 +2,34 @@
 
 ``upload()`` is what the pytest plugin calls at the end of a session and what ``tmupload
 import`` calls after reading files; ``resend()`` finishes what an earlier upload left in the
-outbox.
+outbox, each entry with the target it was spooled for.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+import time
+from typing import Any
 
 import httpx
 
 from tmupload.delivery.outbox import Outbox, OutboxEntry
-from tmupload.errors import ConfigError, ServerError, TmUploadError
+from tmupload.delivery.outcome import UploadOutcome
+from tmupload.delivery.report import write_manifest
+from tmupload.errors import ConfigError, TmUploadError
 from tmupload.models import RunReport
 from tmupload.settings import Settings
-from tmupload.targets.base import Delivery, Target
+from tmupload.targets.base import Progress, Target
+from tmupload.targets.registry import get_spec, load_target
 
-__all__ = ["UploadOutcome", "make_target", "resend", "upload"]
+__all__ = ["UploadOutcome", "make_target", "resend", "settings_for_entry", "upload"]
 
 log = logging.getLogger("tmupload")
 
-Progress = Callable[[str], None]
 
-# Where a spooled run goes and what gets linked were fixed when it was spooled; credentials,
-# TLS and time limits always come from the current settings (they are never stored).
-_STORED_PLACEMENT = (
-    "url",
-    "project",
-    "script_package",
-    "automated_test",
-    "execution_package",
-    "link_on",
-    "no_link",
-    "link_failures",
-    "xfail_as",
-)
-
-
-@dataclass
-class UploadOutcome:
-    """What happened to one run: delivered, planned (dry run) or failed and kept."""
-
-    run: RunReport
-    settings: Settings
-    delivery: Delivery | None = None
-    error: TmUploadError | None = None
-    outbox_entry: Path | None = None
-    dry_run: bool = False
-    manifest_path: Path | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """Every step succeeded (links to unknown tickets are reported, not failures)."""
-        if self.error is not None:
-            return False
-        if self.delivery is None:
-            return False
-        return not any(link.status in ("failed", "pending") for link in self.delivery.links)
+def _quiet(_: str) -> None:
+    return None
 
 
 def make_target(
@@ -70,9 +38,10 @@ def make_target(
     transport: httpx.BaseTransport | None = None,
     progress: Progress | None = None,
 ) -> Target:
-    from tmupload.targets.et.target import EtTarget
-
-    return EtTarget(settings, transport=transport, progress=progress or (lambda _: None))
+    """The target ``settings.target`` names, built for these settings."""
+    factory = load_target(settings.target)
+    target: Target = factory(settings, transport=transport, progress=progress or _quiet)
+    return target
 
 
 def upload(
@@ -87,8 +56,6 @@ def upload(
     Raises ConfigError or InputError (e.g. a bad ticket map) before anything is written or
     sent; server trouble is reported in the returned outcome.
     """
-    from tmupload.delivery.report import write_manifest
-
     settings.require_target()
     if settings.ticket_map is not None:
         from tmupload.ticket_map import load_ticket_map
@@ -102,12 +69,14 @@ def upload(
         except TmUploadError as exc:
             outcome.error = exc
         return outcome
+    outbox = settings.outbox.resolve()
     try:
-        entry = Outbox(settings.outbox).spool(run, settings)
+        entry = Outbox(outbox).spool(run, settings)
     except OSError as exc:
         raise ConfigError(
-            f"cannot write the outbox {settings.outbox} ({exc.strerror or exc}); nothing was "
-            "sent — point --tm-outbox (TMUPLOAD_OUTBOX) at a writable directory"
+            f"cannot write the outbox {outbox} ({exc.strerror or exc}); nothing was sent — "
+            f"point {settings.names('outbox').split(' (')[0]} (TMUPLOAD_OUTBOX) at a writable "
+            "directory"
         ) from None
     outcome.outbox_entry = entry.path
     _deliver(target, entry, outcome)
@@ -117,19 +86,54 @@ def upload(
 
 
 def _deliver(target: Target, entry: OutboxEntry, outcome: UploadOutcome) -> None:
+    started = time.monotonic()
     try:
         with entry.locked():
-            outcome.delivery = target.deliver(outcome.run, entry)
-    except ServerError as exc:
-        outcome.error = exc
+            outcome.delivery = target.deliver(outcome.run, entry.journal)
     except TmUploadError as exc:
         outcome.error = exc
+    outcome.seconds = time.monotonic() - started
     if outcome.ok:
         entry.remove()
         outcome.outbox_entry = None
     else:
         message = str(outcome.error) if outcome.error else "some ticket links failed"
         entry.record_error(message)
+
+
+def settings_for_entry(current: Settings, entry: OutboxEntry) -> tuple[Settings, list[str]]:
+    """The settings to resend ``entry`` with, and the frozen settings the user overrode.
+
+    Where the run goes was frozen when it was spooled; a setting given now by flag or
+    environment overrides it (an entry spooled with a wrong URL or project can then leave).
+    Credentials, TLS and time limits always come from the current settings.
+    """
+    spec = get_spec(entry.target)
+    frozen = entry.frozen()
+    same_target = current.target == entry.target
+    data: dict[str, Any] = current.model_dump()
+    options: dict[str, Any] = {option.name: option.default for option in spec.options}
+    if same_target:
+        options.update(current.target_options)
+    overridden: list[str] = []
+    for key, value in frozen.items():
+        is_option = key in options
+        now = options[key] if is_option else data.get(key)
+        if key in current.given and (same_target or not is_option):
+            if _as_json(now) != _as_json(value):
+                overridden.append(key)
+            continue
+        if is_option:
+            options[key] = value
+        else:
+            data[key] = value
+    data["target"] = entry.target
+    data["target_options"] = options
+    return Settings.model_validate(data), overridden
+
+
+def _as_json(value: Any) -> str:
+    return json.dumps(value, default=str, sort_keys=True)
 
 
 def resend(
@@ -139,24 +143,24 @@ def resend(
     progress: Progress | None = None,
 ) -> list[UploadOutcome]:
     """Finish every run waiting in the outbox, each from the step where it stopped."""
-    from tmupload.delivery.report import write_manifest
-
+    say = progress or _quiet
     outcomes: list[UploadOutcome] = []
-    for entry in Outbox(settings.outbox).entries():
-        stored = entry.settings_data()
-        merged = Settings.model_validate(
-            {
-                **settings.model_dump(),
-                **{key: stored[key] for key in _STORED_PLACEMENT if stored.get(key) is not None},
-            }
-        )
+    for entry in Outbox(settings.outbox.resolve()).entries():
+        merged, overridden = settings_for_entry(settings, entry)
         merged.require_target()
         run = entry.run()
         outcome = UploadOutcome(run=run, settings=merged, outbox_entry=entry.path)
-        if progress:
-            done = ", ".join(entry.steps_done()) or "nothing yet"
-            progress(f"resending {entry.name} ({len(run.cases)} results; done: {done})")
-        _deliver(make_target(merged, transport=transport, progress=progress), entry, outcome)
+        if overridden:
+            # Cached server ids (project, containers, the run) belong to the old placement.
+            say(
+                f"{entry.name}: {', '.join(overridden)} given now differ from the spooled "
+                "settings; its delivery starts over there"
+            )
+            entry.journal.reset()
+        done = ", ".join(entry.journal.summary()) or "nothing yet"
+        say(f"resending {entry.name} ({len(run.cases)} results; done: {done})")
+        target = make_target(merged, transport=transport, progress=progress)
+        _deliver(target, entry, outcome)
         if settings.manifest is not None:
             outcome.manifest_path = write_manifest(outcome, settings.manifest)
         outcomes.append(outcome)

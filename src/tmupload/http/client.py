@@ -1,4 +1,7 @@
-"""The HTTP client every target uses: auth, TLS, timeouts, safe retries, errors with the fix.
+"""The HTTP client every target uses: TLS, timeouts, safe retries, errors with the fix.
+
+The target supplies what differs between servers: the base URL, how to log in (an
+``httpx.Auth``) and how the server words its errors (a :class:`ServerDialect`).
 
 Retries follow DESIGN §4 and are delegated to stamina (bounded by attempts *and* time,
 jittered): connect errors always (the request never left); 429/502/503/504 honouring
@@ -13,8 +16,8 @@ import email.utils
 import logging
 import os
 import ssl
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -31,9 +34,11 @@ from tmupload.errors import (
     ServerUnavailable,
     TransportError,
 )
+from tmupload.http.auth import credential_hint
+from tmupload.http.poll import Deadline
 from tmupload.settings import Settings
 
-__all__ = ["Deadline", "HttpClient"]
+__all__ = ["Deadline", "HttpClient", "ServerDialect", "generic_message"]
 
 log = logging.getLogger("tmupload.http.client")
 
@@ -43,29 +48,37 @@ _RETRY_STATUSES = {429, 502, 503, 504}
 _RETRY_STATUSES_UNSAFE = {429, 503}
 _MAX_RETRY_AFTER = 60.0
 
+# What a status means whatever the server; a dialect adds or replaces hints.
 _STATUS_HINTS = {
-    401: "the server did not accept the login: check TMUPLOAD_USER and TMUPLOAD_PASSWORD "
-    "(see README#credentials)",
     403: "the account lacks a permission for this, or the server rejected the data",
-    404: "not found: check the URL (it must include the application path, e.g. "
-    "https://host/EnterpriseTester) and the names in the settings",
+    404: "not found: check the URL and the names in the settings",
     409: "the name is already in use on the server",
-    415: "the server expected a multipart upload",
 }
 
 
-class Deadline:
-    """An overall time budget shared by every request of one upload."""
+def generic_message(response: httpx.Response) -> str | None:
+    """A ``message``-like field of a JSON error body, or a short raw excerpt."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return text[:300] or None
+    if isinstance(body, dict):
+        for key in ("Message", "message", "error_description", "error"):
+            if isinstance(body.get(key), str):
+                return str(body[key])
+    return None
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._end = time.monotonic() + seconds
 
-    def remaining(self) -> float:
-        return self._end - time.monotonic()
+@dataclass(frozen=True)
+class ServerDialect:
+    """How one server words its errors: its message field(s) and hints per status."""
 
-    def expired(self) -> bool:
-        return self.remaining() <= 0
+    message: Callable[[httpx.Response], str | None] = generic_message
+    hints: Mapping[int, str] = field(default_factory=dict)
+
+    def hint(self, status: int) -> str:
+        return self.hints.get(status) or _STATUS_HINTS.get(status, "")
 
 
 class DeadlinePassed(httpx.TransportError):
@@ -114,20 +127,6 @@ def _backoff(exc: Exception) -> bool | float:
     return False
 
 
-def server_message(response: httpx.Response) -> str | None:
-    """The ``Message`` of an ET error body (reference §1.4), or a short raw excerpt."""
-    try:
-        body = response.json()
-    except ValueError:
-        text = response.text.strip()
-        return text[:300] or None
-    if isinstance(body, dict):
-        for key in ("Message", "message", "error"):
-            if isinstance(body.get(key), str):
-                return str(body[key])
-    return None
-
-
 class HttpClient:
     """A thin wrapper over ``httpx.Client`` bound to one server origin."""
 
@@ -135,21 +134,24 @@ class HttpClient:
         self,
         settings: Settings,
         *,
+        auth: httpx.Auth | None = None,
+        dialect: ServerDialect | None = None,
+        base_url: str | None = None,
         deadline: Deadline | None = None,
         transport: httpx.BaseTransport | None = None,
         attempts: int = 5,
     ) -> None:
-        assert settings.url is not None
-        self.base_url = settings.url.rstrip("/") + "/"
+        url = base_url or settings.url
+        assert url is not None
+        self.base_url = url.rstrip("/") + "/"
         self._origin = _origin(self.base_url)
         self.deadline = deadline or Deadline(settings.deadline)
+        self.dialect = dialect or ServerDialect()
+        self._credential_hint = credential_hint(settings)
         self._attempts = attempts
         self.requests_sent = 0
         self.bytes_sent = 0
         self._last_problem = ""
-        auth = None
-        if settings.user and settings.password is not None:
-            auth = httpx.BasicAuth(settings.user, settings.password.get_secret_value())
         self._timeout = settings.timeout
         self._client = httpx.Client(
             auth=auth,
@@ -232,13 +234,14 @@ class HttpClient:
                     )
         except _RetryableStatus as exc:
             response = exc.response
+            message = self.dialect.message(response)
             raise ServerUnavailable(
                 f"{method} {_path(url)}: the server kept answering HTTP {response.status_code} "
                 f"after {self._attempts} attempts"
-                + _with_message(server_message(response))
+                + _with_message(message)
                 + " — the results are kept; try again later",
                 status=response.status_code,
-                server_message=server_message(response),
+                server_message=message,
                 url=url,
             ) from None
         except _RetryableTransport as exc:
@@ -248,7 +251,21 @@ class HttpClient:
         assert response is not None
         if response.status_code in ok or response.status_code in allow:
             return response
-        raise _status_error(method, url, response)
+        raise self._status_error(method, url, response)
+
+    def _status_error(self, method: str, url: str, response: httpx.Response) -> ServerError:
+        message = self.dialect.message(response)
+        status = response.status_code
+        hint = self.dialect.hint(status)
+        if status == 401:
+            hint = f"the server did not accept the login: {self._credential_hint} " + (
+                "(see README#credentials)"
+            )
+        text = f"{method} {_path(url)} failed with HTTP {status}" + _with_message(message)
+        if hint:
+            text += f" — {hint}"
+        error_type: type[ServerError] = ServerRejected if 400 <= status < 500 else ServerUnavailable
+        return error_type(text, status=status, server_message=message, url=url)
 
     def _send_once(
         self,
@@ -325,17 +342,6 @@ def _path(url: str) -> str:
 
 def _with_message(message: str | None) -> str:
     return f' (server said: "{message}")' if message else ""
-
-
-def _status_error(method: str, url: str, response: httpx.Response) -> ServerError:
-    message = server_message(response)
-    status = response.status_code
-    hint = _STATUS_HINTS.get(status, "")
-    text = f"{method} {_path(url)} failed with HTTP {status}" + _with_message(message)
-    if hint:
-        text += f" — {hint}"
-    error_type: type[ServerError] = ServerRejected if 400 <= status < 500 else ServerUnavailable
-    return error_type(text, status=status, server_message=message, url=url)
 
 
 def _transport_error(method: str, url: str, exc: httpx.TransportError) -> TransportError:

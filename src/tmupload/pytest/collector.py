@@ -37,12 +37,11 @@ class ResultCollector:
             load_ticket_map(settings.ticket_map)
 
     def pytest_report_header(self, config: pytest.Config) -> str:
+        from tmupload.delivery.pipeline import make_target
+
         s = self.settings
         mode = "dry run against" if s.dry_run else "uploading to"
-        return (
-            f"tmupload: {mode} {s.url} project {s.project!r} "
-            f"(execution package {s.execution_package!r}, on-error={s.on_error})"
-        )
+        return f"tmupload: {mode} {make_target(s).describe()} (on-error={s.on_error})"
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.builder.add(report)

@@ -1,15 +1,46 @@
-"""What every target (Enterprise Tester now; qTest Manager and Zephyr Enterprise next) provides."""
+"""The interface every target implements, and the server-neutral results it returns.
+
+A target owns its sequence (Enterprise Tester uploads one document then maps result nodes;
+qTest submits batches then maps; Zephyr maps first, then sets statuses). The core hands it a
+:class:`Journal` with three primitives, so that a resend resumes where a delivery stopped:
+
+- a finished **step** (``done`` / ``finish``): never repeated;
+- an **intent** (``intent`` / ``declare``), recorded *before* a write that is not idempotent:
+  on resume, an intent without its finished step means "the write may have happened — look
+  before writing again";
+- per-item **progress** (``items`` / ``item_done``), flushed as each item (link, chunk)
+  finishes rather than once at the end.
+
+What comes back (:class:`Delivery`) speaks no server's language: a run reference with a page
+a person can open, the server's reference for each case, totals by outcome, and links.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from tmupload.models import RunReport
 
-__all__ = ["Delivery", "Journal", "LinkResult", "LinkStatus", "MemoryJournal", "Target"]
+__all__ = [
+    "Delivery",
+    "Journal",
+    "LinkResult",
+    "LinkStatus",
+    "Progress",
+    "ResultRef",
+    "RunRef",
+    "Target",
+]
 
 LinkStatus = Literal["linked", "already_linked", "unknown_ticket", "failed", "pending"]
+
+#: One line of progress for the person waiting ("uploading 2,000 results").
+Progress = Callable[[str], None]
+
+#: Neutral keys of ``Delivery.totals``, in the order a summary lists them.
+TOTAL_KEYS = ("passed", "failed", "errors", "skipped", "not_run")
 
 
 @dataclass(frozen=True)
@@ -22,18 +53,33 @@ class LinkResult:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class RunRef:
+    """The run (or its equivalent: a cycle's upload, a phase) as the server knows it."""
+
+    id: str
+    url: str | None = None  # a page a person can open in a browser
+    api_url: str | None = None  # the same thing for a program (kept in the manifest)
+    status: str | None = None  # the server's own word for the run's state
+
+
+@dataclass(frozen=True)
+class ResultRef:
+    """The server's record of one case (a result node, a test log, an execution)."""
+
+    id: str
+    status: str | None = None  # the server's own status word for it
+
+
 @dataclass
 class Delivery:
     """What a target did with one run (or, in a dry run, would do)."""
 
-    target: str
-    run_id: str | None = None
-    run_url: str | None = None
-    server_status: str | None = None
-    server_totals: dict[str, int] = field(default_factory=dict)
-    node_ids: dict[str, str] = field(default_factory=dict)  # case id -> server node id
-    node_statuses: dict[str, str] = field(default_factory=dict)  # case id -> server status
-    unmapped: list[str] = field(default_factory=list)  # case ids the server shows no node for
+    target: str  # the server's title, e.g. "Enterprise Tester"
+    run: RunRef | None = None
+    totals: dict[str, int] = field(default_factory=dict)  # TOTAL_KEYS -> count, as read back
+    results: dict[str, ResultRef] = field(default_factory=dict)  # case id -> server's record
+    unmapped: list[str] = field(default_factory=list)  # case ids the server shows nothing for
     links: list[LinkResult] = field(default_factory=list)
     plan: list[str] = field(default_factory=list)  # dry run: what would be created and sent
     requests: int = 0
@@ -41,41 +87,42 @@ class Delivery:
 
 
 class Journal(Protocol):
-    """Durable record of finished steps, so an interrupted delivery resumes where it stopped."""
+    """Durable record of a delivery's progress (see the module docstring)."""
 
-    def step(self, name: str) -> dict[str, Any] | None:
-        """The data recorded for a finished step, or None if it has not finished."""
+    def done(self, step: str) -> dict[str, Any] | None:
+        """The data recorded when ``step`` finished, or None if it has not."""
         ...
 
-    def record(self, name: str, data: dict[str, Any]) -> None:
-        """Record a step (atomically) before moving on."""
+    def finish(self, step: str, data: dict[str, Any]) -> None:
+        """Record ``step`` as finished (atomically), clearing its intent."""
         ...
 
+    def intent(self, step: str) -> dict[str, Any] | None:
+        """What was declared before ``step``'s write, if the write may have happened."""
+        ...
 
-class MemoryJournal:
-    """A Journal that keeps nothing beyond the process (dry runs, tests)."""
+    def declare(self, step: str, data: dict[str, Any]) -> None:
+        """Record, before a write that is not idempotent, what a resume needs to look for."""
+        ...
 
-    def __init__(self) -> None:
-        self.steps: dict[str, dict[str, Any]] = {}
+    def items(self, kind: str) -> dict[str, dict[str, Any]]:
+        """Every finished item of ``kind`` (e.g. "links"), by key."""
+        ...
 
-    def step(self, name: str) -> dict[str, Any] | None:
-        return self.steps.get(name)
-
-    def record(self, name: str, data: dict[str, Any]) -> None:
-        self.steps[name] = data
+    def item_done(self, kind: str, key: str, data: dict[str, Any]) -> None:
+        """Record one finished item at once (safe to call from several threads)."""
+        ...
 
 
 class Target(Protocol):
     """One test-management server."""
 
-    name: str
-
     def describe(self) -> str:
-        """One line for the pytest header: where results go."""
+        """One line for the pytest header and the dry run: where results go."""
         ...
 
     def deliver(self, run: RunReport, journal: Journal) -> Delivery:
-        """Send the run, record each finished step in the journal, return what landed."""
+        """Send the run, journaling as it goes; return what landed."""
         ...
 
     def plan(self, run: RunReport) -> Delivery:

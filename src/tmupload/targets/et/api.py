@@ -6,7 +6,6 @@ marks many shapes as unconfirmed, so unknown fields are kept and missing optiona
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any, TypeVar
@@ -15,9 +14,42 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tmupload.errors import ServerProtocolError, TaskError
-from tmupload.http.client import HttpClient
+from tmupload.http.auth import basic_auth
+from tmupload.http.client import HttpClient, ServerDialect, generic_message
+from tmupload.http.poll import Deadline, poll
+from tmupload.settings import Settings
 
-__all__ = ["EMPTY_GUID", "EtApi", "EtNode", "EtRun", "EtTask"]
+__all__ = ["EMPTY_GUID", "ET_DIALECT", "EtApi", "EtNode", "EtRun", "EtTask", "et_client"]
+
+#: ET's errors carry ``{"Message": ...}`` (reference §1.4); a 404 usually means the URL lacks
+#: the application path.
+ET_DIALECT = ServerDialect(
+    message=generic_message,
+    hints={
+        404: "not found: check the URL (it must include the application path, e.g. "
+        "https://host/EnterpriseTester) and the names in the settings",
+        415: "the server expected a multipart upload",
+    },
+)
+
+
+def et_client(
+    settings: Settings,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    deadline: Deadline | None = None,
+    attempts: int = 5,
+) -> HttpClient:
+    """An HTTP client for ET: Basic auth (reference §1.3), ET's error dialect."""
+    return HttpClient(
+        settings,
+        auth=basic_auth(settings),
+        dialect=ET_DIALECT,
+        deadline=deadline,
+        transport=transport,
+        attempts=attempts,
+    )
+
 
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 
@@ -293,16 +325,18 @@ class EtApi:
             return self.http.url(location)
         raise ServerProtocolError("the server started a task but named neither its Self nor its Id")
 
-    def wait_task(
-        self, url: str, *, what: str, poll: float = 0.05, max_poll: float = 2.0
-    ) -> EtTask:
+    def wait_task(self, url: str, *, what: str) -> EtTask:
         """Poll a task until ``Complete``; a 404 means finished and flushed (§5.2)."""
-        delay = poll
-        last: EtTask | None = None
-        while True:
+        last: list[EtTask] = []
+
+        def check() -> EtTask | None:
             response = self.http.request("GET", url, allow=(404,))
             if response.status_code == 404:
-                return last.model_copy(update={"Complete": True}) if last else EtTask(Complete=True)
+                return (
+                    last[-1].model_copy(update={"Complete": True})
+                    if last
+                    else EtTask(Complete=True)
+                )
             task = _parse(EtTask, _json(response, "task"), "background task")
             if task.Error:
                 raise TaskError(
@@ -310,15 +344,15 @@ class EtApi:
                 )
             if task.Complete:
                 return task
-            last = task
-            if self.http.deadline.remaining() < delay:
-                raise TaskError(
-                    f"{what} did not finish before the deadline (--tm-deadline "
-                    f"{self.http.deadline.seconds:g}s); the task is {self.http.url(url)}",
-                    url=url,
-                )
-            time.sleep(delay)
-            delay = min(delay * 1.5, max_poll)
+            last[:] = [task]
+            return None
+
+        return poll(
+            check,
+            deadline=self.http.deadline,
+            what=what,
+            detail=lambda: f"the task is {self.http.url(url)}",
+        )
 
     def start_task(self, body: dict[str, Any]) -> tuple[httpx.Response, EtTask | None]:
         """``POST /api/backgroundtasks``; returns the raw response for 202 and documented 500s."""

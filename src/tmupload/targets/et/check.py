@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tmupload.errors import ConfigError, ServerRejected, TmUploadError, TransportError
-from tmupload.http.client import HttpClient
 from tmupload.settings import Settings
-from tmupload.targets.et.api import EtApi
+from tmupload.targets.et.api import EtApi, et_client
 from tmupload.targets.et.placement import resolve_placement
 
 __all__ = ["run_checks"]
@@ -21,7 +20,7 @@ def run_checks(settings: Settings) -> Iterator[tuple[bool, str]]:
         yield False, f"configuration: {exc}"
         return
     yield True, f"configuration: {settings.url} as {settings.user}"
-    with HttpClient(settings, attempts=2) as http:
+    with et_client(settings, attempts=2) as http:
         api = EtApi(http)
         scheme = "https (certificate verified)" if str(settings.url).startswith("https") else "http"
         try:
@@ -49,9 +48,9 @@ def run_checks(settings: Settings) -> Iterator[tuple[bool, str]]:
             placement = resolve_placement(
                 api,
                 project=str(settings.project),
-                script_package=settings.script_package,
-                automated_test=settings.automated_test,
-                execution_package=settings.execution_package,
+                script_package=settings.option("script_package"),
+                automated_test=settings.option("automated_test"),
+                execution_package=settings.option("execution_package"),
                 create=False,
             )
         except TmUploadError as exc:

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
 
-from tmupload.errors import ServerError
-from tmupload.http.client import server_message
+from tmupload.http.client import generic_message
 from tmupload.targets.base import LinkResult
 from tmupload.targets.et.api import EtApi, EtTask, EtTicket
 
@@ -38,34 +35,16 @@ class LinkJob:
 
 
 class Linker:
-    """Runs link jobs with bounded concurrency; one failing link never stops the others."""
+    """Links one (node, key) pair at a time; safe to call from several threads (the core's
+    ``linking.link_all`` bounds the concurrency and journals each result)."""
 
-    def __init__(self, api: EtApi, project_id: str, run_id: str, *, concurrency: int = 8) -> None:
+    def __init__(self, api: EtApi, project_id: str, run_id: str) -> None:
         self.api = api
         self.project_id = project_id
         self.run_id = run_id
-        self.concurrency = concurrency
         self._legacy: bool | None = None  # None: not known yet whether the task type exists
         self._lock = threading.Lock()
         self._systems: dict[str, str] | None = None  # lower-cased name or id -> link id
-
-    def run(
-        self, jobs: Iterable[LinkJob], on_result: Callable[[LinkResult], None] | None = None
-    ) -> list[LinkResult]:
-        jobs = list(jobs)
-        results: list[LinkResult] = []
-        with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
-            for result in pool.map(self._link_safely, jobs):
-                results.append(result)
-                if on_result is not None:
-                    on_result(result)
-        return results
-
-    def _link_safely(self, job: LinkJob) -> LinkResult:
-        try:
-            return self.link(job)
-        except ServerError as exc:
-            return LinkResult(job.case_id, job.key, "failed", str(exc))
 
     def link(self, job: LinkJob) -> LinkResult:
         system_id: str | None = None
@@ -205,7 +184,7 @@ def _ticket_link_id(ticket: EtTicket) -> str | None:
 
 
 def _message(response: httpx.Response) -> str:
-    return server_message(response) or ""
+    return generic_message(response) or ""
 
 
 def _task(response: httpx.Response) -> EtTask:

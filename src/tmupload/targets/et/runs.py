@@ -8,10 +8,10 @@ the same assignment raced — told apart by the start time we sent and by its no
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timezone
 
-from tmupload.errors import ServerProtocolError
+from tmupload.errors import ServerProtocolError, TaskError
+from tmupload.http.poll import Deadline, poll
 from tmupload.targets.et.api import EtApi, EtRun
 from tmupload.targets.et.payload import EtPayload
 
@@ -60,22 +60,20 @@ def find_new_run(
     someone else's, so only a run whose nodes are exactly ours counts. Otherwise our import
     task has finished, our run exists, and a single new run is ours.
     """
-    end = time.monotonic() + wait
-    delay = 0.1
-    while True:
+    window = Deadline(max(0.0, min(wait, api.http.deadline.remaining())))
+
+    def check() -> EtRun | None:
         candidates = [
             run for run in api.list_runs(assignment_id, top=_SCAN) if run.Id not in before
         ]
         if len(candidates) == 1 and not verify:
             return candidates[0]
-        if candidates:
-            found = _pick(api, candidates, started_at, payload)
-            if found is not None:
-                return found
-        if time.monotonic() >= end or api.http.deadline.remaining() < delay:
-            return None
-        time.sleep(delay)
-        delay = min(delay * 2, 1.0)
+        return _pick(api, candidates, started_at, payload) if candidates else None
+
+    try:
+        return poll(check, deadline=window, what="the new run", first=0.1, longest=1.0)
+    except TaskError:
+        return None  # none appeared within ``wait``
 
 
 def _pick(

@@ -8,27 +8,25 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from tmupload.errors import ServerError, TaskError, TransportError
-from tmupload.http.client import Deadline, HttpClient
-from tmupload.models import CaseResult, RunReport
+from tmupload.http.client import HttpClient
+from tmupload.linking import LinkRequest, link_all, link_requests
+from tmupload.models import RunReport
 from tmupload.settings import Settings
-from tmupload.targets.base import Delivery, Journal, LinkResult
-from tmupload.targets.et.api import EtApi, EtTask
+from tmupload.targets.base import Delivery, Journal, LinkResult, Progress, ResultRef, RunRef
+from tmupload.targets.et.api import EtApi, EtRun, EtTask, et_client
 from tmupload.targets.et.linking import Linker, LinkJob
 from tmupload.targets.et.payload import build_payload
 from tmupload.targets.et.placement import Placement, resolve_placement
 from tmupload.targets.et.runs import find_new_run, known_run_ids, map_nodes
 
-__all__ = ["EtTarget", "link_jobs"]
+__all__ = ["EtTarget"]
 
 log = logging.getLogger("tmupload.et")
-
-Progress = Callable[[str], None]
 
 # Seconds an import may take to show up as a run after an upload whose answer was lost. A
 # resend long after the upload looks once; a resend right after it waits out the remainder.
@@ -39,36 +37,13 @@ def _noop(_: str) -> None:
     return None
 
 
-def link_jobs(
-    run: RunReport, node_ids: dict[str, str], settings: Settings
-) -> tuple[list[LinkJob], list[LinkResult]]:
-    """The (case, key) pairs to link, and those that cannot be (no node on the server)."""
-    jobs: list[LinkJob] = []
-    missing: list[LinkResult] = []
-    if settings.no_link:
-        return jobs, missing
-    for case in run.cases:
-        if case.outcome.value not in settings.link_on:
-            continue
-        for key, system in _keys(case, settings):
-            node_id = node_ids.get(case.case_id)
-            if node_id is None:
-                missing.append(
-                    LinkResult(
-                        case.case_id, key, "failed", "the server shows no result node for it"
-                    )
-                )
-                continue
-            jobs.append(LinkJob(case.case_id, node_id, key, system))
-    return jobs, missing
+# ET's run totals (reference §3.7) under the neutral names of ``Delivery.totals``.
+_TOTALS = {"Passed": "passed", "Failed": "failed", "Errors": "errors", "Skipped": "skipped"}
+_TOTALS_NOT_RUN = ("NotRun", "Not Run")
 
-
-def _keys(case: CaseResult, settings: Settings) -> list[tuple[str, str | None]]:
-    keys = [(ticket.key, ticket.external_system_link) for ticket in case.tickets]
-    extra = settings.link_failures
-    if extra and case.outcome.is_failure and extra not in {key for key, _ in keys}:
-        keys.append((extra, None))
-    return keys
+# Journal steps. Entries spooled before the journal had intents recorded the upload's intent
+# as a finished step named "upload_started": it is read as the intent it was.
+_LEGACY_UPLOAD_INTENT = "upload_started"
 
 
 class EtTarget:
@@ -90,14 +65,12 @@ class EtTarget:
     def describe(self) -> str:
         s = self.settings
         return (
-            f"Enterprise Tester {s.url} project {s.project!r}, "
-            f"execution package {s.execution_package!r}"
+            f"{s.url} project {s.project!r} (Enterprise Tester, "
+            f"execution package {s.option('execution_package')!r})"
         )
 
     def _client(self) -> HttpClient:
-        return HttpClient(
-            self.settings, deadline=Deadline(self.settings.deadline), transport=self._transport
-        )
+        return et_client(self.settings, transport=self._transport)
 
     def _placement(self, api: EtApi, *, create: bool) -> Placement:
         s = self.settings
@@ -105,9 +78,9 @@ class EtTarget:
         return resolve_placement(
             api,
             project=s.project,
-            script_package=s.script_package,
-            automated_test=s.automated_test,
-            execution_package=s.execution_package,
+            script_package=s.option("script_package"),
+            automated_test=s.option("automated_test"),
+            execution_package=s.option("execution_package"),
             create=create,
         )
 
@@ -123,13 +96,8 @@ class EtTarget:
                 f"would upload {len(run.cases)} results ({len(payload.xml):,} bytes of JUnit XML)"
                 + (" to the existing assignment" if placement.complete else "")
             )
-            jobs = [
-                (case.case_id, key)
-                for case in run.cases
-                if not self.settings.no_link and case.outcome.value in self.settings.link_on
-                for key, _ in _keys(case, self.settings)
-            ]
-            delivery.plan.append(f"would link {len(jobs)} ticket(s) to failing results")
+            pairs = link_requests(run, self.settings)
+            delivery.plan.append(f"would link {len(pairs)} ticket(s) to failing results")
             delivery.requests = http.requests_sent
         return delivery
 
@@ -149,7 +117,7 @@ class EtTarget:
         self, api: EtApi, run: RunReport, payload: Any, journal: Journal, delivery: Delivery
     ) -> None:
         progress = self._progress
-        placed = journal.step("placement")
+        placed = journal.done("placement")
         if placed is None:
             progress("resolving project and packages")
             api.root()
@@ -159,65 +127,56 @@ class EtTarget:
                 "assignment_id": placement.assignment_id,
                 "created": placement.created,
             }
-            journal.record("placement", placed)
+            journal.finish("placement", placed)
         project_id = str(placed["project_id"])
         assignment_id = str(placed["assignment_id"])
 
-        uploaded = journal.step("uploaded")
+        uploaded = journal.done("uploaded")
         if uploaded is None:
             uploaded = self._upload(api, run, payload, assignment_id, journal)
-            journal.record("uploaded", uploaded)
+            journal.finish("uploaded", uploaded)
         run_id = str(uploaded["run_id"])
-        delivery.run_id = run_id
-
         et_run = api.run(run_id)
-        delivery.run_url = et_run.Self or api.http.url(f"api/automatedtestrun/{run_id}")
-        delivery.server_status = et_run.Status
-        delivery.server_totals = {
-            str(k): int(v) for k, v in (et_run.Totals or {}).items() if isinstance(v, int)
-        }
+        delivery.run = _run_ref(api, et_run, run_id)
+        delivery.totals = _totals(et_run)
 
-        mapped = journal.step("mapped")
+        mapped = journal.done("mapped")
         if mapped is None:
             progress("reading result nodes")
             node_ids, statuses, unmapped = map_nodes(api, run_id, payload)
             mapped = {"node_ids": node_ids, "statuses": statuses, "unmapped": unmapped}
-            journal.record("mapped", mapped)
-        delivery.node_ids = dict(mapped["node_ids"])
-        delivery.node_statuses = dict(mapped["statuses"])
+            journal.finish("mapped", mapped)
+        node_ids = dict(mapped["node_ids"])
+        statuses = dict(mapped["statuses"])
+        delivery.results = {
+            case_id: ResultRef(node_id, statuses.get(case_id))
+            for case_id, node_id in node_ids.items()
+        }
         delivery.unmapped = list(mapped["unmapped"])
 
-        jobs, missing = link_jobs(run, delivery.node_ids, self.settings)
-        done_links: dict[str, Any] = dict(journal.step("links") or {})
-        results: list[LinkResult] = list(missing)
-        todo = []
-        for job in jobs:
-            previous = done_links.get(f"{job.case_id}\x00{job.key}")
-            if previous and previous["status"] in ("linked", "already_linked", "unknown_ticket"):
-                results.append(
-                    LinkResult(job.case_id, job.key, previous["status"], previous.get("reason", ""))
+        linker = Linker(api, project_id, run_id)
+
+        def link_one(request: LinkRequest) -> LinkResult:
+            node_id = node_ids.get(request.case_id)
+            if node_id is None:
+                return LinkResult(
+                    request.case_id, request.key, "failed", "the server shows no result node for it"
                 )
-            else:
-                todo.append(job)
-        if todo:
-            progress(f"linking {len(todo)} ticket(s)")
-            linker = Linker(api, project_id, run_id, concurrency=self.settings.link_concurrency)
+            return linker.link(LinkJob(request.case_id, node_id, request.key, request.system))
 
-            def remember(result: LinkResult) -> None:
-                done_links[f"{result.case_id}\x00{result.key}"] = {
-                    "status": result.status,
-                    "reason": result.reason,
-                }
-
-            results.extend(linker.run(todo, on_result=remember))
-            journal.record("links", done_links)
-        delivery.links = results
+        delivery.links = link_all(
+            link_requests(run, self.settings),
+            link_one,
+            journal,
+            concurrency=self.settings.link_concurrency,
+            progress=progress,
+        )
 
     def _upload(
         self, api: EtApi, run: RunReport, payload: Any, assignment_id: str, journal: Journal
     ) -> dict[str, Any]:
         progress = self._progress
-        started = journal.step("upload_started")
+        started = journal.intent("upload") or journal.done(_LEGACY_UPLOAD_INTENT)
         if started is not None:
             # An earlier attempt sent the POST but never learned its fate: look before re-sending.
             progress("looking for the run an interrupted upload may have created")
@@ -234,7 +193,7 @@ class EtTarget:
             if found is not None:
                 return {"run_id": found.Id}
         before = set(known_run_ids(api, assignment_id))
-        journal.record("upload_started", {"before": sorted(before), "at_epoch": time.time()})
+        journal.declare("upload", {"before": sorted(before), "at_epoch": time.time()})
         progress(f"uploading {len(run.cases):,} results ({len(payload.xml):,} bytes)")
         try:
             response = api.upload_results(assignment_id, payload.xml, "tmupload-results.xml")
@@ -272,3 +231,20 @@ class EtTarget:
         except ServerError:
             return None  # still unreachable: the outbox entry remembers to look again
         return found.Id if found is not None else None
+
+
+def _run_ref(api: EtApi, et_run: EtRun, run_id: str) -> RunRef:
+    api_url = et_run.Self or api.http.url(f"api/automatedtestrun/{run_id}")
+    return RunRef(id=run_id, url=api_url, api_url=api_url, status=et_run.Status)
+
+
+def _totals(et_run: EtRun) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for key, value in (et_run.Totals or {}).items():
+        if not isinstance(value, int):
+            continue
+        if key in _TOTALS:
+            totals[_TOTALS[key]] = value
+        elif key in _TOTALS_NOT_RUN:
+            totals["not_run"] = totals.get("not_run", 0) + value
+    return totals

@@ -1,0 +1,102 @@
+"""What every ``tmupload`` command shares: settings from flags, environment and ini files,
+exit codes, and printing an outcome."""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import sys
+from pathlib import Path
+from typing import Any
+
+from tmupload.errors import ConfigError
+from tmupload.settings import Settings
+from tmupload.targets.registry import all_options
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_UPLOAD_FAILED",
+    "EXIT_USAGE",
+    "add_settings",
+    "ini_values",
+    "print_outcome",
+    "say",
+    "settings_from_args",
+]
+
+EXIT_OK = 0
+EXIT_UPLOAD_FAILED = 1
+EXIT_USAGE = 2
+
+
+def say(message: str) -> None:
+    print(f"tmupload: {message}", file=sys.stderr, flush=True)
+
+
+def add_settings(parser: argparse.ArgumentParser, *, only: tuple[str, ...] | None = None) -> None:
+    """Add the settings as ``--x-y`` flags (``only``: just these, for commands that use few)."""
+    group = parser.add_argument_group("settings (also TMUPLOAD_* variables and tm_* ini keys)")
+    for spec in all_options():
+        if not spec.cli or (only is not None and spec.name not in only):
+            continue
+        targets = f"; {'/'.join(spec.targets)} only" if spec.targets else ""
+        help_text = f"{spec.help} [env {spec.env}{targets}]"
+        if spec.kind == "bool":
+            group.add_argument(
+                spec.cli_flag, action="store_true", default=None, dest=spec.ini, help=help_text
+            )
+        else:
+            metavar = "|".join(spec.choices) if spec.choices else spec.name.upper()
+            group.add_argument(
+                spec.cli_flag, default=None, dest=spec.ini, metavar=metavar, help=help_text
+            )
+
+
+def ini_values(directory: Path) -> dict[str, Any]:
+    """``tm_*`` keys from the pytest configuration in ``directory`` (pyproject, pytest.ini, ...)."""
+    values: dict[str, Any] = {}
+    pyproject = directory / "pyproject.toml"
+    if pyproject.is_file():
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - Python 3.10
+            import tomli as tomllib
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read {pyproject}: {exc}") from None
+        section = data.get("tool", {}).get("pytest", {}).get("ini_options", {})
+        values.update({k[3:]: v for k, v in section.items() if k.startswith("tm_")})
+    for name, section_name in (
+        ("pytest.ini", "pytest"),
+        ("tox.ini", "pytest"),
+        ("setup.cfg", "tool:pytest"),
+    ):
+        path = directory / name
+        if not path.is_file():
+            continue
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(path, encoding="utf-8")
+        except configparser.Error as exc:
+            raise ConfigError(f"cannot read {path}: {exc}") from None
+        if parser.has_section(section_name):
+            for key, value in parser.items(section_name):
+                if key.startswith("tm_"):
+                    values.setdefault(key[3:], value)
+    return values
+
+
+def settings_from_args(args: argparse.Namespace, **overrides: Any) -> Settings:
+    from tmupload.settings import resolve
+
+    flags = {spec.name: getattr(args, spec.ini, None) for spec in all_options()}
+    flags.update(overrides)
+    return resolve(flags, ini_values(Path.cwd()), flag_style="cli")
+
+
+def print_outcome(outcome: Any) -> None:
+    from tmupload.delivery.report import summary_lines
+
+    for _colour, text in summary_lines(outcome):
+        print(f"tmupload: {text}")

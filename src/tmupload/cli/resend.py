@@ -1,0 +1,32 @@
+"""``tmupload resend``: finish the uploads waiting in the outbox."""
+
+from __future__ import annotations
+
+import argparse
+
+from tmupload.cli.common import (
+    EXIT_OK,
+    EXIT_UPLOAD_FAILED,
+    print_outcome,
+    say,
+    settings_from_args,
+)
+
+__all__ = ["cmd_resend"]
+
+
+def cmd_resend(args: argparse.Namespace) -> int:
+    from tmupload.delivery.outbox import Outbox
+    from tmupload.delivery.pipeline import resend
+
+    settings = settings_from_args(args)
+    outbox = settings.outbox.resolve()
+    if not Outbox(outbox).entries():
+        print(f"tmupload: nothing to resend in {outbox}")
+        return EXIT_OK
+    outcomes = resend(settings, progress=say)
+    for outcome in outcomes:
+        print_outcome(outcome)
+    failed = [outcome for outcome in outcomes if not outcome.ok]
+    print(f"tmupload: resent {len(outcomes) - len(failed)} of {len(outcomes)} run(s)")
+    return EXIT_UPLOAD_FAILED if failed else EXIT_OK

@@ -1,0 +1,33 @@
+"""An in-memory qTest Manager site for tests, examples and the demo (a testing aid).
+
+It follows ``shared/reference/qtest-api.md`` (cited as ``ref §x.y`` in the code), marks what
+the reference leaves open as ``[inference]``, imports nothing from the qTest client, and
+injects faults on request::
+
+    from tmupload.targets.qtest.emulator import Emulator, EmulatorConfig, serve_in_thread
+
+    emu = Emulator(EmulatorConfig(job_delay=0.0))
+    client = httpx.Client(transport=httpx.WSGITransport(app=emu),
+                          base_url="http://acme.qtest.test",
+                          headers={"Authorization": "Bearer demo-token"})
+    with serve_in_thread(emu) as server:   # or over a real socket
+        httpx.get(server.url + "/api/v3/projects", headers=...)
+"""
+
+from __future__ import annotations
+
+from tmupload.emulation import EmulatedConnectionReset
+
+from .app import Emulator
+from .config import EmulatorConfig, Faults
+from .server import EmulatorServer, run_forever, serve_in_thread
+
+__all__ = [
+    "EmulatedConnectionReset",
+    "Emulator",
+    "EmulatorConfig",
+    "EmulatorServer",
+    "Faults",
+    "run_forever",
+    "serve_in_thread",
+]

@@ -1,0 +1,33 @@
+"""What every group of API handlers shares: the state, the request time, id parsing."""
+
+from __future__ import annotations
+
+from .config import EmulatorConfig
+from .protocol import ApiError
+from .state import Project, State
+
+__all__ = ["ResourceBase", "int_id"]
+
+
+def int_id(text: str, what: str) -> int:
+    """A path id (ref §1: int64). [inference] anything else answers 400."""
+    try:
+        return int(text)
+    except ValueError:
+        raise ApiError(400, f"The {what} id '{text}' is not a number.") from None
+
+
+class ResourceBase:
+    """Handlers run under the emulator's lock; ``now`` is the time of the current request."""
+
+    config: EmulatorConfig
+    state: State
+    now: float
+
+    def project(self, text: str, *, missing_status: int = 404) -> Project:
+        """The project of a ``/projects/{projectId}`` path. [inference] unknown: 404 with a
+        message (ref §3.2 gives 400 for the v3.1 submission; ``missing_status`` says which)."""
+        project = self.state.projects.get(int_id(text, "project"))
+        if project is None:
+            raise ApiError(missing_status, f"Project {text} does not exist or you cannot see it.")
+        return project

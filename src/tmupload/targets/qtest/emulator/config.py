@@ -1,0 +1,112 @@
+"""Configuration of the qTest Manager emulator: what exists at start, timings, faults.
+
+Everything here is plain data. :class:`EmulatorConfig` describes the site the emulator pretends
+to be (users, API tokens, projects, releases, defects, the automation status mapping, job
+timing, the body-size limit); :class:`Faults` describes the failures it injects into ``/api``
+and ``/oauth`` requests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tmupload.emulation import Faults
+
+__all__ = ["DEFAULT_EXECUTION_STATUSES", "DEFAULT_STATUS_MAP", "EmulatorConfig", "Faults"]
+
+#: Execution statuses of a project (ref §5: per site, never hard-coded; the spec's example is
+#: ``{"id": 601, "name": "Passed"}``). [inference] the other names and ids follow qTest's usual
+#: defaults; a client must read them from ``…/test-runs/execution-statuses``.
+DEFAULT_EXECUTION_STATUSES: dict[str, int] = {
+    "Passed": 601,
+    "Failed": 602,
+    "Incomplete": 603,
+    "Blocked": 604,
+    "Unexecuted": 605,
+}
+
+#: Automation status string -> execution status name (ref §5: set per project under
+#: Automation Settings; the default table is [UNCONFIRMED]). [inference] both spellings the
+#: reference reports (``PASS``/``FAIL``/``SKIP`` and ``PASSED``/``FAILED``/``SKIPPED``) are
+#: mapped, skips to ``Unexecuted``; matching is case-insensitive (third-party reporters send
+#: "pass"/"fail", ref §5).
+DEFAULT_STATUS_MAP: dict[str, str] = {
+    "PASS": "Passed",
+    "PASSED": "Passed",
+    "FAIL": "Failed",
+    "FAILED": "Failed",
+    "SKIP": "Unexecuted",
+    "SKIPPED": "Unexecuted",
+    "BLOCKED": "Blocked",
+    "INCOMPLETE": "Incomplete",
+    "UNEXECUTED": "Unexecuted",
+}
+
+_DEFAULT_DEFECTS = ["PAY-17", "PAY-18", "PAY-19", "DEMO-1", "DEMO-2", "DEMO-3"]
+
+
+@dataclass
+class EmulatorConfig:
+    """The qTest site the emulator pretends to be. Every field has a usable default."""
+
+    #: Logins with full rights, login -> password (``POST /oauth/token``, ref §2.2).
+    users: dict[str, str] = field(default_factory=lambda: {"admin": "admin"})
+    #: Logins that may only read; any write answers 403 (ref §6.2's 403 text).
+    readonly_users: dict[str, str] = field(default_factory=lambda: {"viewer": "viewer"})
+    #: Static API tokens (ref §2.1, ``Authorization: Bearer <token>``), token -> login.
+    tokens: dict[str, str] = field(default_factory=lambda: {"demo-token": "admin"})
+    #: The site name the ``/oauth/token`` Basic header must carry (ref §2.2); None accepts any.
+    site_name: str | None = None
+    #: Seconds an access token from ``/oauth/token`` lives (``expires_in``; spec example 300).
+    token_lifetime: float = 300.0
+    #: Projects that exist at start; they get numeric ids (the emulator never creates projects).
+    projects: list[str] = field(default_factory=lambda: ["Demo"])
+    #: Releases per project name (``GET …/releases``; test cycles may sit under them, ref §7).
+    releases: dict[str, list[str]] = field(default_factory=lambda: {"Demo": ["Release 1.0"]})
+    #: Defects per project name that can be linked: qTest defect PIDs or external (Jira) keys
+    #: (ref §6.1, §6.2).
+    defects: dict[str, list[str]] = field(default_factory=lambda: {"Demo": list(_DEFAULT_DEFECTS)})
+    #: Execution statuses of every project, name -> id (ref §5).
+    execution_statuses: dict[str, int] = field(
+        default_factory=lambda: dict(DEFAULT_EXECUTION_STATUSES)
+    )
+    #: Automation status string (matched case-insensitively) -> execution status name (ref §5).
+    status_map: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_STATUS_MAP))
+    #: Seconds a queue job spends in IN_WAITING then IN_PROCESSING (half each) before it ends
+    #: in SUCCESS or FAILED (ref §4). The submission lands when the job ends.
+    job_delay: float = 0.05
+    #: A request body larger than this answers 413 (ref §3.7: the limit is [UNCONFIRMED]).
+    max_body_bytes: int = 16 * 1024 * 1024
+    #: Write a FAILED job's ``content`` as plain text instead of a JSON string: the vendor
+    #: plugin prints a non-JSON ``content`` as the error (ref §4, [CLIENT]); a client must
+    #: cope with both. Default: JSON with a ``message`` key [inference].
+    plain_text_failures: bool = False
+    #: Seconds added to every ``/api`` and ``/oauth`` request.
+    latency: float = 0.0
+    faults: Faults = field(default_factory=Faults)
+    #: Seed of the fault-injection random generator.
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        overlap = set(self.users) & set(self.readonly_users)
+        if overlap:
+            raise ValueError(f"logins both full and read-only: {sorted(overlap)}")
+        logins = set(self.users) | set(self.readonly_users)
+        strangers = {login for login in self.tokens.values() if login not in logins}
+        if strangers:
+            raise ValueError(f"tokens name unknown logins: {sorted(strangers)}")
+        for name in ("releases", "defects"):
+            unknown = set(getattr(self, name)) - set(self.projects)
+            if unknown:
+                raise ValueError(f"EmulatorConfig.{name} names unknown projects: {sorted(unknown)}")
+        if len(set(self.projects)) != len(self.projects):
+            raise ValueError("EmulatorConfig.projects has duplicate names")
+        missing = set(self.status_map.values()) - set(self.execution_statuses)
+        if missing:
+            raise ValueError(f"status_map targets unknown execution statuses: {sorted(missing)}")
+        self.status_map = {key.upper(): value for key, value in self.status_map.items()}
+        for name in ("token_lifetime", "job_delay", "latency"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"EmulatorConfig.{name} must not be negative")
+        if self.max_body_bytes <= 0:
+            raise ValueError("EmulatorConfig.max_body_bytes must be positive")

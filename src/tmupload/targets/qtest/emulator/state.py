@@ -1,0 +1,359 @@
+"""The emulator's in-memory qTest site: entities, id and PID allocation, tree lookups.
+
+Nothing here knows about HTTP. The caller holds the emulator's lock around every method.
+Object ids are int64 (ref §1); one counter serves every object type except projects, so an
+id of one kind is never also the id of another kind (a client that sends a run id where a
+log id belongs gets a 404, not someone else's object). PIDs (``CL-3``, ``TR-2``, ref §1)
+count per project and prefix.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import EmulatorConfig
+
+__all__ = [
+    "TERMINAL_STATES",
+    "Attachment",
+    "Cycle",
+    "Defect",
+    "Job",
+    "Module",
+    "Project",
+    "Release",
+    "State",
+    "StepLog",
+    "TestCaseItem",
+    "TestLogItem",
+    "TestRunItem",
+    "Token",
+    "User",
+]
+
+#: ref §4: the two final states of a queue job.
+TERMINAL_STATES = frozenset({"SUCCESS", "FAILED"})
+#: [inference] the first project id is the seed's "Sample Project ID".
+FIRST_PROJECT_ID = 108781
+FIRST_OBJECT_ID = 1001
+
+
+@dataclass(slots=True)
+class User:
+    login: str
+    readonly: bool
+
+
+@dataclass(slots=True)
+class Token:
+    value: str
+    login: str
+    kind: str  # "static" (ref §2.1), "access" or "refresh" (ref §2.2)
+    expires_at: float | None  # None: never
+
+
+@dataclass(slots=True)
+class Project:
+    id: int
+    name: str
+    created_at: float
+
+
+@dataclass(slots=True)
+class Release:
+    id: int
+    pid: str
+    name: str
+    project_id: int
+    created_at: float
+
+
+@dataclass(slots=True)
+class Cycle:
+    id: int
+    pid: str
+    name: str
+    description: str
+    project_id: int
+    parent_id: int  # 0 under the root
+    parent_type: str  # "root", "release" or "test-cycle" (ref §7)
+    target_release_id: int | None
+    created_at: float
+
+
+@dataclass(slots=True)
+class Module:
+    id: int
+    pid: str
+    name: str
+    project_id: int
+    parent_id: int  # 0 under the root
+
+
+@dataclass(slots=True)
+class TestCaseItem:
+    id: int
+    pid: str
+    name: str
+    automation_content: str
+    project_id: int
+    module_id: int
+    version_id: int
+    created_at: float
+
+
+@dataclass(slots=True)
+class Attachment:
+    id: int
+    name: str
+    content_type: str
+    data: bytes
+    sha256: str
+    log_id: int
+    created_at: float
+
+
+@dataclass(slots=True)
+class StepLog:
+    order: int
+    description: str
+    expected_result: str
+    actual_result: str
+    status: str  # execution status name
+
+
+@dataclass(slots=True)
+class Defect:
+    id: int
+    key: str
+    project_id: int
+
+
+@dataclass(slots=True)
+class TestLogItem:
+    id: int
+    run_id: int
+    status: str  # execution status name (ref §5)
+    automation_status: str  # as submitted
+    exe_start: float
+    exe_end: float
+    note: str
+    submitted_by: str
+    created_at: float
+    build_number: str = ""
+    build_url: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    steps: list[StepLog] = field(default_factory=list)
+    defect_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TestRunItem:
+    id: int
+    pid: str
+    name: str
+    project_id: int
+    cycle_id: int
+    test_case_id: int
+    automation_content: str
+    created_at: float
+    log_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Job:
+    id: int
+    project_id: int
+    payload: Any
+    login: str
+    created_at: float
+    due_at: float
+    state: str = "IN_WAITING"
+    content: str | None = None
+
+
+class State:
+    """Everything the emulated site holds."""
+
+    def __init__(self, config: EmulatorConfig, now: float) -> None:
+        self.config = config
+        self._ids = itertools.count(FIRST_OBJECT_ID)
+        self._pids: dict[tuple[int, str], itertools.count[int]] = defaultdict(
+            lambda: itertools.count(1)
+        )
+        self.users: dict[str, User] = {login: User(login, False) for login in config.users}
+        self.users.update({login: User(login, True) for login in config.readonly_users})
+        self.tokens: dict[str, Token] = {
+            value: Token(value, login, "static", None) for value, login in config.tokens.items()
+        }
+        self.projects: dict[int, Project] = {}
+        self.releases: dict[int, Release] = {}
+        self.cycles: dict[int, Cycle] = {}
+        self.modules: dict[int, Module] = {}
+        self.test_cases: dict[int, TestCaseItem] = {}
+        self.runs: dict[int, TestRunItem] = {}
+        self.logs: dict[int, TestLogItem] = {}
+        self.attachments: dict[int, Attachment] = {}
+        self.defects: dict[int, Defect] = {}
+        self.jobs: dict[int, Job] = {}
+        for offset, name in enumerate(config.projects):
+            project = Project(FIRST_PROJECT_ID + offset, name, now)
+            self.projects[project.id] = project
+            for release_name in config.releases.get(name, []):
+                self.add_release(project.id, release_name, now)
+            for key in config.defects.get(name, []):
+                defect = Defect(self.new_id(), key, project.id)
+                self.defects[defect.id] = defect
+
+    # -- ids -----------------------------------------------------------------------------
+
+    def new_id(self) -> int:
+        return next(self._ids)
+
+    def new_pid(self, project_id: int, prefix: str) -> str:
+        return f"{prefix}-{next(self._pids[(project_id, prefix)])}"
+
+    # -- creation ------------------------------------------------------------------------
+
+    def add_release(self, project_id: int, name: str, now: float) -> Release:
+        release = Release(self.new_id(), self.new_pid(project_id, "RL"), name, project_id, now)
+        self.releases[release.id] = release
+        return release
+
+    def add_cycle(
+        self,
+        project_id: int,
+        name: str,
+        parent_type: str,
+        parent_id: int,
+        now: float,
+        description: str = "",
+        target_release_id: int | None = None,
+    ) -> Cycle:
+        cycle = Cycle(
+            id=self.new_id(),
+            pid=self.new_pid(project_id, "CL"),
+            name=name,
+            description=description,
+            project_id=project_id,
+            parent_id=parent_id,
+            parent_type=parent_type,
+            target_release_id=target_release_id,
+            created_at=now,
+        )
+        self.cycles[cycle.id] = cycle
+        return cycle
+
+    def child_cycle(self, parent: Cycle, name: str, now: float) -> Cycle:
+        """The sub-cycle ``name`` of ``parent``, created if missing (ref §3.1: reused when
+        one with the same name and location exists)."""
+        for cycle in self.cycles.values():
+            if (cycle.parent_type, cycle.parent_id, cycle.name) == ("test-cycle", parent.id, name):
+                return cycle
+        return self.add_cycle(parent.project_id, name, "test-cycle", parent.id, now)
+
+    def child_module(self, project_id: int, parent_id: int, name: str) -> Module:
+        """The module ``name`` under ``parent_id`` (0 = root), created if missing (ref §3.1)."""
+        for module in self.modules.values():
+            if (module.project_id, module.parent_id, module.name) == (project_id, parent_id, name):
+                return module
+        module = Module(self.new_id(), self.new_pid(project_id, "MD"), name, project_id, parent_id)
+        self.modules[module.id] = module
+        return module
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def project_by_name(self, name: str) -> Project | None:
+        return next((p for p in self.projects.values() if p.name == name), None)
+
+    def find_by_ref(self, items: dict[int, Any], project_id: int, ref: Any) -> Any:
+        """An object of ``items`` in the project by id or PID (ref §1), or None.
+
+        [inference] a PID matches case-insensitively; an id may be sent as a number or text.
+        """
+        text = str(ref).strip() if isinstance(ref, (str, int)) else ""
+        if text.isdigit():
+            found = items.get(int(text))
+            return found if found is not None and found.project_id == project_id else None
+        for item in items.values():
+            if item.project_id == project_id and str(item.pid).upper() == text.upper():
+                return item
+        return None
+
+    def cycle_chain(self, cycle: Cycle) -> list[Cycle]:
+        """The cycles from the topmost one down to ``cycle``."""
+        chain = [cycle]
+        while chain[-1].parent_type == "test-cycle" and chain[-1].parent_id in self.cycles:
+            chain.append(self.cycles[chain[-1].parent_id])
+        return chain[::-1]
+
+    def cycle_path(self, cycle: Cycle) -> str:
+        return "/".join(c.name for c in self.cycle_chain(cycle))
+
+    def module_path(self, module_id: int) -> str:
+        names = []
+        while module_id in self.modules:
+            module = self.modules[module_id]
+            names.append(module.name)
+            module_id = module.parent_id
+        return "/".join(reversed(names))
+
+    def child_cycles(self, project_id: int, parent_type: str, parent_id: int) -> list[Cycle]:
+        return [
+            c
+            for c in self.cycles.values()
+            if c.project_id == project_id
+            and c.parent_type == parent_type
+            and (parent_type == "root" or c.parent_id == parent_id)
+        ]
+
+    def descendant_cycle_ids(self, cycle: Cycle) -> set[int]:
+        found, stack = {cycle.id}, [cycle.id]
+        while stack:
+            current = stack.pop()
+            for child in self.child_cycles(cycle.project_id, "test-cycle", current):
+                if child.id not in found:
+                    found.add(child.id)
+                    stack.append(child.id)
+        return found
+
+    def test_case_by_content(self, project_id: int, content: str) -> TestCaseItem | None:
+        """ref §3.1: the test case is matched by Automation Content alone."""
+        for case in self.test_cases.values():
+            if case.project_id == project_id and case.automation_content == content:
+                return case
+        return None
+
+    def run_in_cycle(self, cycle_id: int, content: str) -> TestRunItem | None:
+        """ref §3.1: a run is reused only with the same Automation Content *and* location."""
+        for run in self.runs.values():
+            if run.cycle_id == cycle_id and run.automation_content == content:
+                return run
+        return None
+
+    def latest_log(self, run: TestRunItem) -> TestLogItem | None:
+        """[inference] "latest" is the log submitted last, whatever its execution dates."""
+        return self.logs[run.log_ids[-1]] if run.log_ids else None
+
+    def run_status(self, run: TestRunItem) -> str:
+        log = self.latest_log(run)
+        return log.status if log is not None else "Unexecuted"
+
+    def defect_by_key(self, project_id: int, key: str) -> Defect | None:
+        """[inference] defect keys match case-insensitively, like Jira keys."""
+        wanted = key.strip().upper()
+        for defect in self.defects.values():
+            if defect.project_id == project_id and defect.key.upper() == wanted:
+                return defect
+        return None
+
+    def job_state(self, job: Job, now: float) -> str:
+        """ref §4: IN_WAITING for the first half of ``job_delay``, then IN_PROCESSING, then
+        whatever processing decided (set by ``automation.process_due_jobs``)."""
+        if job.state in TERMINAL_STATES:
+            return job.state
+        half = (job.due_at - job.created_at) / 2
+        return "IN_WAITING" if now < job.created_at + half else "IN_PROCESSING"

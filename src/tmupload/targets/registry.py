@@ -1,0 +1,109 @@
+"""The targets by name, loaded lazily: a new server is a folder plus one entry here.
+
+Importing this module imports only the targets' ``spec`` modules (plain data); the client
+code of a target is imported by :func:`load_target` when a run is sent to it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from tmupload.errors import ConfigError
+from tmupload.options import OPTIONS, OptionSpec
+from tmupload.targets.spec import TargetSpec
+
+__all__ = ["all_options", "get_spec", "load_attribute", "load_target", "register", "target_names"]
+
+# name -> module holding ``SPEC``
+_SPEC_MODULES: dict[str, str] = {
+    "et": "tmupload.targets.et.spec",
+    "qtest": "tmupload.targets.qtest.spec",
+    "zephyr": "tmupload.targets.zephyr.spec",
+}
+_LOADED: dict[str, TargetSpec] = {}
+
+
+def register(name: str, spec_module: str) -> None:
+    """Add (or replace) a target; its module must define ``SPEC``. For plug-ins and tests."""
+    _SPEC_MODULES[name] = spec_module
+    _LOADED.pop(name, None)
+
+
+def target_names() -> tuple[str, ...]:
+    return tuple(_SPEC_MODULES)
+
+
+def get_spec(name: str) -> TargetSpec:
+    """The spec of target ``name``; ConfigError names the known targets."""
+    spec = _LOADED.get(name)
+    if spec is None:
+        module_name = _SPEC_MODULES.get(name)
+        if module_name is None:
+            raise ConfigError(
+                f"unknown target {name!r}: choose one of {', '.join(_SPEC_MODULES)} "
+                "(--tm-target, ini tm_target, env TMUPLOAD_TARGET)"
+            )
+        spec = importlib.import_module(module_name).SPEC
+        assert isinstance(spec, TargetSpec)
+        _LOADED[name] = spec
+    return spec
+
+
+def all_options() -> tuple[OptionSpec, ...]:
+    """The core options, then every target's own, each once.
+
+    Two targets may declare the same option (qTest and Zephyr both take ``cycle``): it becomes
+    one flag whose ``targets`` lists both, provided they agree on its kind and default.
+    """
+    merged: dict[str, OptionSpec] = {spec.name: spec for spec in OPTIONS}
+    for name in _SPEC_MODULES:
+        for option in get_spec(name).options:
+            known = merged.get(option.name)
+            if known is None:
+                merged[option.name] = _with_targets(option, (name,))
+                continue
+            if not known.targets or (known.kind, known.default) != (option.kind, option.default):
+                raise RuntimeError(  # a programming error in a spec, not a user's
+                    f"target {name!r} redefines option {option.name!r} differently"
+                )
+            merged[option.name] = _with_targets(known, (*known.targets, name))
+    choices = tuple(_SPEC_MODULES)
+    target = merged["target"]
+    if target.choices != choices:
+        merged["target"] = OptionSpec(
+            target.name, target.kind, target.default, target.help, choices=choices
+        )
+    return tuple(merged.values())
+
+
+def _with_targets(option: OptionSpec, targets: tuple[str, ...]) -> OptionSpec:
+    return OptionSpec(
+        option.name,
+        option.kind,
+        option.default,
+        option.help,
+        choices=option.choices,
+        cli=option.cli,
+        targets=tuple(dict.fromkeys(targets)),
+    )
+
+
+def load_attribute(reference: str) -> Any:
+    """Import ``"module:attribute"``."""
+    module_name, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def load_target(name: str) -> Callable[..., Any]:
+    """The factory of target ``name``: ``(settings, *, transport, progress) -> Target``."""
+    spec = get_spec(name)
+    try:
+        return load_attribute(spec.implementation)  # type: ignore[no-any-return]
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("tmupload.targets"):
+            raise
+        raise ConfigError(
+            f"{spec.title} (--tm-target {name}) is not supported by this version of tmupload yet"
+        ) from None

@@ -1,0 +1,40 @@
+"""What a target declares about itself, in plain data (light: the plugin reads it on every run).
+
+The heavy part of a target (its client, payload and flow) is named by ``implementation`` and
+imported only when a run is sent to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from tmupload.options import OptionSpec
+
+__all__ = ["CredentialKind", "TargetSpec"]
+
+#: ``basic``: user + password; ``token``: an API token sent as ``Authorization: Bearer``.
+CredentialKind = Literal["basic", "token"]
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One server kind: its names, its own settings, what it needs and what it freezes."""
+
+    name: str  # the ``--tm-target`` value
+    title: str  # how a person calls the server ("Enterprise Tester")
+    options: tuple[OptionSpec, ...]  # the settings only this target (or a few) uses
+    credentials: tuple[CredentialKind, ...]  # the ways it accepts to log in
+    # Option names (core or its own) that fix where a run goes: frozen into the outbox entry
+    # at spool time, so a resend delivers to the same place whatever the current settings say.
+    frozen: tuple[str, ...]
+    # "module:attribute" of the factory: (settings, transport=, progress=) -> Target.
+    implementation: str
+    # "module:attribute" of the emulator's ``run_forever(config, host, port, on_ready)``.
+    emulator: str | None = None
+    # "module:attribute" of ``run_checks(settings) -> Iterator[(passed, line)]`` (tmupload check).
+    check: str | None = None
+    # "module:attribute" of the demo wiring (serve, environment, pytest_args, show).
+    demo: str | None = None
+    # Its own options that must have a value (beyond url and project, which every target needs).
+    required: tuple[str, ...] = ()

@@ -1,0 +1,30 @@
+"""Zephyr Enterprise as a target: its settings and needs (plain data, light to import)."""
+
+from __future__ import annotations
+
+from tmupload.options import OptionSpec
+from tmupload.targets.qtest.spec import CYCLE, RELEASE, STATUS_MAP
+from tmupload.targets.spec import TargetSpec
+
+__all__ = ["SPEC"]
+
+SPEC = TargetSpec(
+    name="zephyr",
+    title="Zephyr Enterprise",
+    options=(
+        CYCLE,
+        RELEASE,
+        STATUS_MAP,
+        OptionSpec(
+            "repository_folder",
+            "str",
+            "Automation",
+            "repository folder (phase) the test cases go under, segments by /",
+        ),
+    ),
+    credentials=("token", "basic"),
+    frozen=("url", "project", "release", "cycle", "status_map", "repository_folder"),
+    implementation="tmupload.targets.zephyr.target:ZephyrTarget",
+    emulator="tmupload.targets.zephyr.emulator",
+    required=("release",),
+)
