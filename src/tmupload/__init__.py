@@ -1,4 +1,4 @@
-"""pytest-tmupload: send test results to Enterprise Tester and link failures to tickets.
+"""pytest-tmupload: send test results to test-management servers and link failures to tickets.
 
 The public API is small on purpose; everything else is private and may change.
 """

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Attempt", "CaseResult", "Outcome", "RunReport", "TicketRef"]
+__all__ = ["Attempt", "CaseResult", "Outcome", "RunReport", "TicketRef", "bound"]
 
 
 class Outcome(str, enum.Enum):
@@ -34,7 +34,7 @@ class TicketRef(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     key: str
-    # Name or id of the ET external system link (defect tracker) the key lives in; only
+    # Name or id of the defect tracker the key lives in (ET: an external system link); only
     # needed when a project has several trackers whose keys collide (seed 004).
     external_system_link: str | None = None
 
@@ -95,3 +95,13 @@ class RunReport(BaseModel):
         for case in self.cases:
             totals[case.outcome.value] += 1
         return totals
+
+
+def bound(text: str, limit: int) -> str:
+    """Keep the head and the tail of an over-long text, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    head = limit * 2 // 3
+    tail = limit - head
+    cut = len(text) - head - tail
+    return f"{text[:head]}\n... [{cut} characters cut by tmupload] ...\n{text[-tail:]}"

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["LINKABLE_OUTCOMES", "OPTIONS", "OPTIONS_BY_NAME", "TARGET_NAMES", "OptionSpec"]
+__all__ = [
+    "LINKABLE_OUTCOMES",
+    "OPTIONS",
+    "OPTIONS_BY_NAME",
+    "TARGET_NAMES",
+    "OptionSpec",
+    "parse_bool",
+]
 
 Kind = Literal["str", "bool", "float", "int", "path", "choice", "list"]
 
@@ -54,12 +61,36 @@ class OptionSpec:
         return f"{self.flag} (ini {self.ini}, env {self.env})"
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def parse_bool(raw: object) -> bool | None:
+    """True or False for the spellings every boolean setting accepts; None for anything else
+    (``ture`` is a typo to report, never a silent False)."""
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return None
+
+
 LINKABLE_OUTCOMES = ("failed", "error", "xfailed", "skipped")
 #: Every server tmupload can send to (``--tm-target``); ``targets.registry`` loads each lazily.
 TARGET_NAMES = ("et", "qtest", "zephyr")
 
 OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("upload", "bool", False, "send the results to the server", cli=False),
+    OptionSpec(
+        "no_upload",
+        "bool",
+        False,
+        "do not upload in this run, whatever the ini file or TMUPLOAD_UPLOAD say",
+        cli=False,
+    ),
     OptionSpec(
         "target",
         "choice",

@@ -8,16 +8,27 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tmupload.errors import ConfigError, InputError
+from tmupload.options import OptionSpec, parse_bool
+from tmupload.pytest.markers import MARKER_HELP, record_ticket_markers
 from tmupload.targets.registry import all_options
-from tmupload.tickets import MARKER_HELP, record_ticket_markers
+
+if TYPE_CHECKING:
+    from tmupload.settings import Settings
 
 _COLLECTOR = "tmupload-collector"
-_TRUE = {"1", "true", "yes", "on"}
+_OFF_FOR_ONE_RUN = "to run the tests without uploading, add --tm-no-upload"
+
+# Secrets never come from the command line (shell history, CI logs): these flags exist only to
+# refuse them with the fix, since argparse would echo the value of an unknown ``--x=value``.
+_SECRET_FLAGS = {
+    "--tm-password": "tm_password_on_command_line",
+    "--tm-token": "tm_token_on_command_line",
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,34 +51,46 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(flag, dest=dest, default=None, help=argparse.SUPPRESS)
 
 
-# Secrets never come from the command line (shell history, CI logs): these flags exist only to
-# refuse them with the fix, since argparse would echo the value of an unknown ``--x=value``.
-_SECRET_FLAGS = {
-    "--tm-password": "tm_password_on_command_line",
-    "--tm-token": "tm_token_on_command_line",
-}
-
-
 def _refuse_secret_flags(config: pytest.Config) -> None:
     for flag, dest in _SECRET_FLAGS.items():
         if config.getoption(dest, None) is not None:
             raise pytest.UsageError(
                 f"tmupload: {flag}: a secret is never a command-line value (it would be kept "
                 "in shell history and CI logs); set TMUPLOAD_PASSWORD (or TMUPLOAD_TOKEN) in "
-                "the environment, or use --tm-password-file — see README#credentials"
+                "the environment, or use --tm-password-file (--tm-token-file) — see "
+                "README#credentials"
             )
 
 
-def _upload_requested(config: pytest.Config) -> bool:
-    if config.getoption("tm_upload"):
+def _switch(config: pytest.Config, spec: OptionSpec) -> bool:
+    """A boolean setting, flag > env > ini, validated as every boolean is (``ture`` is an
+    error, not a silent False) — read here without the settings stack, which is heavy."""
+    if config.getoption(spec.ini):
         return True
-    env = os.environ.get("TMUPLOAD_UPLOAD")
-    if env is not None and env.strip():
-        return env.strip().lower() in _TRUE
-    return str(config.getini("tm_upload")).strip().lower() in _TRUE
+    for raw, source in (
+        (os.environ.get(spec.env), f"environment variable {spec.env}"),
+        (config.getini(spec.ini), f"ini key {spec.ini}"),
+    ):
+        if raw is None or not str(raw).strip():
+            continue
+        value = parse_bool(raw)
+        if value is None:
+            raise pytest.UsageError(
+                f"tmupload: {source} must be true or false, not {raw!r} — {spec.names()}"
+            )
+        return value
+    return False
 
 
-def settings_from_pytest(config: pytest.Config) -> Any:
+def _upload_requested(config: pytest.Config) -> bool:
+    options = {spec.name: spec for spec in all_options()}
+    if _switch(config, options["no_upload"]):
+        return False
+    # A dry run is a question about an upload: it implies the intent.
+    return _switch(config, options["upload"]) or _switch(config, options["dry_run"])
+
+
+def settings_from_pytest(config: pytest.Config) -> Settings:
     """Resolve Settings from this session's flags, environment and ini (flag > env > ini)."""
     from tmupload.settings import resolve
 
@@ -79,7 +102,8 @@ def settings_from_pytest(config: pytest.Config) -> Any:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     _refuse_secret_flags(config)
-    if not _upload_requested(config):
+    config.stash[_UPLOADING] = uploading = _upload_requested(config)
+    if not uploading:
         return
     if hasattr(config, "workerinput"):
         return  # xdist worker: its reports travel to the controller, which uploads once
@@ -92,15 +116,24 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.require_target()
         collector = ResultCollector(config, settings)
     except (ConfigError, InputError) as exc:
-        raise pytest.UsageError(f"tmupload: {exc}") from None
+        raise pytest.UsageError(f"tmupload: {exc} ({_OFF_FOR_ONE_RUN})") from None
     config.pluginmanager.register(collector, _COLLECTOR)
 
 
+_UPLOADING = pytest.StashKey[bool]()
+
+
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Runs in every process (xdist workers included) whether or not upload is on: the keys
     # must ride on the reports to the controller and into --junitxml.
+    uploading = config.stash.get(_UPLOADING, False)
     try:
-        record_ticket_markers(items)
+        problems = record_ticket_markers(items, strict=uploading)
     except InputError as exc:
-        raise pytest.UsageError(f"tmupload: {exc}") from None
+        raise pytest.UsageError(f"tmupload: {exc} ({_OFF_FOR_ONE_RUN})") from None
+    for item, problem in problems:
+        try:
+            item.warn(pytest.PytestWarning(f"tmupload: {problem} (an upload would stop here)"))
+        except Warning:  # warnings are errors here (-W error): one clear message, not a crash
+            raise pytest.UsageError(f"tmupload: {problem}") from None

@@ -16,12 +16,9 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from tmupload.errors import ConfigError
-from tmupload.options import LINKABLE_OUTCOMES, OptionSpec
+from tmupload.options import LINKABLE_OUTCOMES, OptionSpec, parse_bool
 
 __all__ = ["Settings", "resolve"]
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
 
 
 class Settings(BaseModel):
@@ -30,6 +27,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     upload: bool = False
+    no_upload: bool = False
     target: str = "et"
     url: str | None = None
     user: str | None = None
@@ -194,14 +192,10 @@ def _convert(spec: OptionSpec, raw: Any, source: str, style: str) -> Any:
         return None
     names = spec.names("cli" if style == "cli" else "pytest")
     if spec.kind == "bool":
-        if isinstance(raw, bool):
-            return raw
-        text = str(raw).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ConfigError(f"{source} must be true or false, not {raw!r} — {names}")
+        value = parse_bool(raw)
+        if value is None:
+            raise ConfigError(f"{source} must be true or false, not {raw!r} — {names}")
+        return value
     if spec.kind == "list":
         if isinstance(raw, (list, tuple)):
             return tuple(str(item).strip() for item in raw if str(item).strip())

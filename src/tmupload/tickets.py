@@ -1,34 +1,16 @@
-"""Ticket keys from ``@pytest.mark.ticket``: validated at collection, carried as user properties.
-
-Markers only exist where items exist (on xdist workers), so the keys are copied into
-``item.user_properties``: they travel with every report to the controller, and
-``--junitxml`` writes them as ``<property name="ticket" value="KEY"/>`` so that a later
-``tmupload import`` of that file links the same way. This runs whether or not upload is on;
-it is pure and only touches items that carry the marker.
-"""
+"""Ticket keys, whatever they come from (markers, JUnit properties, the ticket map): the
+property names they travel under and what a valid key looks like."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from tmupload.errors import InputError
 
-__all__ = [
-    "MARKER_HELP",
-    "TICKET_LINK_PROPERTY",
-    "TICKET_PROPERTY",
-    "record_ticket_markers",
-    "validate_key",
-]
+__all__ = ["TICKET_LINK_PROPERTY", "TICKET_PROPERTY", "validate_key"]
 
 TICKET_PROPERTY = "ticket"
 TICKET_LINK_PROPERTY = "ticket_external_system_link"
-
-MARKER_HELP = (
-    'ticket("KEY-1", ..., external_system_link=None): link this test\'s failures to these '
-    "defect tickets in the test-management server"
-)
 
 # Jira-style PROJ-123, Rally-style DE123, or a numeric id (TFS/Azure DevOps).
 _KEY = re.compile(r"^(?:[A-Za-z][A-Za-z0-9_]*-[0-9]+|[A-Za-z]{1,4}[0-9]+|[0-9]+)$")
@@ -42,45 +24,3 @@ def validate_key(key: object, where: str) -> str:
             "(Jira), 'DE123' (Rally) or '4711' (TFS)"
         )
     return key.strip()
-
-
-def ticket_properties(item: Any) -> list[tuple[str, str]]:
-    """The (name, value) user properties for every ticket marker on an item."""
-    properties: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    system: str | None = None
-    # iter_marks walks function, class and module (pytestmark), closest first.
-    for mark in item.iter_markers(name="ticket"):
-        where = f"{item.nodeid}: @pytest.mark.ticket"
-        if not mark.args:
-            raise InputError(f"{where} needs at least one ticket key, e.g. ticket('PAY-17')")
-        unknown = set(mark.kwargs) - {"external_system_link"}
-        if unknown:
-            raise InputError(
-                f"{where} got unknown argument(s) {sorted(unknown)}; "
-                "only external_system_link= is accepted"
-            )
-        link = mark.kwargs.get("external_system_link")
-        if link is not None:
-            if not isinstance(link, str) or not link.strip():
-                raise InputError(f"{where}: external_system_link must be a non-empty name or id")
-            system = system or link.strip()
-        for raw in mark.args:
-            key = validate_key(raw, where)
-            if key not in seen:
-                seen.add(key)
-                properties.append((TICKET_PROPERTY, key))
-    if system is not None and properties:
-        properties.append((TICKET_LINK_PROPERTY, system))
-    return properties
-
-
-def record_ticket_markers(items: list[Any]) -> None:
-    """Copy ticket markers into ``user_properties``; raise InputError on a malformed key."""
-    for item in items:
-        properties = ticket_properties(item)
-        if properties:
-            existing = getattr(item, "user_properties", None)
-            if existing is None:
-                continue
-            existing.extend(prop for prop in properties if prop not in existing)

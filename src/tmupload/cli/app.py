@@ -102,7 +102,8 @@ def cmd_emulator(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = _Parser(
         prog="tmupload",
-        description="Send test results to Enterprise Tester and link failures to tickets.",
+        description="Send test results to a test-management server (Enterprise Tester, qTest "
+        "Manager, Zephyr Enterprise) and link failures to defect tickets.",
     )
     parser.add_argument("--version", action="version", version=f"tmupload {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -39,8 +39,8 @@ def add_import_command(
         "import",
         help="send JUnit XML reports from any test framework to the server as one run",
         description="Send JUnit XML reports (pytest, Surefire, jest, mocha, ctest, Robot, "
-        "behave, gotestsum, ...) to Enterprise Tester as one run. Several files, e.g. one per "
-        "CI shard, merge into one run. Every file is checked before anything is sent.",
+        "behave, gotestsum, ...) to the test-management server as one run. Several files, "
+        "e.g. one per CI shard, merge into one run. Every file is checked before anything is sent.",
     )
     parser.add_argument(
         "files",

@@ -8,7 +8,7 @@ crash never leaves a half-written entry.
 
 ``settings.json`` of schema 2 is ``{"schema": 2, "target": NAME, "frozen": {setting: value}}``:
 the settings that fix where the run goes, frozen at spool time. Schema 1 (no ``schema`` key)
-was every setting, flat, and always meant Enterprise Tester.
+was every setting, flat, and always meant the first target, ``et``.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class OutboxEntry:
 
     @property
     def target(self) -> str:
-        """The target the run was spooled for (entries of schema 1 were all for ET)."""
+        """The target the run was spooled for (entries of schema 1 were all for ``et``)."""
         return str(self._settings_file().get("target", "et"))
 
     def frozen(self) -> dict[str, Any]:
@@ -85,14 +85,9 @@ class OutboxEntry:
             frozen = data.get("frozen")
             return dict(frozen) if isinstance(frozen, dict) else {}
         # Schema 1: every setting, flat; these fixed where the run went and what got linked.
-        legacy = (
-            "url",
-            "project",
-            "script_package",
-            "automated_test",
-            "execution_package",
-            *_CORE_FROZEN,
-        )
+        from tmupload.targets.registry import get_spec
+
+        legacy = (*get_spec("et").frozen, *_CORE_FROZEN)
         return {key: data[key] for key in legacy if data.get(key) is not None}
 
     def age(self) -> float:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tmupload.models import Attempt, CaseResult, Outcome, RunReport, TicketRef
+from tmupload.models import Attempt, CaseResult, Outcome, RunReport, TicketRef, bound
 from tmupload.tickets import TICKET_LINK_PROPERTY, TICKET_PROPERTY
 
 __all__ = ["RunBuilder", "split_nodeid"]
@@ -33,16 +33,6 @@ def split_nodeid(nodeid: str) -> tuple[str, str, str]:
     module = path[:-3] if path.endswith(".py") else path
     classname = ".".join([module.replace("/", ".").replace("\\", "."), *parts[:-1]])
     return path, rest, classname
-
-
-def bound(text: str, limit: int) -> str:
-    """Keep the head and the tail of an over-long text, saying how much was cut."""
-    if len(text) <= limit:
-        return text
-    head = limit * 2 // 3
-    tail = limit - head
-    cut = len(text) - head - tail
-    return f"{text[:head]}\n... [{cut} characters cut by tmupload] ...\n{text[-tail:]}"
 
 
 def _crash_message(report: Any) -> str:

@@ -17,76 +17,20 @@ back therefore keys on (suite, name) and falls back to unique leaf names (see ``
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tmupload.junit.write import XmlWriter, xml_text
 from tmupload.models import CaseResult, Outcome, RunReport
 
 __all__ = ["MAX_NODE_NAME", "EtPayload", "build_payload", "node_name"]
 
 MAX_NODE_NAME = 255
 
-# Characters XML 1.0 cannot carry at all (control characters, lone surrogates).
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def _xml_text(text: str) -> str:
-    return _ILLEGAL_XML.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
-
-
-def _escape_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _escape_attr(text: str) -> str:
-    # Newlines and tabs as references, or a parser would fold them into spaces.
-    return (
-        _escape_text(text)
-        .replace('"', "&quot;")
-        .replace("\n", "&#10;")
-        .replace("\r", "&#13;")
-        .replace("\t", "&#9;")
-    )
-
-
-class _Writer:
-    """A minimal streaming XML writer: ``xml.sax``'s XMLGenerator costs several times more per
-    element, which shows on runs of 100,000 cases. Empty elements are written as ``<x/>``."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = ['<?xml version="1.0" encoding="utf-8"?>\n']
-        self._open_tag_pending = False
-
-    def _flush(self) -> None:
-        if self._open_tag_pending:
-            self.parts.append(">")
-            self._open_tag_pending = False
-
-    def start(self, tag: str, attrs: dict[str, str]) -> None:
-        self._flush()
-        rendered = "".join(f' {key}="{_escape_attr(value)}"' for key, value in attrs.items())
-        self.parts.append(f"<{tag}{rendered}")
-        self._open_tag_pending = True
-
-    def text(self, text: str) -> None:
-        self._flush()
-        self.parts.append(_escape_text(text))
-
-    def end(self, tag: str) -> None:
-        if self._open_tag_pending:
-            self.parts.append("/>")
-            self._open_tag_pending = False
-        else:
-            self.parts.append(f"</{tag}>")
-
-    def getvalue(self) -> bytes:
-        return "".join(self.parts).encode("utf-8")
-
 
 def node_name(case: CaseResult) -> str:
     """The testcase name we send for a case (and expect back as the node's Name)."""
-    name = _xml_text(case.name)
+    name = xml_text(case.name)
     if len(name) <= MAX_NODE_NAME:
         return name
     digest = hashlib.sha1(case.case_id.encode("utf-8")).hexdigest()[:12]
@@ -104,7 +48,7 @@ class EtPayload:
 def _group(cases: Iterable[CaseResult]) -> dict[str, list[CaseResult]]:
     suites: dict[str, list[CaseResult]] = {}
     for case in cases:
-        suites.setdefault(_xml_text(case.suite), []).append(case)
+        suites.setdefault(xml_text(case.suite), []).append(case)
     return suites
 
 
@@ -124,7 +68,7 @@ def _outcome_element(case: CaseResult) -> tuple[str, str, str] | None:
 
 def build_payload(run: RunReport) -> EtPayload:
     """Write the run as a JUnit XML document (UTF-8 bytes) plus the name -> case id map."""
-    xml = _Writer()
+    xml = XmlWriter()
     counts = run.counts()
     failures = counts["failed"]
     errors = counts["error"]
@@ -132,7 +76,7 @@ def build_payload(run: RunReport) -> EtPayload:
     xml.start(
         "testsuites",
         {
-            "name": _xml_text(run.name),
+            "name": xml_text(run.name),
             "tests": str(len(run.cases)),
             "failures": str(failures),
             "errors": str(errors),
@@ -174,11 +118,11 @@ def build_payload(run: RunReport) -> EtPayload:
     return EtPayload(xml=xml.getvalue(), case_ids=case_ids)
 
 
-def _write_case(xml: _Writer, case: CaseResult, name: str) -> None:
+def _write_case(xml: XmlWriter, case: CaseResult, name: str) -> None:
     xml.start(
         "testcase",
         {
-            "classname": _xml_text(case.classname or case.suite),
+            "classname": xml_text(case.classname or case.suite),
             "name": name,
             "time": f"{case.duration:.3f}",
         },
@@ -191,15 +135,15 @@ def _write_case(xml: _Writer, case: CaseResult, name: str) -> None:
     if properties:
         xml.start("properties", {})
         for prop_name, value in properties:
-            xml.start("property", {"name": _xml_text(prop_name), "value": _xml_text(value)})
+            xml.start("property", {"name": xml_text(prop_name), "value": xml_text(value)})
             xml.end("property")
         xml.end("properties")
     element = _outcome_element(case)
     if element is not None:
         tag, kind, message = element
-        xml.start(tag, {"type": kind, "message": _xml_text(message)})
+        xml.start(tag, {"type": kind, "message": xml_text(message)})
         if case.details:
-            xml.text(_xml_text(case.details))
+            xml.text(xml_text(case.details))
         xml.end(tag)
     stdout = case.stdout
     if case.attempts:
@@ -212,10 +156,10 @@ def _write_case(xml: _Writer, case: CaseResult, name: str) -> None:
         stdout = f"{stdout}\n--- captured log ---\n{case.log}" if stdout else case.log
     if stdout:
         xml.start("system-out", {})
-        xml.text(_xml_text(stdout))
+        xml.text(xml_text(stdout))
         xml.end("system-out")
     if case.stderr:
         xml.start("system-err", {})
-        xml.text(_xml_text(case.stderr))
+        xml.text(xml_text(case.stderr))
         xml.end("system-err")
     xml.end("testcase")
