@@ -45,7 +45,7 @@ def manifest_data(outcome: UploadOutcome) -> dict[str, Any]:
         "target_title": delivery.target if delivery else None,
         "server": settings.url,
         "project": settings.project,
-        "placement": dict(settings.target_options),
+        "placement": settings.safe_dump()["target_options"],
         "run": {
             "id": run.id if run else None,
             "url": run.url if run else None,

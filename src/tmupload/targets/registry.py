@@ -14,7 +14,15 @@ from tmupload.errors import ConfigError
 from tmupload.options import OPTIONS, OptionSpec
 from tmupload.targets.spec import TargetSpec
 
-__all__ = ["all_options", "get_spec", "load_attribute", "load_target", "register", "target_names"]
+__all__ = [
+    "all_options",
+    "get_spec",
+    "load_attribute",
+    "load_target",
+    "register",
+    "target_names",
+    "unregister",
+]
 
 # name -> module holding ``SPEC``
 _SPEC_MODULES: dict[str, str] = {
@@ -28,6 +36,12 @@ _LOADED: dict[str, TargetSpec] = {}
 def register(name: str, spec_module: str) -> None:
     """Add (or replace) a target; its module must define ``SPEC``. For plug-ins and tests."""
     _SPEC_MODULES[name] = spec_module
+    _LOADED.pop(name, None)
+
+
+def unregister(name: str) -> None:
+    """Remove a target added with :func:`register`."""
+    _SPEC_MODULES.pop(name, None)
     _LOADED.pop(name, None)
 
 

@@ -1,0 +1,158 @@
+"""Each target's emulator, served over loopback, seen the same way by the contract suite.
+
+A ``Server`` says how to point tmupload at it (flags and credentials) and reads back what
+landed in the emulator's own terms, turned into the suite's neutral words: per case id the
+status of its latest upload (``passed``, ``failed`` — an error counts as failed, since not
+every server tells them apart — or ``skipped``), the (case id, key) links, how many uploads
+landed, and which requests wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+__all__ = ["SERVERS", "Server", "ServerFactory", "upload_args"]
+
+
+class Server(Protocol):
+    target: str
+    title: str
+    url: str
+
+    def credentials(self, kind: str = "ok") -> dict[str, str]:
+        """Environment for a login that is ``ok``, ``wrong`` or ``readonly``."""
+        ...
+
+    def args(self) -> list[str]:
+        """pytest flags that point tmupload at this server (beyond credentials)."""
+        ...
+
+    def cli_args(self) -> list[str]:
+        """The same for the ``tmupload`` command."""
+        ...
+
+    def landed(self) -> dict[str, str]:
+        """case id -> neutral status of the latest upload."""
+        ...
+
+    def uploads(self) -> int:
+        """How many uploads of the suite landed (runs, or logs per test, or phases)."""
+        ...
+
+    def links(self) -> set[tuple[str, str]]:
+        """(case id, ticket key) pairs the server holds."""
+        ...
+
+    def writes(self) -> list[tuple[str, str]]:
+        """(method, path) of every request that changed something."""
+        ...
+
+    def drop_next_upload_answer(self) -> None:
+        """Apply the next upload request, then drop the connection without an answer."""
+        ...
+
+
+ServerFactory = Callable[[], AbstractContextManager[Server]]
+
+_ET_STATUS = {"Passed": "passed", "Failed": "failed", "Error": "failed", "Skipped": "skipped"}
+
+
+@dataclass
+class EtServer:
+    emulator: Any
+    url: str
+    target: str = "et"
+    title: str = "Enterprise Tester"
+    _logins: dict[str, tuple[str, str]] = field(
+        default_factory=lambda: {
+            "ok": ("admin", "admin"),
+            "wrong": ("admin", "wrong-canary-pw"),
+            "readonly": ("viewer", "viewer"),
+        }
+    )
+
+    def credentials(self, kind: str = "ok") -> dict[str, str]:
+        user, password = self._logins[kind]
+        return {"TMUPLOAD_USER": user, "TMUPLOAD_PASSWORD": password}
+
+    def args(self) -> list[str]:
+        return ["--tm-target", "et", "--tm-url", self.url, "--tm-project", "Demo"]
+
+    def cli_args(self) -> list[str]:
+        return ["--target", "et", "--url", self.url, "--project", "Demo"]
+
+    def _runs(self) -> list[dict[str, Any]]:
+        return list(self.emulator.snapshot()["runs"])
+
+    def landed(self) -> dict[str, str]:
+        runs = self._runs()
+        if not runs:
+            return {}
+        found: dict[str, str] = {}
+
+        def walk(node: dict[str, Any], parent: str) -> None:
+            if node["Children"]:
+                for child in node["Children"]:
+                    walk(child, node["Name"])
+            else:
+                found[f"{parent}::{node['Name']}"] = _ET_STATUS.get(node["Status"], node["Status"])
+
+        for root in runs[-1]["Nodes"]:
+            walk(root, "")
+        return found
+
+    def uploads(self) -> int:
+        return len(self._runs())
+
+    def links(self) -> set[tuple[str, str]]:
+        names = {}
+        for run in self._runs():
+            for suite in run["Nodes"]:
+                for node in suite["Children"] or []:
+                    names[node["Name"]] = f"{suite['Name']}::{node['Name']}"
+        return {
+            (names.get(link["NodeName"], link["NodeName"]), link["TicketKey"])
+            for link in self.emulator.snapshot()["node_links"]
+        }
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [(m, p) for m, p, _ in self.emulator.requests if m not in ("GET", "HEAD")]
+
+    def drop_next_upload_answer(self) -> None:
+        self.emulator.configure_faults(fail_next=["drop_after_apply"], only_methods={"POST"})
+
+
+def _et() -> AbstractContextManager[Server]:
+    from contextlib import contextmanager
+
+    from tmupload.targets.et.emulator import Emulator, EmulatorConfig, serve_in_thread
+
+    @contextmanager
+    def serve() -> Any:
+        emulator = Emulator(EmulatorConfig(import_delay=0.01, link_delay=0.0))
+        with serve_in_thread(emulator) as server:
+            yield EtServer(emulator, server.url)
+
+    return serve()  # type: ignore[no-any-return]
+
+
+#: target name -> how to start its emulator. A target joins the contract suite here.
+SERVERS: dict[str, ServerFactory] = {"et": _et}
+
+
+def upload_args(server: Server, outbox: Path, *extra: str) -> list[str]:
+    """pytest flags for an upload to ``server`` spooling into ``outbox``."""
+    return [
+        "--tm-upload",
+        *server.args(),
+        f"--tm-outbox={outbox}",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        *extra,
+    ]
