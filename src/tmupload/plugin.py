@@ -96,7 +96,9 @@ def settings_from_pytest(config: pytest.Config) -> Settings:
 
     flags = {spec.name: config.getoption(spec.ini) for spec in all_options()}
     ini = {spec.name: config.getini(spec.ini) for spec in all_options()}
-    return resolve(flags, ini)
+    # The outbox belongs to the project, not to the folder pytest was started from.
+    anchor = config.inipath.parent if config.inipath is not None else config.rootpath
+    return resolve(flags, ini, anchor=anchor)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -18,7 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from tmupload.errors import ConfigError
 from tmupload.options import LINKABLE_OUTCOMES, OptionSpec, parse_bool
 
-__all__ = ["Settings", "resolve"]
+__all__ = ["DEFAULT_OUTBOX", "Settings", "resolve"]
+
+#: Where runs wait until fully sent, below the project's root.
+DEFAULT_OUTBOX = Path(".tmupload") / "outbox"
 
 
 class Settings(BaseModel):
@@ -244,8 +247,13 @@ def resolve(
     env: Mapping[str, str] | None = None,
     *,
     flag_style: Literal["pytest", "cli"] = "pytest",
+    anchor: Path | None = None,
 ) -> Settings:
     """Build Settings: flag > environment > ini/pyproject > default, then validate.
+
+    ``anchor`` is the project's root (pytest's rootdir, or the folder of the ini file the
+    command found): the default outbox lives there, and a relative outbox from the ini file
+    is taken from there, so a run started from a subfolder spools where ``resend`` looks.
 
     ``flags`` and ``ini`` are keyed by option name; a value of None (or an empty ini string)
     means "not given". A target's own setting given while another target is chosen is an
@@ -272,6 +280,14 @@ def resolve(
             values[spec.name] = _convert(spec, raw, source, flag_style)
             sources[spec.name] = source
             break
+    if anchor is not None:
+        outbox = values.get("outbox")
+        if outbox is None:
+            values["outbox"] = anchor / DEFAULT_OUTBOX
+        elif not outbox.is_absolute() and sources["outbox"].startswith("ini key"):
+            values["outbox"] = anchor / outbox
+    if "outbox" in values:
+        values["outbox"] = Path(values["outbox"]).absolute()
     target_name = values.get("target", "et")
     target = get_spec(target_name)
     target_options: dict[str, Any] = {}

@@ -176,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     from tmupload.cli.import_cmd import add_import_command
 
     add_import_command(commands, add_settings)
+
+    from tmupload.cli.outbox_cmd import add_outbox_command
+
+    add_outbox_command(commands)
     return parser
 
 

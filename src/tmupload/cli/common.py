@@ -18,7 +18,7 @@ __all__ = [
     "EXIT_UPLOAD_FAILED",
     "EXIT_USAGE",
     "add_settings",
-    "ini_values",
+    "find_config",
     "print_outcome",
     "say",
     "settings_from_args",
@@ -52,39 +52,53 @@ def add_settings(parser: argparse.ArgumentParser, *, only: tuple[str, ...] | Non
             )
 
 
-def ini_values(directory: Path) -> dict[str, Any]:
-    """``tm_*`` keys from the pytest configuration in ``directory`` (pyproject, pytest.ini, ...)."""
-    values: dict[str, Any] = {}
-    pyproject = directory / "pyproject.toml"
-    if pyproject.is_file():
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # pragma: no cover - Python 3.10
-            import tomli as tomllib
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot read {pyproject}: {exc}") from None
-        section = data.get("tool", {}).get("pytest", {}).get("ini_options", {})
-        values.update({k[3:]: v for k, v in section.items() if k.startswith("tm_")})
-    for name, section_name in (
-        ("pytest.ini", "pytest"),
-        ("tox.ini", "pytest"),
-        ("setup.cfg", "tool:pytest"),
-    ):
-        path = directory / name
-        if not path.is_file():
-            continue
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            parser.read(path, encoding="utf-8")
-        except configparser.Error as exc:
-            raise ConfigError(f"cannot read {path}: {exc}") from None
-        if parser.has_section(section_name):
-            for key, value in parser.items(section_name):
-                if key.startswith("tm_"):
-                    values.setdefault(key[3:], value)
-    return values
+def _pyproject_section(path: Path) -> dict[str, Any] | None:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    section = data.get("tool", {}).get("pytest", {}).get("ini_options")
+    return section if isinstance(section, dict) else None
+
+
+def _ini_section(path: Path, name: str) -> dict[str, Any] | None:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    return dict(parser.items(name)) if parser.has_section(name) else None
+
+
+def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The pytest configuration pytest itself would use from ``start``: the first of
+    pytest.ini, .pytest.ini, pyproject.toml ([tool.pytest.ini_options]), tox.ini ([pytest])
+    and setup.cfg ([tool:pytest]) in ``start`` or the nearest folder above it that has one.
+    Returns (the file, its ``tm_*`` keys without the prefix)."""
+    for folder in (start, *start.parents):
+        for name, section_name in (
+            ("pytest.ini", "pytest"),
+            (".pytest.ini", "pytest"),
+            ("pyproject.toml", None),
+            ("tox.ini", "pytest"),
+            ("setup.cfg", "tool:pytest"),
+        ):
+            path = folder / name
+            if not path.is_file():
+                continue
+            if section_name is None:
+                section = _pyproject_section(path)
+            else:
+                section = _ini_section(path, section_name)
+                if section is None and name.endswith("pytest.ini"):
+                    section = {}  # a pytest.ini counts even when empty, as in pytest
+            if section is not None:
+                return path, {k[3:]: v for k, v in section.items() if k.startswith("tm_")}
+    return None
 
 
 def settings_from_args(args: argparse.Namespace, **overrides: Any) -> Settings:
@@ -92,7 +106,11 @@ def settings_from_args(args: argparse.Namespace, **overrides: Any) -> Settings:
 
     flags = {spec.name: getattr(args, spec.ini, None) for spec in all_options()}
     flags.update(overrides)
-    return resolve(flags, ini_values(Path.cwd()), flag_style="cli")
+    cwd = Path.cwd()
+    found = find_config(cwd)
+    # The project's root, as pytest finds it: the outbox is anchored there for both.
+    anchor, ini = (found[0].parent, found[1]) if found else (cwd, {})
+    return resolve(flags, ini, flag_style="cli", anchor=anchor)
 
 
 def print_outcome(outcome: Any) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from tmupload.errors import ServerError, TaskError, TransportError
+from tmupload.errors import ServerError, ServerRejected, TaskError, TransportError
 from tmupload.http.client import HttpClient
 from tmupload.linking import LinkRequest, link_all, link_requests
 from tmupload.models import RunReport
@@ -118,22 +118,24 @@ class EtTarget:
     ) -> None:
         progress = self._progress
         placed = journal.done("placement")
+        cached = placed is not None
         if placed is None:
-            progress("resolving project and packages")
-            api.root()
-            placement = self._placement(api, create=True)
-            placed = {
-                "project_id": placement.project_id,
-                "assignment_id": placement.assignment_id,
-                "created": placement.created,
-            }
-            journal.finish("placement", placed)
+            placed = self._resolve_and_record(api, journal)
         project_id = str(placed["project_id"])
-        assignment_id = str(placed["assignment_id"])
 
         uploaded = journal.done("uploaded")
         if uploaded is None:
-            uploaded = self._upload(api, run, payload, assignment_id, journal)
+            try:
+                uploaded = self._upload(api, run, payload, str(placed["assignment_id"]), journal)
+            except ServerRejected as exc:
+                if exc.status != 404 or not cached:
+                    raise
+                # The ids cached by an earlier attempt are gone (the server lost its data, or
+                # the entry was spooled against another server): find or create them again.
+                progress("the project or assignment cached for this run is gone; resolving again")
+                placed = self._resolve_and_record(api, journal)
+                project_id = str(placed["project_id"])
+                uploaded = self._upload(api, run, payload, str(placed["assignment_id"]), journal)
             journal.finish("uploaded", uploaded)
         run_id = str(uploaded["run_id"])
         et_run = api.run(run_id)
@@ -171,6 +173,18 @@ class EtTarget:
             concurrency=self.settings.link_concurrency,
             progress=progress,
         )
+
+    def _resolve_and_record(self, api: EtApi, journal: Journal) -> dict[str, Any]:
+        self._progress("resolving project and packages")
+        api.root()
+        placement = self._placement(api, create=True)
+        placed = {
+            "project_id": placement.project_id,
+            "assignment_id": placement.assignment_id,
+            "created": placement.created,
+        }
+        journal.finish("placement", placed)
+        return placed
 
     def _upload(
         self, api: EtApi, run: RunReport, payload: Any, assignment_id: str, journal: Journal

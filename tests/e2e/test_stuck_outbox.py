@@ -1,0 +1,114 @@
+"""Outbox entries that could never leave: explicit settings override what was spooled, a
+cached object that is gone is found again, ``tmupload outbox`` lists and drops entries, and
+the outbox belongs to the project wherever pytest or the command is started."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from live import PASSWORD, USER, Live
+from tmupload.cli.app import main
+from tmupload.delivery.outbox import Outbox
+from tmupload.models import CaseResult, Outcome, RunReport
+from tmupload.settings import resolve
+
+SUITE = "def test_ok():\n    pass\n\ndef test_also_ok():\n    pass\n"
+RUN = RunReport(
+    cases=[CaseResult(case_id="t.py::t", suite="t.py", name="t", outcome=Outcome.PASSED)]
+)
+
+
+def _spool_against(pytester: pytest.Pytester, url: str, project: str, outbox: Path) -> None:
+    pytester.makepyfile(test_a=SUITE)
+    result = pytester.runpytest_subprocess(
+        "--tm-upload", f"--tm-url={url}", f"--tm-project={project}", f"--tm-outbox={outbox}",
+        "--tm-deadline=3", "-p", "no:cacheprovider",
+    )  # fmt: skip
+    assert result.ret == 1
+    assert len(Outbox(outbox).entries()) == 1
+
+
+def test_a_misspelt_project_is_fixed_by_giving_it_to_resend(
+    pytester: pytest.Pytester, live: Live, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outbox = tmp_path / "outbox"
+    _spool_against(pytester, live.url, "Dmeo", outbox)
+    assert main(["resend", "--outbox", str(outbox)]) == 1  # the stored placement still fails
+    assert main(["resend", "--outbox", str(outbox), "--project", "Demo"]) == 0
+    assert "project given now differ from the spooled settings" in capsys.readouterr().err
+    assert len(live.runs()) == 1 and Outbox(outbox).entries() == []
+
+
+def test_a_url_without_the_application_path_is_fixed_by_giving_it_to_resend(
+    pytester: pytest.Pytester, live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outbox = tmp_path / "outbox"
+    wrong = live.url.rsplit("/", 1)[0]  # the host without /EnterpriseTester
+    _spool_against(pytester, wrong, "Demo", outbox)
+    monkeypatch.setenv("TMUPLOAD_URL", live.url)  # the environment counts as explicit too
+    assert main(["resend", "--outbox", str(outbox)]) == 0
+    assert len(live.runs()) == 1
+
+
+def test_a_server_that_lost_the_cached_ids_gets_them_resolved_again(
+    live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMUPLOAD_USER", USER)
+    monkeypatch.setenv("TMUPLOAD_PASSWORD", PASSWORD)
+    outbox = tmp_path / "outbox"
+    settings = resolve({"url": live.url, "project": "Demo", "outbox": str(outbox)}, {})
+    entry = Outbox(outbox).spool(RUN, settings)
+    # An earlier attempt resolved ids that the server no longer has (it lost its data).
+    gone = "0f0f0f0f-0000-0000-0000-000000000000"
+    entry.journal.finish("placement", {"project_id": gone, "assignment_id": gone})
+    assert main(["resend", "--outbox", str(outbox)]) == 0
+    assert len(live.runs()) == 1 and Outbox(outbox).entries() == []
+
+
+def test_the_outbox_command_lists_and_drops_entries(
+    pytester: pytest.Pytester, live: Live, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outbox = tmp_path / "outbox"
+    _spool_against(pytester, live.url, "Nope", outbox)
+    assert main(["outbox", "--outbox", str(outbox)]) == 0
+    out = capsys.readouterr().out
+    (entry,) = Outbox(outbox).entries()
+    assert entry.name in out and "target et:" in out and "project 'Nope'" in out
+    assert "2 results" in out and "last error:" in out and "no project named 'Nope'" in out
+    assert main(["outbox", "drop", "no-such-entry", "--outbox", str(outbox)]) == 2
+    assert main(["outbox", "drop", entry.name[:12], "--outbox", str(outbox)]) == 0
+    assert "dropped" in capsys.readouterr().out and Outbox(outbox).entries() == []
+    assert main(["outbox", "--outbox", str(outbox)]) == 0
+    assert "is empty" in capsys.readouterr().out
+
+
+def test_the_outbox_is_the_projects_wherever_pytest_and_resend_start(
+    pytester: pytest.Pytester, live: Live
+) -> None:
+    pytester.makeini("[pytest]\n")
+    sub = pytester.mkpydir("sub")
+    (sub / "test_a.py").write_text(SUITE)
+    env = dict(os.environ, TMUPLOAD_USER=USER, TMUPLOAD_PASSWORD="wrong")
+    env.pop("TMUPLOAD_OUTBOX", None)
+    session = subprocess.run(
+        [sys.executable, "-m", "pytest", "--tm-upload", f"--tm-url={live.url}",
+         "--tm-project=Demo", "-p", "no:cacheprovider", "test_a.py"],
+        cwd=sub, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert session.returncode == 1, session.stdout
+    root_outbox = pytester.path / ".tmupload" / "outbox"
+    assert len(Outbox(root_outbox).entries()) == 1  # at the project's root, not in sub/
+    assert f"the results are kept in {root_outbox}" in session.stdout  # an absolute path
+    assert (pytester.path / ".tmupload" / ".gitignore").is_file()
+    env["TMUPLOAD_PASSWORD"] = PASSWORD
+    resent = subprocess.run(
+        [sys.executable, "-m", "tmupload", "resend"],
+        cwd=sub, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert resent.returncode == 0, resent.stdout + resent.stderr
+    assert len(live.runs()) == 1 and Outbox(root_outbox).entries() == []
