@@ -47,6 +47,7 @@ def manifest_data(outcome: UploadOutcome) -> dict[str, Any]:
         "project": settings.project,
         "placement": settings.safe_dump()["target_options"],
         "run": {
+            "name": outcome.run.name,
             "id": run.id if run else None,
             "url": run.url if run else None,
             "api_url": run.api_url if run else None,

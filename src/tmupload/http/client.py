@@ -114,17 +114,39 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, min((when - datetime.now(timezone.utc)).total_seconds(), _MAX_RETRY_AFTER))
 
 
-def _backoff(exc: Exception) -> bool | float:
+def _describe(exc: Exception) -> str:
     if isinstance(exc, _RetryableStatus):
-        if exc.retry_after is not None:
-            log.info("server answered %s; retrying after %.1fs", exc, exc.retry_after)
-            return exc.retry_after
-        log.info("server answered %s; retrying", exc)
-        return True
+        return f"the server answered {exc}"
     if isinstance(exc, _RetryableTransport):
-        log.info("network problem (%s); retrying", exc)
-        return True
-    return False
+        inner = exc.exc
+        if isinstance(inner, httpx.TimeoutException):
+            return "no answer in time"
+        return f"network problem ({type(inner).__name__}: {inner})"
+    return str(exc)
+
+
+_quiet_hooks_installed = False
+
+
+def _keep_our_retries_out_of_stamina_logs() -> None:
+    """stamina logs every scheduled retry (raw structlog lines on stderr when structlog is
+    installed); ours are reported through the upload's progress instead. Other code's
+    retries keep the hooks they had."""
+    global _quiet_hooks_installed
+    if _quiet_hooks_installed:
+        return
+    _quiet_hooks_installed = True
+    from stamina.instrumentation import get_on_retry_hooks, set_on_retry_hooks
+
+    previous = get_on_retry_hooks()
+
+    def others_only(details: Any) -> None:
+        if isinstance(details.caused_by, (_RetryableStatus, _RetryableTransport)):
+            return
+        for hook in previous:
+            hook(details)
+
+    set_on_retry_hooks([others_only])
 
 
 class HttpClient:
@@ -140,12 +162,15 @@ class HttpClient:
         deadline: Deadline | None = None,
         transport: httpx.BaseTransport | None = None,
         attempts: int = 5,
+        on_retry: Callable[[str], None] | None = None,
     ) -> None:
         url = base_url or settings.url
         assert url is not None
         self.base_url = url.rstrip("/") + "/"
         self._origin = _origin(self.base_url)
-        self.deadline = deadline or Deadline(settings.deadline)
+        self.deadline = deadline or Deadline(
+            settings.deadline, setting=settings.names("deadline").split(" (")[0]
+        )
         self.dialect = dialect or ServerDialect()
         self._credential_hint = credential_hint(settings)
         self._attempts = attempts
@@ -153,6 +178,9 @@ class HttpClient:
         self.bytes_sent = 0
         self._last_problem = ""
         self._timeout = settings.timeout
+        self._settings = settings
+        self._on_retry = on_retry
+        _keep_our_retries_out_of_stamina_logs()
         self._client = httpx.Client(
             auth=auth,
             verify=tls_context(settings),
@@ -212,9 +240,26 @@ class HttpClient:
             (httpx.TransportError,) if idempotent else (httpx.ConnectError, httpx.ConnectTimeout)
         )
         response: httpx.Response | None = None
+        tries = 0
+
+        def backoff(exc: Exception) -> bool | float:
+            if not isinstance(exc, (_RetryableStatus, _RetryableTransport)):
+                return False
+            wait: bool | float = True
+            if isinstance(exc, _RetryableStatus) and exc.retry_after is not None:
+                wait = exc.retry_after
+            if self._on_retry is not None and tries < self._attempts:
+                after = f" after {wait:.0f}s (Retry-After)" if wait is not True else ""
+                self._on_retry(
+                    f"{method} {_path(url)}: {_describe(exc)}; retrying{after} "
+                    f"(attempt {tries + 1} of {self._attempts})"
+                )
+            log.info("%s %s: %s; retrying", method, _path(url), _describe(exc))
+            return wait
+
         try:
             for attempt in stamina.retry_context(
-                on=_backoff,
+                on=backoff,
                 attempts=self._attempts,
                 timeout=max(0.1, min(self.deadline.remaining(), self.deadline.seconds)),
                 wait_initial=0.2,
@@ -222,6 +267,7 @@ class HttpClient:
                 wait_jitter=0.5,
             ):
                 with attempt:
+                    tries += 1
                     response = self._send_once(
                         method,
                         url,
@@ -245,9 +291,9 @@ class HttpClient:
                 url=url,
             ) from None
         except _RetryableTransport as exc:
-            raise _transport_error(method, url, exc.exc) from None
+            raise self._transport_error(method, url, exc.exc, tries) from None
         except httpx.TransportError as exc:
-            raise _transport_error(method, url, exc) from None
+            raise self._transport_error(method, url, exc, tries) from None
         assert response is not None
         if response.status_code in ok or response.status_code in allow:
             return response
@@ -267,6 +313,38 @@ class HttpClient:
         error_type: type[ServerError] = ServerRejected if 400 <= status < 500 else ServerUnavailable
         return error_type(text, status=status, server_message=message, url=url)
 
+    def flag(self, name: str) -> str:
+        """How the user sets ``name`` in this front end (``--tm-url`` or ``--url``)."""
+        return self._settings.names(name).split(" (")[0]
+
+    def _transport_error(
+        self, method: str, url: str, exc: httpx.TransportError, tries: int
+    ) -> TransportError:
+        parts = urlsplit(url)
+        where = f"{parts.scheme}://{parts.netloc}"
+        limits = (
+            f"gave up after {tries} attempt{'s' if tries != 1 else ''}; the limits are "
+            f"{self.flag('timeout')} {self._timeout:g}s per answer and "
+            f"{self.flag('deadline')} {self.deadline.seconds:g}s for the whole upload"
+        )
+        if isinstance(exc, DeadlinePassed):
+            reason = f"gave up on {where}: {exc}"
+        elif isinstance(exc, httpx.ConnectError) and "CERTIFICATE" in str(exc).upper():
+            reason = (
+                f"TLS verification of {where} failed ({exc}); point "
+                f"{self.flag('ca_bundle')} at your company's CA bundle"
+            )
+        elif isinstance(exc, httpx.TimeoutException):
+            reason = f"{where} did not answer in time ({limits})"
+        elif isinstance(exc, httpx.ConnectError):
+            reason = (
+                f"cannot connect to {where} ({exc}); check {self.flag('url')} and that the "
+                f"server is up ({limits})"
+            )
+        else:
+            reason = f"the connection to {where} failed ({type(exc).__name__}: {exc}; {limits})"
+        return TransportError(f"{method} {parts.path}: {reason}", url=url)
+
     def _send_once(
         self,
         method: str,
@@ -282,7 +360,7 @@ class HttpClient:
         if remaining <= 0:
             last = f"; last problem: {self._last_problem}" if self._last_problem else ""
             raise DeadlinePassed(
-                f"the upload deadline of {self.deadline.seconds:g}s (--tm-deadline) "
+                f"the upload deadline of {self.deadline.seconds:g}s ({self.flag('deadline')}) "
                 f"has passed{last}"
             )
         timeout = httpx.Timeout(
@@ -324,7 +402,8 @@ def tls_context(settings: Settings) -> ssl.SSLContext | bool:
             context.load_cert_chain(str(settings.client_cert))
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(
-            f"cannot use the TLS files (--tm-ca-bundle {settings.ca_bundle}, --tm-client-cert "
+            f"cannot use the TLS files ({settings.names('ca_bundle').split(' (')[0]} "
+            f"{settings.ca_bundle}, {settings.names('client_cert').split(' (')[0]} "
             f"{settings.client_cert}): {exc}; they must be PEM files"
         ) from None
     return context
@@ -342,22 +421,3 @@ def _path(url: str) -> str:
 
 def _with_message(message: str | None) -> str:
     return f' (server said: "{message}")' if message else ""
-
-
-def _transport_error(method: str, url: str, exc: httpx.TransportError) -> TransportError:
-    parts = urlsplit(url)
-    where = f"{parts.scheme}://{parts.netloc}"
-    if isinstance(exc, DeadlinePassed):
-        reason = f"gave up on {where}: {exc}"
-    elif isinstance(exc, httpx.ConnectError) and "CERTIFICATE" in str(exc).upper():
-        reason = (
-            f"TLS verification of {where} failed ({exc}); point --tm-ca-bundle at your "
-            "company's CA bundle"
-        )
-    elif isinstance(exc, httpx.TimeoutException):
-        reason = f"{where} did not answer in time ({exc or type(exc).__name__})"
-    elif isinstance(exc, httpx.ConnectError):
-        reason = f"cannot connect to {where} ({exc}); check --tm-url and that the server is up"
-    else:
-        reason = f"the connection to {where} failed ({type(exc).__name__}: {exc})"
-    return TransportError(f"{method} {parts.path}: {reason}", url=url)

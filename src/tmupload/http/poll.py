@@ -43,8 +43,11 @@ SYSTEM_CLOCK: Clock = _SystemClock()
 class Deadline:
     """An overall time budget shared by every request and wait of one upload."""
 
-    def __init__(self, seconds: float, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, seconds: float, clock: Clock = SYSTEM_CLOCK, *, setting: str = "--tm-deadline"
+    ) -> None:
         self.seconds = seconds
+        self.setting = setting  # how the user sets it, for messages
         self._clock = clock
         self._end = clock.monotonic() + seconds
 
@@ -79,7 +82,7 @@ def poll(
         if deadline.remaining() < wait:
             extra = f"; {detail()}" if detail is not None else ""
             raise TaskError(
-                f"{what} did not finish before the deadline (--tm-deadline "
+                f"{what} did not finish before the deadline ({deadline.setting} "
                 f"{deadline.seconds:g}s){extra}"
             )
         clock.sleep(wait)

@@ -32,12 +32,21 @@ __all__ = [
     "ResultRef",
     "RunRef",
     "Target",
+    "trouble_channel",
 ]
 
 LinkStatus = Literal["linked", "already_linked", "unknown_ticket", "failed", "pending"]
 
 #: One line of progress for the person waiting ("uploading 2,000 results").
 Progress = Callable[[str], None]
+
+
+def trouble_channel(progress: Progress) -> Progress:
+    """Where a target reports retries: the progress's ``trouble`` line (shown even under -q)
+    when it has one, else the progress itself."""
+    trouble = getattr(progress, "trouble", None)
+    return trouble if callable(trouble) else progress
+
 
 #: Neutral keys of ``Delivery.totals``, in the order a summary lists them.
 TOTAL_KEYS = ("passed", "failed", "errors", "skipped", "not_run")

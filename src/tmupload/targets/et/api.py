@@ -7,7 +7,7 @@ marks many shapes as unconfirmed, so unknown fields are kept and missing optiona
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -39,6 +39,7 @@ def et_client(
     transport: httpx.BaseTransport | None = None,
     deadline: Deadline | None = None,
     attempts: int = 5,
+    on_retry: Callable[[str], None] | None = None,
 ) -> HttpClient:
     """An HTTP client for ET: Basic auth (reference §1.3), ET's error dialect."""
     return HttpClient(
@@ -48,6 +49,7 @@ def et_client(
         deadline=deadline,
         transport=transport,
         attempts=attempts,
+        on_retry=on_retry,
     )
 
 
@@ -141,7 +143,8 @@ def _json(response: httpx.Response, what: str) -> Any:
         raise ServerProtocolError(
             f"the server answered {what} with something that is not JSON "
             f"(HTTP {response.status_code}, {response.headers.get('content-type', '?')}); "
-            "is --tm-url the Enterprise Tester address including the application path?"
+            "is the URL the Enterprise Tester address including the application path "
+            "(e.g. https://host/EnterpriseTester)?"
         ) from None
 
 

@@ -82,7 +82,7 @@ def find_project(api: EtApi, name: str) -> str:
         raise ConfigError(
             f"there is no project named {name!r} on the server (names are exact and "
             "case-sensitive); tmupload never creates projects — create it in Enterprise Tester or "
-            "fix --tm-project"
+            f"fix {api.http.flag('project')}"
         )
     return projects[0].Id
 

@@ -17,7 +17,15 @@ from tmupload.http.client import HttpClient
 from tmupload.linking import LinkRequest, link_all, link_requests
 from tmupload.models import RunReport
 from tmupload.settings import Settings
-from tmupload.targets.base import Delivery, Journal, LinkResult, Progress, ResultRef, RunRef
+from tmupload.targets.base import (
+    Delivery,
+    Journal,
+    LinkResult,
+    Progress,
+    ResultRef,
+    RunRef,
+    trouble_channel,
+)
 from tmupload.targets.et.api import EtApi, EtRun, EtTask, et_client
 from tmupload.targets.et.linking import Linker, LinkJob
 from tmupload.targets.et.payload import build_payload
@@ -70,7 +78,9 @@ class EtTarget:
         )
 
     def _client(self) -> HttpClient:
-        return et_client(self.settings, transport=self._transport)
+        return et_client(
+            self.settings, transport=self._transport, on_retry=trouble_channel(self._progress)
+        )
 
     def _placement(self, api: EtApi, *, create: bool) -> Placement:
         s = self.settings
