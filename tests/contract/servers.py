@@ -140,8 +140,93 @@ def _et() -> AbstractContextManager[Server]:
     return serve()  # type: ignore[no-any-return]
 
 
+_QTEST_STATUS = {"passed": "passed", "failed": "failed"}
+
+
+@dataclass
+class QTestServer:
+    emulator: Any
+    url: str
+    target: str = "qtest"
+    title: str = "qTest Manager"
+
+    def credentials(self, kind: str = "ok") -> dict[str, str]:
+        # An empty value unsets: the token would otherwise win over a login.
+        return {
+            "ok": {"TMUPLOAD_TOKEN": "demo-token", "TMUPLOAD_USER": "", "TMUPLOAD_PASSWORD": ""},
+            "wrong": {"TMUPLOAD_TOKEN": "wrong-token-canary"},
+            "readonly": {
+                "TMUPLOAD_TOKEN": "",
+                "TMUPLOAD_USER": "viewer",
+                "TMUPLOAD_PASSWORD": "viewer",
+            },
+        }[kind]
+
+    def args(self) -> list[str]:
+        return ["--tm-target", "qtest", "--tm-url", self.url, "--tm-project", "Demo"]
+
+    def cli_args(self) -> list[str]:
+        return ["--target", "qtest", "--url", self.url, "--project", "Demo"]
+
+    def _runs(self) -> list[dict[str, Any]]:
+        return [run for run in self.emulator.snapshot()["test_runs"] if run["logs"]]
+
+    def landed(self) -> dict[str, str]:
+        # Unexecuted (what SKIP maps to), Blocked, Incomplete: not run, so "skipped" here.
+        return {
+            run["automation_content"]: _QTEST_STATUS.get(run["status"].lower(), "skipped")
+            for run in self._runs()
+        }
+
+    def uploads(self) -> int:
+        return max((len(run["logs"]) for run in self._runs()), default=0)
+
+    def links(self) -> set[tuple[str, str]]:
+        return {
+            (run["automation_content"], key)
+            for run in self._runs()
+            for log in run["logs"]
+            for key in log["defects"]
+        }
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [
+            (m, p)
+            for m, p, _ in self.emulator.requests
+            if m not in ("GET", "HEAD") and not p.endswith("/search") and "/oauth/" not in p
+        ]
+
+    def drop_next_upload_answer(self) -> None:
+        # The parent cycle exists first, so that the dropped POST is the submission itself.
+        import httpx
+
+        headers = {"Authorization": "Bearer demo-token"}
+        with httpx.Client(base_url=self.url, headers=headers) as client:
+            (project,) = client.get("/api/v3/projects").json()
+            client.post(
+                f"/api/v3/projects/{project['id']}/test-cycles",
+                params={"parentId": "0", "parentType": "root"},
+                json={"name": "Automation"},
+            ).raise_for_status()
+        self.emulator.configure_faults(fail_next=["drop_after_apply"], only_methods={"POST"})
+
+
+def _qtest() -> AbstractContextManager[Server]:
+    from contextlib import contextmanager
+
+    from tmupload.targets.qtest.emulator import Emulator, EmulatorConfig, serve_in_thread
+
+    @contextmanager
+    def serve() -> Any:
+        emulator = Emulator(EmulatorConfig(job_delay=0.0))
+        with serve_in_thread(emulator) as server:
+            yield QTestServer(emulator, server.url)
+
+    return serve()  # type: ignore[no-any-return]
+
+
 #: target name -> how to start its emulator. A target joins the contract suite here.
-SERVERS: dict[str, ServerFactory] = {"et": _et}
+SERVERS: dict[str, ServerFactory] = {"et": _et, "qtest": _qtest}
 
 
 def upload_args(server: Server, outbox: Path, *extra: str) -> list[str]:

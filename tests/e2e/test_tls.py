@@ -54,7 +54,7 @@ def test_ca_bundle_makes_a_private_ca_trusted(
     outcome = upload(RUN, _settings(https.url, tmp_path, ca_bundle=str(bundle)))
     assert outcome.ok, outcome.error
     assert outcome.delivery is not None and outcome.delivery.run is not None
-    assert (outcome.delivery.run.url or "").startswith("https://127.0.0.1:")
+    assert (outcome.delivery.run.api_url or "").startswith("https://127.0.0.1:")
     assert len(https.emulator.runs()) == 1
 
 

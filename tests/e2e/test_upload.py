@@ -107,6 +107,8 @@ def test_every_outcome_lands_with_the_right_status(
     result.stdout.fnmatch_lines(
         [
             "*tmupload: uploaded 15 results to Enterprise Tester: http://127.0.0.1:*",
+            "*tmupload: in the web UI: project 'Demo' › execution package 'Automated Runs' › "
+            "automated test 'pytest', the run started *",
             "*server totals: 7 passed, 4 failed, 2 errors, 2 skipped (run status Failed)*",
         ]
     )

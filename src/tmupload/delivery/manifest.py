@@ -51,6 +51,7 @@ def manifest_data(outcome: UploadOutcome) -> dict[str, Any]:
             "id": run.id if run else None,
             "url": run.url if run else None,
             "api_url": run.api_url if run else None,
+            "where": run.where if run else None,
             "status": run.status if run else None,
             "totals": delivery.totals if delivery else {},
         },

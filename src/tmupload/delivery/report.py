@@ -49,6 +49,8 @@ def summary_lines(outcome: UploadOutcome) -> list[tuple[str, str]]:
                 f"{delivery.run.url or delivery.run.api_url or delivery.run.id}{took}",
             )
         )
+        if delivery.run.url is None and delivery.run.where:
+            lines.append(("", f"in the web UI: {delivery.run.where}"))
         totals = delivery.totals
         if totals:
             parts = [f"{totals[key]} {label}" for key, label in _TOTAL_LABELS if totals.get(key)]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tmupload.delivery.pipeline import UploadOutcome, upload
+from tmupload.delivery.pipeline import UploadOutcome, make_target, upload
 from tmupload.delivery.progress import UploadProgress
 from tmupload.delivery.report import summary_lines
 from tmupload.errors import TmUploadError
@@ -33,17 +33,18 @@ class ResultCollector:
         self.outcome: UploadOutcome | None = None
         self.skipped_reason: str | None = None
         self.interrupted_note: str | None = None
+        # Built now so that a setting only the target can check (e.g. a status map) stops the
+        # session before the tests run, not after them.
+        self.description = make_target(settings).describe()
         if settings.ticket_map is not None:  # a broken map should stop the session up front
             from tmupload.ticket_map import load_ticket_map
 
             load_ticket_map(settings.ticket_map)
 
     def pytest_report_header(self, config: pytest.Config) -> str:
-        from tmupload.delivery.pipeline import make_target
-
         s = self.settings
         mode = "dry run against" if s.dry_run else "uploading to"
-        return f"tmupload: {mode} {make_target(s).describe()} (on-error={s.on_error})"
+        return f"tmupload: {mode} {self.description} (on-error={s.on_error})"
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.builder.add(report)

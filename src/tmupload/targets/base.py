@@ -70,6 +70,8 @@ class RunRef:
     url: str | None = None  # a page a person can open in a browser
     api_url: str | None = None  # the same thing for a program (kept in the manifest)
     status: str | None = None  # the server's own word for the run's state
+    # Where a person finds it in the server's web UI, when no page URL is known.
+    where: str | None = None
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,12 @@ class EtDemo:
         return {"TMUPLOAD_USER": _USER, "TMUPLOAD_PASSWORD": _PASSWORD}
 
     def pytest_args(self) -> list[str]:
-        return ["--tm-target", "et", "--tm-project", "Demo"]
+        return [
+            "--tm-target", "et", "--tm-project", "Demo",
+            "--tm-script-package", "Examples/pytest",
+            "--tm-execution-package", "Examples/Nightly",
+            "--tm-automated-test", "example suite",
+        ]  # fmt: skip
 
     def show(self, url: str, manifest: dict[str, Any]) -> None:
         from tmupload.settings import resolve

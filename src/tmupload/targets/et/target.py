@@ -149,7 +149,7 @@ class EtTarget:
             journal.finish("uploaded", uploaded)
         run_id = str(uploaded["run_id"])
         et_run = api.run(run_id)
-        delivery.run = _run_ref(api, et_run, run_id)
+        delivery.run = _run_ref(api, et_run, run_id, self.settings)
         delivery.totals = _totals(et_run)
 
         mapped = journal.done("mapped")
@@ -257,9 +257,17 @@ class EtTarget:
         return found.Id if found is not None else None
 
 
-def _run_ref(api: EtApi, et_run: EtRun, run_id: str) -> RunRef:
+def _run_ref(api: EtApi, et_run: EtRun, run_id: str, settings: Settings) -> RunRef:
+    # ET's web UI addresses are not documented (reference §7 only says the assignment's id
+    # appears in one), so the run is given by its API URL plus the path a person follows.
     api_url = et_run.Self or api.http.url(f"api/automatedtestrun/{run_id}")
-    return RunRef(id=run_id, url=api_url, api_url=api_url, status=et_run.Status)
+    started = f", the run started {et_run.StartedAt}" if et_run.StartedAt else ""
+    where = (
+        f"project {settings.project!r} › execution package "
+        f"{settings.option('execution_package')!r} › automated test "
+        f"{settings.option('automated_test')!r}{started}"
+    )
+    return RunRef(id=run_id, api_url=api_url, status=et_run.Status, where=where)
 
 
 def _totals(et_run: EtRun) -> dict[str, int]:

@@ -33,4 +33,6 @@ SPEC = TargetSpec(
     frozen=("url", "project", "cycle", "release", "status_map"),
     implementation="tmupload.targets.qtest.target:QTestTarget",
     emulator="tmupload.targets.qtest.emulator",
+    check="tmupload.targets.qtest.check:run_checks",
+    demo="tmupload.targets.qtest.demo:DEMO",
 )

@@ -1,0 +1,86 @@
+"""How tmupload logs in to qTest (ref §2): a static API token, or a login for a token.
+
+* ``TMUPLOAD_TOKEN`` / ``--tm-token-file``: ``Authorization: Bearer <token>`` (ref §2.1).
+* ``TMUPLOAD_USER`` + ``TMUPLOAD_PASSWORD``: ``POST /oauth/token`` (ref §2.2), form-encoded,
+  ``Authorization: Basic base64("<site>:")`` where the site is the host's first label; the
+  answer's ``<token_type> <access_token>`` is sent on later calls. The core's ``LoginAuth``
+  logs in on first use and once more on a 401 (an expired token, ref §8), never looping.
+
+The token lives only in memory: it is never printed, logged or written anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import urlsplit
+
+import httpx
+
+from tmupload.errors import ConfigError, ServerProtocolError, ServerRejected
+from tmupload.http.auth import BearerAuth, LoginAuth, credential_hint
+from tmupload.http.client import generic_message
+from tmupload.settings import Settings
+
+__all__ = ["qtest_auth", "site_name"]
+
+
+def site_name(url: str) -> str:
+    """ref §2.2: ``apitryout.qtestnet.com`` -> ``apitryout`` (the host's first label)."""
+    host = urlsplit(url).hostname or ""
+    return host.split(".", 1)[0]
+
+
+def qtest_auth(settings: Settings) -> httpx.Auth:
+    if settings.token is not None:
+        return BearerAuth(settings.token.get_secret_value())
+    if not settings.user or settings.password is None:
+        raise ConfigError(
+            "qTest needs an API token (TMUPLOAD_TOKEN or --tm-token-file) or a login "
+            "(TMUPLOAD_USER with TMUPLOAD_PASSWORD) — see README#credentials"
+        )
+    assert settings.url is not None
+    url = settings.url.rstrip("/") + "/oauth/token"
+    site = site_name(settings.url)
+    basic = base64.b64encode(f"{site}:".encode()).decode("ascii")
+    user = settings.user
+    password = settings.password
+    hint = credential_hint(settings)
+
+    def login_request() -> httpx.Request:
+        return httpx.Request(
+            "POST",
+            url,
+            headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
+            data={
+                "grant_type": "password",
+                "username": user,
+                "password": password.get_secret_value(),
+            },
+        )
+
+    def read_token(response: httpx.Response) -> str:
+        if response.status_code != 200:
+            message = generic_message(response)
+            said = f' (server said: "{message}")' if message else ""
+            raise ServerRejected(
+                f"POST /oauth/token: the qTest login failed with HTTP {response.status_code}"
+                f"{said} — {hint}; the site name sent is {site!r}, the first label of --tm-url "
+                "(see README#credentials)",
+                status=response.status_code,
+                server_message=message,
+                url=url,
+            )
+        try:
+            body = response.json()
+            token = str(body["access_token"])
+        except (ValueError, KeyError, TypeError):
+            raise ServerProtocolError(
+                "POST /oauth/token answered 200 without an access_token: is --tm-url the "
+                "qTest site (e.g. https://acme.qtestnet.com)?",
+                url=url,
+            ) from None
+        # ref §2.2: send ``<token_type> <access_token>`` (the example says ``bearer``).
+        kind = str(body.get("token_type") or "bearer")
+        return f"{kind} {token}"
+
+    return LoginAuth(login_request, read_token)

@@ -1,0 +1,193 @@
+"""RunReport -> qTest automation test logs (ref §3.4, §3.5): pure functions, no I/O.
+
+One ``AutomationTestLogResource`` per case:
+
+* ``automation_content`` = the case id (the pytest node id): the fingerprint qTest reuses
+  test cases and runs by (ref §3.1); it is the same for xdist and reruns, so a second upload
+  adds a log to the same run;
+* ``name`` = the short test name (the node id's last part), used only on creation;
+* ``module_names`` = the node id's path (folders, file, classes), which qTest turns into
+  sub-cycles below the parent cycle (ref §3.1);
+* ``status`` from the status map (ref §5: the project's automation status strings);
+* ``exe_start_date``/``exe_end_date``: the session's start, plus the case's duration (the
+  model keeps no per-case start);
+* ``note``: the failure or skip text, bounded; captured output as a text attachment.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from tmupload.errors import ConfigError
+from tmupload.models import CaseResult, Outcome, RunReport, bound
+
+__all__ = [
+    "DEFAULT_STATUS_MAP",
+    "MAX_NAME",
+    "MAX_NOTE",
+    "build_log",
+    "build_logs",
+    "format_time",
+    "module_path",
+    "parse_status_map",
+]
+
+#: ref §5: passed -> PASS, failed/error -> FAIL, skipped/xfail -> SKIP. A strict xpass is
+#: already ``failed`` in the model; a non-strict xpass counts as a pass.
+DEFAULT_STATUS_MAP: dict[str, str] = {
+    Outcome.PASSED.value: "PASS",
+    Outcome.FAILED.value: "FAIL",
+    Outcome.ERROR.value: "FAIL",
+    Outcome.SKIPPED.value: "SKIP",
+    Outcome.XFAILED.value: "SKIP",
+    Outcome.XPASSED.value: "PASS",
+}
+
+#: ref §7 bounds cycle names to 500 characters; names and module names are kept within it
+#: [inference: the same bound for test case and run names].
+MAX_NAME = 500
+#: The note's size limit is not published [UNCONFIRMED]; the full text goes in the attachment.
+MAX_NOTE = 4000
+
+
+def parse_status_map(text: str | None, option: str = "--tm-status-map") -> dict[str, str]:
+    """``outcome=STATUS,...`` over the defaults; an unknown outcome is a ConfigError."""
+    mapping = dict(DEFAULT_STATUS_MAP)
+    if not text:
+        return mapping
+    known = ", ".join(DEFAULT_STATUS_MAP)
+    seen: set[str] = set()
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        outcome, sep, status = part.partition("=")
+        outcome, status = outcome.strip().lower(), status.strip()
+        if not sep or not outcome or not status:
+            raise ConfigError(
+                f"{option}: {part.strip()!r} is not outcome=STATUS; write e.g. "
+                "passed=PASSED,failed=FAILED,skipped=SKIPPED"
+            )
+        if outcome not in DEFAULT_STATUS_MAP:
+            raise ConfigError(
+                f"{option}: unknown outcome {outcome!r}; the outcomes are {known} (the values "
+                "are the automation status strings of the project's Automation Settings)"
+            )
+        if outcome in seen:
+            raise ConfigError(f"{option}: the outcome {outcome!r} is given twice")
+        seen.add(outcome)
+        mapping[outcome] = status
+    return mapping
+
+
+def format_time(moment: datetime) -> str:
+    """``2025-03-01T10:15:30.000+00:00``: the vendor plugin's form (ref §1)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _short(text: str, case_id: str) -> str:
+    text = text.strip() or "(unnamed)"
+    if len(text) <= MAX_NAME:
+        return text
+    digest = hashlib.sha1(case_id.encode("utf-8")).hexdigest()[:12]
+    return f"{text[: MAX_NAME - 16]}… #{digest}"
+
+
+def _split_outside_brackets(text: str) -> list[str]:
+    """``Class::test[a::b]`` -> ``["Class", "test[a::b]"]``: parameter ids may hold ``::``."""
+    head, bracket, tail = text.partition("[")
+    parts = head.split("::")
+    parts[-1] += bracket + tail
+    return parts
+
+
+def module_path(case: CaseResult) -> tuple[list[str], str]:
+    """(module_names, name): the suite's path segments and classes, then the short name.
+
+    A pytest node id ``tests/api/test_auth.py::TestLogin::test_ok[x]`` gives
+    ``["tests", "api", "test_auth.py", "TestLogin"]`` and ``test_ok[x]``; an imported case
+    ``suite::classname::name`` gives the suite (its `` / `` nesting too), the classname, then
+    the name.
+    """
+    suite = case.suite.replace("\\", "/")
+    folders = [part.strip() for part in suite.replace(" / ", "/").split("/") if part.strip()]
+    if case.case_id.startswith(case.suite + "::"):
+        rest = case.case_id[len(case.suite) + 2 :]
+    else:
+        rest = case.name
+    parts = [part for part in _split_outside_brackets(rest) if part.strip()] or [case.name]
+    modules = [*folders, *(part.strip() for part in parts[:-1])]
+    if not modules:
+        modules = [case.classname.strip() or "tests"]
+    return [_short(module, case.case_id) for module in modules], _short(parts[-1], case.case_id)
+
+
+def _note(case: CaseResult) -> str:
+    lines: list[str] = []
+    if case.attempts:
+        tries = "; ".join(
+            f"attempt {number}: {attempt.outcome.value}"
+            + (f" ({attempt.message})" if attempt.message else "")
+            for number, attempt in enumerate(case.attempts, start=1)
+        )
+        lines.append(f"{case.outcome.value} after {len(case.attempts) + 1} attempts ({tries})")
+    if case.outcome is Outcome.ERROR and case.failed_phase:
+        lines.append(f"error in {case.failed_phase}")
+    if case.message:
+        lines.append(case.message)
+    if case.details and case.details.strip() != case.message.strip():
+        lines.append(case.details)
+    return bound("\n".join(lines), MAX_NOTE)
+
+
+def _output(case: CaseResult) -> str:
+    sections = [
+        (title, text)
+        for title, text in (
+            ("traceback", case.details if case.outcome.is_failure else ""),
+            ("captured stdout", case.stdout),
+            ("captured stderr", case.stderr),
+            ("captured log", case.log),
+        )
+        if text
+    ]
+    return "\n\n".join(f"----- {title} -----\n{text.rstrip()}" for title, text in sections)
+
+
+def build_log(
+    case: CaseResult, status_map: Mapping[str, str], started_at: datetime
+) -> dict[str, Any]:
+    """One ``AutomationTestLogResource`` (ref §3.4) for one case."""
+    modules, name = module_path(case)
+    log: dict[str, Any] = {
+        "name": name,
+        "automation_content": case.case_id,
+        "module_names": modules,
+        "status": status_map[case.outcome.value],
+        "exe_start_date": format_time(started_at),
+        "exe_end_date": format_time(started_at + timedelta(seconds=max(0.0, case.duration))),
+    }
+    note = _note(case)
+    if note:
+        log["note"] = note
+    output = _output(case)
+    if case.stdout or case.stderr or case.log:
+        # ref §3.4 AttachmentResource: name, content_type, base64 data.
+        log["attachments"] = [
+            {
+                "name": "output.txt",
+                "content_type": "text/plain",
+                "data": base64.b64encode(output.encode("utf-8")).decode("ascii"),
+            }
+        ]
+    return log
+
+
+def build_logs(run: RunReport, status_map: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The test logs of a run, in the run's order (the journal keys chunks by position)."""
+    return [build_log(case, status_map, run.started_at) for case in run.cases]

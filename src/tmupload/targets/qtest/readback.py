@@ -1,0 +1,171 @@
+"""Reading back what landed under the parent cycle (ref §6.4, §7).
+
+The batch endpoint names neither the runs nor the logs it made (ref §4, §6.4: the keys of a
+job's ``content`` are [UNCONFIRMED]), so everything is found the way the reference says: the
+runs below the cycle (``expand=descendants``) by Automation Content, and a run's latest log.
+
+A log is *ours* when its execution dates are the ones this upload sent (session start, plus
+the case's duration, to the millisecond): that fingerprints one upload of one run report.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from tmupload.errors import TaskError
+from tmupload.http.poll import Deadline, poll
+from tmupload.targets.qtest.api import QTestApi, automation_content, parse_time, status_name
+
+__all__ = ["RunIndex", "find_landed", "is_ours", "neutral_total"]
+
+log = logging.getLogger("tmupload.qtest")
+
+#: Dates the server rounds (to the second, say) still match [inference: tolerance].
+_DATE_TOLERANCE = timedelta(seconds=1)
+#: A run whose last change is older than the attempt by more than this holds no log of it
+#: (room for the two clocks to differ) [inference].
+_CLOCK_SKEW = timedelta(minutes=10)
+
+
+def neutral_total(status: str) -> str | None:
+    """An execution status name in the neutral words of ``Delivery.totals`` (ref §5: names
+    are per project; the usual ones are Passed, Failed, Incomplete, Blocked, Unexecuted)."""
+    word = status.strip().lower()
+    if "pass" in word:
+        return "passed"
+    if "fail" in word:
+        return "failed"
+    if "error" in word or "block" in word:
+        return "errors"
+    if "skip" in word:
+        return "skipped"
+    if word in ("unexecuted", "not run", "not executed", "untested", "incomplete", ""):
+        return "not_run"
+    return None
+
+
+def is_ours(found: dict[str, Any], sent: dict[str, Any]) -> bool:
+    """Whether a log read back carries the execution dates this upload sent."""
+    for key in ("exe_start_date", "exe_end_date"):
+        mine, theirs = parse_time(sent.get(key)), parse_time(found.get(key))
+        if mine is None or theirs is None or abs(mine - theirs) > _DATE_TOLERANCE:
+            return False
+    return True
+
+
+@dataclass
+class RunIndex:
+    """The runs below the parent cycle, by Automation Content (newest run first)."""
+
+    runs: dict[str, list[dict[str, Any]]]
+
+    @classmethod
+    def read(cls, api: QTestApi, project_id: str, cycle_id: str) -> RunIndex:
+        runs: dict[str, list[dict[str, Any]]] = {}
+        cases: dict[str, str | None] = {}
+        for item in api.runs_under(project_id, cycle_id):
+            content = automation_content(item)
+            if content is None:
+                content = _content_from_test_case(api, project_id, item, cases)
+            if content is not None and "id" in item:
+                runs.setdefault(content, []).append(item)
+        for same in runs.values():
+            same.sort(key=_newest, reverse=True)
+        return cls(runs)
+
+    def run_for(self, case_id: str) -> dict[str, Any] | None:
+        found = self.runs.get(case_id)
+        return found[0] if found else None
+
+
+def _newest(run: dict[str, Any]) -> tuple[float, int]:
+    when = parse_time(run.get("last_modified_date"))
+    run_id = str(run.get("id", ""))
+    return (when.timestamp() if when else 0.0, int(run_id) if run_id.isdigit() else 0)
+
+
+def _content_from_test_case(
+    api: QTestApi, project_id: str, run: dict[str, Any], cache: dict[str, str | None]
+) -> str | None:
+    """A run that does not show its Automation Content: read its test case's (ref §3.1: the
+    fingerprint is the test case's)."""
+    case = run.get("test_case")
+    case_id = str(case.get("id")) if isinstance(case, dict) and case.get("id") else None
+    if case_id is None:
+        return None
+    if case_id not in cache:
+        cache[case_id] = automation_content(api.test_case(project_id, case_id))
+    return cache[case_id]
+
+
+def run_status(run: dict[str, Any]) -> str | None:
+    return status_name(run)
+
+
+def find_our_log(
+    api: QTestApi, project_id: str, run: dict[str, Any], sent: dict[str, Any]
+) -> dict[str, Any] | None:
+    """This upload's log of ``run``: its latest log if it is ours, else among its logs."""
+    run_id = str(run["id"])
+    latest = api.last_log(project_id, run_id)
+    if latest is not None and is_ours(latest, sent):
+        return latest
+    for item in api.logs(project_id, run_id):
+        if is_ours(item, sent):
+            return item
+    return None
+
+
+def find_landed(
+    api: QTestApi,
+    project_id: str,
+    cycle_id: str,
+    sent: dict[int, dict[str, Any]],
+    attempt: datetime,
+    *,
+    wait: float,
+) -> set[int]:
+    """Which of the logs ``sent`` (by position) landed after an answer was lost.
+
+    Looks for runs under the cycle with that Automation Content, changed no earlier than the
+    attempt, whose latest log is ours; waits up to ``wait`` seconds for a queued job to land
+    (ref §4: jobs queue), then returns what it found (possibly part, possibly nothing).
+    """
+    found: set[int] = set()
+    window = Deadline(max(0.0, min(wait, api.http.deadline.remaining())))
+
+    def check() -> set[int] | None:
+        index = RunIndex.read(api, project_id, cycle_id)
+        for position, log_body in sent.items():
+            if position in found:
+                continue
+            for run in index.runs.get(str(log_body["automation_content"]), []):
+                changed = parse_time(run.get("last_modified_date"))
+                if changed is not None and changed < attempt - _CLOCK_SKEW:
+                    continue
+                latest = api.last_log(project_id, str(run["id"]))
+                if latest is not None and is_ours(latest, log_body):
+                    found.add(position)
+                    break
+        return found if len(found) == len(sent) else None
+
+    try:
+        return poll(check, deadline=window, what="the lost submission", first=0.1, longest=1.0)
+    except TaskError:
+        log.debug("%d of %d logs of a lost submission found", len(found), len(sent))
+        return found
+
+
+def ranges(positions: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted positions as half-open ranges: ``{0, 1, 2, 5}`` -> ``[(0, 3), (5, 6)]``."""
+    result: list[tuple[int, int]] = []
+    for position in sorted(set(positions)):
+        if result and result[-1][1] == position:
+            result[-1] = (result[-1][0], position + 1)
+        else:
+            result.append((position, position + 1))
+    return result

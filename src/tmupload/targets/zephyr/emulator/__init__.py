@@ -1,0 +1,34 @@
+"""An in-memory Zephyr Enterprise server for tests, examples and the demo (a testing aid).
+
+It follows ``shared/reference/zephyr-enterprise-api.md`` (cited as ``ref §x.y`` in the code),
+marks what the reference leaves open as ``[inference]``, and injects faults on request::
+
+    from tmupload.targets.zephyr.emulator import Emulator, EmulatorConfig, serve_in_thread
+
+    emu = Emulator(EmulatorConfig())
+    client = httpx.Client(transport=httpx.WSGITransport(app=emu),
+                          base_url="http://ze.test/flex/services/rest/latest",
+                          headers={"Authorization": "Bearer demo-token"})
+    with serve_in_thread(emu) as server:   # or over a real socket; server.url is the root
+        httpx.get(server.url + "/flex/services/rest/latest/user/current", auth=("admin", "admin"))
+"""
+
+from __future__ import annotations
+
+from tmupload.emulation import EmulatedConnectionReset
+
+from .app import REST_PREFIX, Emulator
+from .config import EmulatorConfig, ExecutionStatus, Faults
+from .server import EmulatorServer, run_forever, serve_in_thread
+
+__all__ = [
+    "REST_PREFIX",
+    "EmulatedConnectionReset",
+    "Emulator",
+    "EmulatorConfig",
+    "EmulatorServer",
+    "ExecutionStatus",
+    "Faults",
+    "run_forever",
+    "serve_in_thread",
+]

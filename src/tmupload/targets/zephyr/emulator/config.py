@@ -1,0 +1,105 @@
+"""Configuration of the Zephyr Enterprise emulator: what exists at start, limits, faults.
+
+Everything here is plain data. :class:`EmulatorConfig` describes the server the emulator
+pretends to be (users, API tokens, projects and releases, the execution status list, defect
+keys, bulk and paging limits); :class:`Faults` describes the failures it injects into REST and
+upload requests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tmupload.emulation import Faults
+
+__all__ = ["DEFAULT_DEFECTS", "EmulatorConfig", "ExecutionStatus", "Faults", "default_statuses"]
+
+DEFAULT_DEFECTS = ["PAY-17", "PAY-18", "PAY-19", "DEMO-1", "DEMO-2", "DEMO-3"]
+
+
+@dataclass(frozen=True)
+class ExecutionStatus:
+    """One entry of the ``testresult.testresultStatus.LOV`` preference (ref §4.6)."""
+
+    id: int
+    name: str
+    active: bool = True
+    color: str = "#999999"
+
+
+def default_statuses() -> list[ExecutionStatus]:
+    """ref §4.6 [DOC]: 1 PASS, 2 FAIL, 3 WIP, 4 Blocked.
+
+    [inference] ``10`` "Not Executed" is listed too: the reference names 10 as the vendor's
+    "not executed" id (for step results) and an unexecuted execution needs some status. ``5``
+    "Deferred" is an *inactive* custom status (statuses "can be customised per instance" and
+    carry ``active``, ref §4.6) so a client can be tested against one.
+    """
+    return [
+        ExecutionStatus(1, "Pass", True, "#2e7d32"),
+        ExecutionStatus(2, "Fail", True, "#c62828"),
+        ExecutionStatus(3, "WIP", True, "#ef6c00"),
+        ExecutionStatus(4, "Blocked", True, "#3949ab"),
+        ExecutionStatus(5, "Deferred", False, "#9e9e9e"),
+        ExecutionStatus(10, "Not Executed", True, "#757575"),
+    ]
+
+
+@dataclass
+class EmulatorConfig:
+    """The Zephyr Enterprise server the emulator pretends to be. Every field has a default."""
+
+    #: Logins with full rights, login -> password (Basic auth, ref §2).
+    users: dict[str, str] = field(default_factory=lambda: {"admin": "admin"})
+    #: Logins that may only read; any other method answers 403 (ref §4.9 lists 403).
+    readonly_users: dict[str, str] = field(default_factory=lambda: {"viewer": "viewer"})
+    #: API tokens (``Authorization: Bearer``, ref §2), token -> login. A token whose login is
+    #: in neither ``users`` nor ``readonly_users`` authenticates nobody (401).
+    tokens: dict[str, str] = field(default_factory=lambda: {"demo-token": "admin"})
+    #: Projects at start, name -> release names; ids are numeric and assigned in order.
+    projects: dict[str, list[str]] = field(default_factory=lambda: {"Demo": ["2026.4"]})
+    #: The execution status list served through the preference (ref §4.6).
+    statuses: list[ExecutionStatus] = field(default_factory=default_statuses)
+    #: The status an execution has until one is set. [inference] ref §4.6 names 10.
+    not_executed_status_id: int = 10
+    #: Defect keys that exist in the linked tracker (``POST /defectmapping/``, ref §4.8).
+    defects: list[str] = field(default_factory=lambda: list(DEFAULT_DEFECTS))
+    #: Most items one bulk call may carry (ref §1: the vendor's ``BATCH_SIZE``); more is a 400.
+    max_bulk: int = 500
+    #: Most executions one ``GET /execution`` page returns, whatever ``pagesize`` asks.
+    #: [inference] ``resultSize`` carries the full count, so a client must page by it.
+    result_size_cap: int = 100
+    #: Longest test-case name (ref §1: the vendor cuts at 255); a longer one is a 400.
+    max_name_length: int = 255
+    #: Answer ``GET /testcasetree?type=Phase`` as ``{"results": [...]}`` rather than a bare
+    #: array (ref §4.2: "returns a bare array or {"results":[…]}, so handle both").
+    tree_results_envelope: bool = False
+    #: The ``cycle.environment.enabled`` system preference (ref §4.4): cycles then need one.
+    environment_required: bool = False
+    #: Methods the single-execution status call accepts (ref §4.6: PUT [BP] vs POST [DOC]).
+    single_execute_methods: tuple[str, ...] = ("PUT", "POST")
+    #: Seconds a ``/manifest`` session cookie lives (seed 003: Max-Age=5400).
+    cookie_max_age: float = 5400.0
+    #: Seconds added to every REST and upload request.
+    latency: float = 0.0
+    faults: Faults = field(default_factory=Faults)
+    #: Seed of the fault-injection random generator.
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        overlap = set(self.users) & set(self.readonly_users)
+        if overlap:
+            raise ValueError(f"logins both full and read-only: {sorted(overlap)}")
+        ids = [status.id for status in self.statuses]
+        if len(ids) != len(set(ids)):
+            raise ValueError("EmulatorConfig.statuses has duplicate ids")
+        if self.not_executed_status_id not in ids:
+            raise ValueError("not_executed_status_id must be one of the statuses")
+        if self.max_bulk < 1 or self.result_size_cap < 1 or self.max_name_length < 1:
+            raise ValueError("max_bulk, result_size_cap and max_name_length must be positive")
+        if self.latency < 0 or self.cookie_max_age < 0:
+            raise ValueError("latency and cookie_max_age must not be negative")
+        self.single_execute_methods = tuple(m.upper() for m in self.single_execute_methods)
+
+    def status(self, status_id: int) -> ExecutionStatus | None:
+        return next((s for s in self.statuses if s.id == status_id), None)

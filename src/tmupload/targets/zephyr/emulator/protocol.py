@@ -1,0 +1,194 @@
+"""HTTP plumbing of the emulator: request and response values, error bodies, JSON, dates.
+
+ref §5: there is no documented error envelope, but error bodies are JSON with an ``errorCode``
+key [CLIENT], and a 401's ``message`` is itself a JSON string whose ``message`` the vendor
+plugin reads [CLIENT]. [inference] Other errors carry ``errorCode``, ``errorMsg`` and
+``message`` (the same text), so a client that reads any of them finds it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http import HTTPStatus
+from typing import Any
+
+__all__ = [
+    "JSON_CONTENT_TYPE",
+    "ApiError",
+    "Request",
+    "Response",
+    "as_int",
+    "error_response",
+    "html_response",
+    "json_response",
+    "now_ms",
+    "parse_us_date",
+    "reason",
+    "unauthorized_response",
+    "us_date",
+]
+
+JSON_CONTENT_TYPE = "application/json"
+
+#: [inference] the ``errorCode`` values; the reference shows none.
+_CODES = {
+    400: "INVALID_REQUEST",
+    401: "AUTHENTICATION_FAILED",
+    403: "ACCESS_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    429: "TOO_MANY_REQUESTS",
+    500: "INTERNAL_SERVER_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+class ApiError(Exception):
+    """An answer other than success (see the module docstring for the body)."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+@dataclass
+class Request:
+    """One REST request, as the handlers see it."""
+
+    method: str
+    #: The path below ``/flex/services/rest/<version>`` (or the upload path), as sent.
+    path: str
+    #: Query parameters, keys lower-cased, first value of each.
+    query: dict[str, str]
+    body: bytes
+    content_type: str
+    #: The authenticated user's numeric id (0 before authentication).
+    user_id: int = 0
+
+    def param(self, name: str, default: str = "") -> str:
+        """A query parameter by case-insensitive name."""
+        return self.query.get(name.lower(), default)
+
+    def int_param(self, name: str, default: int | None = None) -> int | None:
+        text = self.param(name).strip()
+        if not text:
+            return default
+        try:
+            return int(text)
+        except ValueError:
+            raise ApiError(400, f"Query parameter {name} must be a number, got {text!r}.") from None
+
+    def flag(self, name: str) -> bool:
+        return self.param(name).strip().lower() == "true"
+
+    def json(self) -> Any:
+        """The body parsed as JSON; ref §1 wants ``application/json`` on POST/PUT bodies."""
+        if not self.body.strip():
+            raise ApiError(400, "The request body is empty; JSON was expected.")
+        if "json" not in self.content_type.lower():
+            # [inference] a JSON body sent with another media type is refused (ref §1 [DOC]).
+            raise ApiError(
+                415 if self.content_type else 400,
+                f"Content-Type must be application/json, got {self.content_type or 'none'!r}.",
+            )
+        try:
+            return json.loads(self.body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ApiError(400, f"The request body is not valid JSON: {exc}") from None
+
+    def json_object(self) -> dict[str, Any]:
+        data = self.json()
+        if not isinstance(data, dict):
+            raise ApiError(400, "The request body must be a JSON object.")
+        return data
+
+    def json_list(self, limit: int) -> list[Any]:
+        """A JSON array of at most ``limit`` items (ref §1: bulk calls carry ≤500)."""
+        data = self.json()
+        if not isinstance(data, list):
+            raise ApiError(400, "The request body must be a JSON array.")
+        if len(data) > limit:
+            raise ApiError(400, f"Too many items: {len(data)}; a bulk call takes at most {limit}.")
+        return data
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str = JSON_CONTENT_TYPE
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    return Response(status, body, JSON_CONTENT_TYPE, list((headers or {}).items()))
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    code = _CODES.get(status, f"HTTP_{status}")
+    payload = {"errorCode": code, "errorMsg": message, "message": message}
+    return json_response(status, payload, headers)
+
+
+def unauthorized_response(message: str) -> Response:
+    """ref §5 [CLIENT]: the vendor parses ``message`` as JSON and reads its ``message``."""
+    inner = json.dumps({"errorCode": _CODES[401], "message": message})
+    return json_response(401, {"errorCode": _CODES[401], "message": inner})
+
+
+def html_response(status: int, text: str) -> Response:
+    return Response(status, text.encode("utf-8"), "text/html; charset=utf-8")
+
+
+def reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def as_int(value: Any, what: str, *, required: bool = True) -> int | None:
+    """A JSON number or numeric string as int (the plugin sends ``status`` as ``"2"``, ref §4.6)."""
+    if value is None or value == "":
+        if required:
+            raise ApiError(400, f"{what} is required.")
+        return None
+    if isinstance(value, bool):
+        raise ApiError(400, f"{what} must be a number, got {value!r}.")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise ApiError(400, f"{what} must be a number, got {value!r}.")
+
+
+def parse_us_date(value: Any, what: str) -> int | None:
+    """``MM/dd/yyyy`` (ref §1 [DOC]) as epoch ms at UTC midnight; absent is None."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, f"{what} must be a MM/dd/yyyy string, got {value!r}.")
+    try:
+        moment = datetime.strptime(value.strip(), "%m/%d/%Y").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise ApiError(400, f"{what} must be MM/dd/yyyy, got {value!r}.") from None
+    return int(moment.timestamp() * 1000)
+
+
+def us_date(ms: int | None) -> str | None:
+    """Epoch ms as ``MM/dd/yyyy`` (UTC), the request format echoed in responses (ref §4.4)."""
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%m/%d/%Y")

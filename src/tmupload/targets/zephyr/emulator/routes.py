@@ -1,0 +1,132 @@
+"""The REST routing table and dispatch: 404 unknown path, 405 wrong method, 403 read-only.
+
+Paths are matched below ``/flex/services/rest/{latest|v3}`` (ref §1: the documentation uses
+``latest``, the vendor plugin ``v3``, for the same operations); ``v4`` serves only the system
+preferences (ref §4.4). A trailing slash is ignored (the reference writes both ``/cycle`` and
+``/release/``). The attachment upload lives outside the REST prefix (ref §4.7).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .attachments import AttachmentResources
+from .catalog import CatalogResources
+from .config import EmulatorConfig
+from .execution import ExecutionResources
+from .planning import PlanningResources
+from .protocol import ApiError, Request, Response
+from .state import State, User
+
+__all__ = ["UPLOAD_PATH", "Api"]
+
+Handler = Callable[..., Response]
+
+#: ref §4.7: step 1 of an attachment, not under ``/flex/services/rest``.
+UPLOAD_PATH = "/flex/upload/document/genericattachment"
+
+#: Writes a read-only user may still make [inference]: ending one's own session.
+_READONLY_ALLOWED = {("DELETE", "/user/logout")}
+
+
+@dataclass(frozen=True)
+class _Route:
+    pattern: re.Pattern[str]
+    methods: dict[str, Handler]
+
+
+class Api(CatalogResources, PlanningResources, ExecutionResources, AttachmentResources):
+    """The REST resources over one :class:`State`. The caller holds the lock."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.state = State(config)
+        self._routes = self._build_routes()
+        self._v4_routes = [
+            _Route(
+                re.compile(r"/admin/preference/all/system"),
+                {"GET": self.get_system_preferences},
+            )
+        ]
+
+    def reset(self) -> None:
+        self.state = State(self.config)
+
+    def _build_routes(self) -> list[_Route]:
+        n = r"(\d+)"
+        table: list[tuple[str, dict[str, Handler]]] = [
+            (r"/user/current", {"GET": self.get_current_user}),
+            (r"/user/logout", {"DELETE": self.delete_logout}),
+            (r"/project", {"GET": self.get_projects}),
+            (rf"/project/{n}", {"GET": self.get_project}),
+            (rf"/project/user/{n}", {"GET": self.get_user_projects}),
+            (rf"/project/project/{n}", {"GET": self.get_user_project_ids}),
+            (r"/release", {"POST": self.post_release}),
+            (rf"/release/{n}", {"GET": self.get_release}),
+            (rf"/release/project/{n}", {"GET": self.get_project_releases}),
+            (rf"/release/paged/project/{n}", {"GET": self.get_paged_releases}),
+            (r"/admin/preference", {"GET": self.get_preference}),
+            (r"/testcasetree", {"GET": self.get_tree_nodes, "POST": self.post_tree_node}),
+            (rf"/testcasetree/{n}", {"GET": self.get_tree_node}),
+            (rf"/testcasetree/phases/{n}", {"GET": self.get_release_phases}),
+            (rf"/testcasetree/hierarchy/{n}", {"GET": self.get_tree_hierarchy}),
+            (rf"/testcase/tree/{n}", {"GET": self.get_tree_testcases}),
+            (rf"/testcase/planning/{n}", {"GET": self.get_planning_testcases}),
+            (r"/testcase/bulk", {"POST": self.post_testcase_bulk}),
+            (r"/cycle", {"POST": self.post_cycle}),
+            (rf"/cycle/{n}", {"GET": self.get_cycle}),
+            (rf"/cycle/release/{n}", {"GET": self.get_release_cycles}),
+            (rf"/cycle/cycleName/{n}", {"GET": self.get_cycles_by_name}),
+            (rf"/cycle/{n}/phase", {"POST": self.post_phase}),
+            (rf"/assignmenttree/{n}/assign", {"POST": self.post_assign_phase}),
+            (rf"/assignmenttree/{n}/assign/bytree/{n}", {"POST": self.post_assign_bytree}),
+            (r"/execution", {"GET": self.get_executions}),
+            (r"/execution/ids", {"GET": self.get_execution_ids}),
+            (r"/execution/modify", {"POST": self.post_execution_modify}),
+            (r"/execution/bulk", {"PUT": self.put_execution_bulk}),
+            (r"/execution/bulk/execute", {"PUT": self.put_execution_bulk_execute}),
+            (
+                rf"/execution/{n}",
+                {
+                    "GET": self.get_execution,
+                    "PUT": self.put_execution,
+                    "POST": self.put_execution,
+                },
+            ),
+            (r"/attachment", {"GET": self.get_attachments}),
+            (r"/attachment/list", {"POST": self.post_attachment_list}),
+            (r"/defectmapping", {"POST": self.post_defect_mapping}),
+        ]
+        return [_Route(re.compile(pattern), methods) for pattern, methods in table]
+
+    def dispatch(self, request: Request, user: User, version: str) -> Response:
+        """Route an authenticated request (``version`` is ``upload`` for the upload path)."""
+        path = request.path.rstrip("/") or "/"
+        if version == "upload":
+            routes = [_Route(re.compile(re.escape(UPLOAD_PATH)), {"POST": self.post_upload})]
+        else:
+            routes = self._v4_routes if version == "v4" else self._routes
+        for route in routes:
+            match = route.pattern.fullmatch(path)
+            if match is None:
+                continue
+            handler = route.methods.get(request.method)
+            if handler is None:
+                allowed = ", ".join(sorted(route.methods))
+                raise ApiError(
+                    405, f"{request.method} is not allowed on {request.path}.", {"Allow": allowed}
+                )
+            if (
+                user.readonly
+                and request.method != "GET"
+                and (request.method, path) not in _READONLY_ALLOWED
+            ):
+                raise ApiError(
+                    403,
+                    f"User '{user.login}' does not have permission to {request.method} "
+                    f"{request.path}.",
+                )
+            return handler(request, user, *match.groups())
+        raise ApiError(404, f"No resource at {request.path}.")
