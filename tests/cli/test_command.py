@@ -168,3 +168,14 @@ def test_demo_shows_what_landed(tmp_path: Path) -> None:
     assert "Failed   test_refund_rounds_to_cents  -> PAY-17 (1 incident(s)" in done.stdout
     assert "Error    test_currency_conversion  -> PAY-18, PAY-19 (2 incident(s)" in done.stdout
     assert "Error    test_ledger_cleanup\n" in done.stdout  # no ticket, no link
+
+
+def test_check_says_plainly_that_write_access_was_not_verified(
+    live: Live, cli_env: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMUPLOAD_USER", "viewer")  # a read-only account passes every read
+    monkeypatch.setenv("TMUPLOAD_PASSWORD", "viewer")
+    assert main(["check", "--url", live.url, "--project", "Demo"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("note write access: not verified")
+    assert "'viewer' must be allowed to create" in last and "HTTP 403" in last

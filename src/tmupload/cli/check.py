@@ -24,7 +24,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_OK
     run_checks = load_attribute(spec.check)
     ok = True
+    # A check yields True (ok), False (failed) or None (a note: something it cannot verify).
     for passed, line in run_checks(settings):
-        ok = ok and passed
-        print(f"{'ok  ' if passed else 'FAIL'} {line}")
+        ok = ok and passed is not False
+        print(f"{_MARK[passed]} {line}")
     return EXIT_OK if ok else EXIT_UPLOAD_FAILED
+
+
+_MARK = {True: "ok  ", False: "FAIL", None: "note"}

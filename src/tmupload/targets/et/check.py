@@ -12,7 +12,7 @@ from tmupload.targets.et.placement import resolve_placement
 __all__ = ["run_checks"]
 
 
-def run_checks(settings: Settings) -> Iterator[tuple[bool, str]]:
+def run_checks(settings: Settings) -> Iterator[tuple[bool | None, str]]:
     """Yield (passed, line) for configuration, reachability, login, project and placement."""
     try:
         settings.require_target()
@@ -80,3 +80,12 @@ def run_checks(settings: Settings) -> Iterator[tuple[bool, str]]:
                 "defect trackers: the project has none, so tickets cannot be linked "
                 "(add an external system link in ET, or use --no-link)",
             )
+    # ET has no documented call that reads an account's own permissions (reference §2.1): say
+    # plainly what was not verified instead of implying that all is well.
+    yield (
+        None,
+        f"write access: not verified (Enterprise Tester does not tell an account its "
+        f"permissions); {settings.user!r} must be allowed to create script and execution "
+        "packages, automated tests and assignments, and to post runs — a read-only account "
+        "gets HTTP 403 at the first upload",
+    )

@@ -18,7 +18,7 @@ from tmupload.targets.qtest.placement import find_project, resolve_placement
 __all__ = ["run_checks"]
 
 
-def run_checks(settings: Settings) -> Iterator[tuple[bool, str]]:
+def run_checks(settings: Settings) -> Iterator[tuple[bool | None, str]]:
     """Yield (passed, line) for configuration, site, login, project, cycle and status map."""
     try:
         settings.require_target()
@@ -78,3 +78,10 @@ def run_checks(settings: Settings) -> Iterator[tuple[bool, str]]:
             f"({', '.join(statuses) or 'none listed'}); change them with "
             f"{settings.names('status_map').split(' (')[0]}",
         )
+    # No call in the reference reads the account's own permissions: say what was not verified.
+    yield (
+        None,
+        "write access: not verified (qTest's API does not tell an account its permissions); "
+        "the account must be allowed to create test cycles and submit automation test logs — "
+        "a read-only account gets HTTP 403 at the first upload",
+    )
