@@ -197,26 +197,88 @@ def peak_hwm_mib() -> float:
     return float("nan")
 
 
-class EmulatorProcess:
-    """``tmupload emulator --port 0`` in a process of its own, controlled over ``/_emulator``."""
+#: Each target's emulator package (``EmulatorConfig`` and ``run_forever`` in each).
+EMULATOR_PACKAGES = {
+    "et": "tmupload.targets.et.emulator",
+    "qtest": "tmupload.targets.qtest.emulator",
+}
 
-    def __init__(self, *extra: str) -> None:
+
+def serve(target: str, config_json: str) -> None:
+    """Serve ``target``'s emulator on a free loopback port until terminated.
+
+    Printed first: ``emulator at URL``. Falls back to ``tmupload.emulator`` for ET, so the
+    same helper serves a source tree from before the reshape (``--before-src``).
+    """
+    import importlib
+    import json
+
+    try:
+        package = importlib.import_module(EMULATOR_PACKAGES[target])
+    except ModuleNotFoundError:
+        if target != "et":
+            raise
+        package = importlib.import_module("tmupload.emulator")  # before the reshape
+    config = package.EmulatorConfig(**json.loads(config_json))
+
+    def ready(url: str) -> None:
+        print(f"emulator at {url}", flush=True)
+
+    package.run_forever(config, "127.0.0.1", 0, ready)
+
+
+def source_env(src: str | None) -> dict[str, str]:
+    """The environment of a child that imports tmupload from ``src`` (None: the installed one).
+
+    The project is installed editable through a plain ``.pth`` path entry, so a
+    ``PYTHONPATH`` entry comes first and wins.
+    """
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(Path(src).resolve()), *filter(None, [env.get("PYTHONPATH")])]
+        )
+    return env
+
+
+class EmulatorProcess:
+    """A target's emulator in a process of its own, controlled over ``/_emulator``.
+
+    ``config`` holds ``EmulatorConfig`` fields (JSON values); ``src`` a ``src/`` directory to
+    import tmupload from instead of the installed one.
+    """
+
+    def __init__(
+        self, target: str = "et", config: dict[str, Any] | None = None, src: str | None = None
+    ) -> None:
+        import json
         import subprocess
 
+        args = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "serve",
+            target,
+            json.dumps(config or {}),
+        ]
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "tmupload", "emulator", "--port", "0", *extra],
+            args,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            env=source_env(src),
         )
         assert self._proc.stdout is not None
         first = self._proc.stdout.readline()
         marker = "emulator at "
         if marker not in first:
             self._proc.kill()
-            raise RuntimeError(f"the emulator did not start: {first!r}")
+            rest = self._proc.stdout.read()
+            raise RuntimeError(f"the {target} emulator did not start: {first}{rest}")
         self.url = first.split(marker, 1)[1].strip()
-        self.command = " ".join(self._proc.args)  # type: ignore[arg-type]
+        self.command = " ".join(args[:-1]) + f" '{args[-1]}'"
+        if src is not None:
+            self.command = f"PYTHONPATH={src} {self.command}"
 
     def _control(self, method: str, action: str) -> Any:
         import json
@@ -245,3 +307,10 @@ class EmulatorProcess:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "serve":
+        serve(sys.argv[2], sys.argv[3])
+    else:
+        raise SystemExit("usage: _common.py serve TARGET CONFIG_JSON (used by the benchmarks)")

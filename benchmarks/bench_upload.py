@@ -53,6 +53,7 @@ from _common import (
 )
 
 CASES_PER_SUITE = 100
+QTEST_TOKEN = "demo-token"
 
 TRACEBACK = """\
     def test_{n}(client):
@@ -112,21 +113,45 @@ def build_run(cases: int) -> Any:
     )
 
 
-def child(cases: int, url: str, outbox: str) -> int:
-    """Build a run of ``cases`` cases, upload it once, print one JSON line."""
-    rss_start = current_rss_mib()
-    started = time.perf_counter()
-    run = build_run(cases)
-    build_time = time.perf_counter() - started
-    from tmupload.delivery.pipeline import upload
+def _settings(target: str, url: str, outbox: str) -> Any:
     from tmupload.settings import resolve
-    from tmupload.targets.et.payload import build_payload
 
-    settings = resolve(
+    if target == "qtest":
+        return resolve(
+            {"target": "qtest", "url": url, "project": PROJECT, "outbox": outbox},
+            {},
+            {"TMUPLOAD_TOKEN": QTEST_TOKEN},
+        )
+    return resolve(
         {"url": url, "project": PROJECT, "user": USER, "outbox": outbox},
         {},
         {"TMUPLOAD_PASSWORD": PASSWORD},
     )
+
+
+def _payload_bytes(target: str, run: Any) -> int | None:
+    """The size of ET's JUnit document (None for qTest: its batches are JSON, not kept)."""
+    if target != "et":
+        return None
+    try:
+        from tmupload.targets.et.payload import build_payload
+    except ModuleNotFoundError:  # a source tree from before the reshape (--before-src)
+        from tmupload.payload import build_payload  # type: ignore[import-not-found,no-redef]
+    return len(build_payload(run).xml)
+
+
+def child(target: str, cases: int, url: str, outbox: str) -> int:
+    """Build a run of ``cases`` cases, upload it once to ``target``, print one JSON line."""
+    rss_start = current_rss_mib()
+    started = time.perf_counter()
+    run = build_run(cases)
+    build_time = time.perf_counter() - started
+    try:
+        from tmupload.delivery.pipeline import upload
+    except ModuleNotFoundError:  # a source tree from before the reshape (--before-src)
+        from tmupload.pipeline import upload  # type: ignore[import-not-found,no-redef]
+
+    settings = _settings(target, url, outbox)
     rss_built = current_rss_mib()
     started = time.perf_counter()
     outcome = upload(run, settings)
@@ -138,17 +163,21 @@ def child(cases: int, url: str, outbox: str) -> int:
         print(json.dumps({"error": str(outcome.error)}))
         return 1
     counts = run.counts()
+    mapped = getattr(delivery, "results", None)
+    if mapped is None:  # before the reshape: Delivery.node_ids
+        mapped = delivery.node_ids
     print(
         json.dumps(
             {
+                "target": target,
                 "cases": cases,
                 "failed": counts["failed"],
                 "build_s": build_time,
                 "wall": wall,
                 "requests": delivery.requests,
                 "bytes_sent": delivery.bytes_sent,
-                "payload_bytes": len(build_payload(run).xml),
-                "mapped": len(delivery.node_ids),
+                "payload_bytes": _payload_bytes(target, run),
+                "mapped": len(mapped),
                 "rss_start_mib": rss_start,
                 "rss_built_mib": rss_built,
                 "peak_rss_mib": peak,

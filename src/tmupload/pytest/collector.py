@@ -10,7 +10,6 @@ import gc
 import platform
 import sys
 from datetime import datetime, timezone
-from typing import Any
 
 import pytest
 
@@ -129,7 +128,7 @@ class ResultCollector:
         finally:
             progress.done()
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.skipped_reason:
             terminalreporter.write_sep("-", "tmupload")
             terminalreporter.write_line(f"tmupload: {self.skipped_reason}")

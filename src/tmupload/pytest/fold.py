@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from tmupload.models import Attempt, CaseResult, Outcome, RunReport, TicketRef, bound
 from tmupload.tickets import TICKET_LINK_PROPERTY, TICKET_PROPERTY
 
@@ -35,7 +37,7 @@ def split_nodeid(nodeid: str) -> tuple[str, str, str]:
     return path, rest, classname
 
 
-def _crash_message(report: Any) -> str:
+def _crash_message(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     if longrepr is None:
         return ""
@@ -50,14 +52,14 @@ def _crash_message(report: Any) -> str:
     return lines[-1] if lines else ""
 
 
-def _failed(state: _Pending, report: Any, outcome: Outcome, phase: str) -> None:
+def _failed(state: _Pending, report: pytest.TestReport, outcome: Outcome, phase: str) -> None:
     state.outcome = outcome
     state.failed_phase = phase
     state.message = _crash_message(report)
     state.details.append(report.longreprtext)
 
 
-def _skipped(state: _Pending, report: Any) -> None:
+def _skipped(state: _Pending, report: pytest.TestReport) -> None:
     """A skip in setup (marker) or call (``pytest.skip``), or an xfail reported as a skip."""
     if hasattr(report, "wasxfail"):
         state.outcome = Outcome.XFAILED
@@ -95,7 +97,7 @@ class RunBuilder:
         self._xfail_as = xfail_as
         self._pending: dict[tuple[str, Any], _Pending] = {}
 
-    def add(self, report: Any) -> None:
+    def add(self, report: pytest.TestReport) -> None:
         """Take one ``TestReport`` (from ``pytest_runtest_logreport``)."""
         # Key by worker too, as junitxml does: with xdist the same nodeid may be reported by
         # a worker that crashed and then by the one that re-ran it.
@@ -110,7 +112,9 @@ class RunBuilder:
         state.user_properties = list(getattr(report, "user_properties", None) or ())
 
         when = getattr(report, "when", None)
-        if report.outcome == "rerun":
+        # pytest-rerunfailures reports an attempt that will run again as "rerun", an outcome
+        # pytest's own type does not list.
+        if str(report.outcome) == "rerun":
             # This attempt failed and will run again: remember it, start the next one fresh.
             phase_outcome = Outcome.FAILED if when == "call" else Outcome.ERROR
             state.attempts.append(
@@ -136,7 +140,7 @@ class RunBuilder:
             state.details.append(str(getattr(report, "longreprtext", "")))
             self._finish(state, report)
 
-    def _finish(self, state: _Pending, report: Any) -> None:
+    def _finish(self, state: _Pending, report: pytest.TestReport) -> None:
         # The last report of a test carries the captured sections of every phase, so they are
         # read once, here (each is a property computed from the report's sections).
         for attr, target in (("capstdout", "stdout"), ("capstderr", "stderr"), ("caplog", "log")):
@@ -145,13 +149,13 @@ class RunBuilder:
                 setattr(state, target, value)
         state.done = True
 
-    def _setup(self, state: _Pending, report: Any) -> None:
+    def _setup(self, state: _Pending, report: pytest.TestReport) -> None:
         if report.outcome == "failed":
             _failed(state, report, Outcome.ERROR, "setup")
         elif report.outcome == "skipped":
             _skipped(state, report)
 
-    def _call(self, state: _Pending, report: Any) -> None:
+    def _call(self, state: _Pending, report: pytest.TestReport) -> None:
         if report.outcome == "passed":
             xpassed = hasattr(report, "wasxfail")
             state.outcome = Outcome.XPASSED if xpassed else Outcome.PASSED
@@ -162,7 +166,7 @@ class RunBuilder:
         elif report.outcome == "skipped":
             _skipped(state, report)
 
-    def _teardown(self, state: _Pending, report: Any) -> None:
+    def _teardown(self, state: _Pending, report: pytest.TestReport) -> None:
         if report.outcome != "failed":
             return
         text = report.longreprtext

@@ -9,7 +9,7 @@ it is pure and only touches items that carry the marker.
 
 from __future__ import annotations
 
-from typing import Any
+import pytest
 
 from tmupload.errors import InputError
 from tmupload.tickets import TICKET_LINK_PROPERTY, TICKET_PROPERTY, validate_key
@@ -22,7 +22,7 @@ MARKER_HELP = (
 )
 
 
-def ticket_properties(item: Any) -> list[tuple[str, str]]:
+def ticket_properties(item: pytest.Item) -> list[tuple[str, str]]:
     """The (name, value) user properties for every ticket marker on an item."""
     properties: list[tuple[str, str]] = []
     seen: set[str] = set()
@@ -53,7 +53,9 @@ def ticket_properties(item: Any) -> list[tuple[str, str]]:
     return properties
 
 
-def record_ticket_markers(items: list[Any], *, strict: bool) -> list[tuple[Any, str]]:
+def record_ticket_markers(
+    items: list[pytest.Item], *, strict: bool
+) -> list[tuple[pytest.Item, str]]:
     """Copy ticket markers into ``user_properties``.
 
     ``strict`` (upload on): the first malformed marker raises InputError, since its links
@@ -61,7 +63,7 @@ def record_ticket_markers(items: list[Any], *, strict: bool) -> list[tuple[Any, 
     (item, problem) pairs are returned, for a warning: a typo in a marker must not stop a
     developer's local run.
     """
-    problems: list[tuple[Any, str]] = []
+    problems: list[tuple[pytest.Item, str]] = []
     for item in items:
         try:
             properties = ticket_properties(item)

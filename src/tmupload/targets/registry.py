@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tmupload.errors import ConfigError
 from tmupload.options import OPTIONS, OptionSpec
 from tmupload.targets.spec import TargetSpec
+
+if TYPE_CHECKING:
+    from tmupload.targets.base import Target
 
 __all__ = [
     "all_options",
@@ -110,7 +113,7 @@ def load_attribute(reference: str) -> Any:
     return getattr(importlib.import_module(module_name), attribute)
 
 
-def load_target(name: str) -> Callable[..., Any]:
+def load_target(name: str) -> Callable[..., Target]:
     """The factory of target ``name``: ``(settings, *, transport, progress) -> Target``."""
     spec = get_spec(name)
     try:

@@ -28,7 +28,7 @@ from tmupload.targets.base import (
 )
 from tmupload.targets.et.api import EtApi, EtRun, EtTask, et_client
 from tmupload.targets.et.linking import Linker, LinkJob
-from tmupload.targets.et.payload import build_payload
+from tmupload.targets.et.payload import EtPayload, build_payload
 from tmupload.targets.et.placement import Placement, resolve_placement
 from tmupload.targets.et.runs import find_new_run, known_run_ids, map_nodes
 
@@ -124,7 +124,7 @@ class EtTarget:
         return delivery
 
     def _deliver(
-        self, api: EtApi, run: RunReport, payload: Any, journal: Journal, delivery: Delivery
+        self, api: EtApi, run: RunReport, payload: EtPayload, journal: Journal, delivery: Delivery
     ) -> None:
         progress = self._progress
         placed = journal.done("placement")
@@ -197,7 +197,7 @@ class EtTarget:
         return placed
 
     def _upload(
-        self, api: EtApi, run: RunReport, payload: Any, assignment_id: str, journal: Journal
+        self, api: EtApi, run: RunReport, payload: EtPayload, assignment_id: str, journal: Journal
     ) -> dict[str, Any]:
         progress = self._progress
         started = journal.intent("upload") or journal.done(_LEGACY_UPLOAD_INTENT)
@@ -245,7 +245,7 @@ class EtTarget:
         return {"run_id": found.Id}
 
     def _find_after_ambiguous_post(
-        self, api: EtApi, assignment_id: str, before: set[str], run: RunReport, payload: Any
+        self, api: EtApi, assignment_id: str, before: set[str], run: RunReport, payload: EtPayload
     ) -> str | None:
         self._progress("the upload's answer was lost; looking for the run it may have created")
         try:
