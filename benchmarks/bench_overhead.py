@@ -44,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,8 @@ from _common import (
 )
 
 SERIAL = ("bare", "off", "junitxml", "tm-upload", "allure")
+#: Variants run with tmupload imported from ``--before-src`` (same options as without the suffix).
+BEFORE_SUFFIX = "-before"
 TESTS_PER_FILE = 100
 TICKETED_FAILURES = 20  # failing tests that carry @pytest.mark.ticket -> this many links
 
@@ -113,6 +116,7 @@ def generate_suite(root: Path, tests: int) -> dict[str, int]:
 
 
 def variant_args(name: str, scratch: Path, url: str) -> list[str]:
+    name = name.removesuffix(BEFORE_SUFFIX)
     if name == "bare":
         return ["-p", "no:tmupload", "-p", "no:allure_pytest"]
     if name == "off":
@@ -142,7 +146,8 @@ def variant_args(name: str, scratch: Path, url: str) -> list[str]:
     raise ValueError(name)
 
 
-def child_env(scratch: Path) -> dict[str, str]:
+def child_env(scratch: Path, path: Sequence[str] = ()) -> dict[str, str]:
+    """The measured processes' environment; ``path`` goes first on ``PYTHONPATH``."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -152,17 +157,46 @@ def child_env(scratch: Path) -> dict[str, str]:
     env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
     env["TMUPLOAD_USER"] = USER
     env["TMUPLOAD_PASSWORD"] = PASSWORD
+    if path:
+        env["PYTHONPATH"] = os.pathsep.join([*path, *filter(None, [os.environ.get("PYTHONPATH")])])
     return env
 
 
+def importable(module: str, env: dict[str, str]) -> bool:
+    """Whether the measured processes can import ``module``."""
+    probe = [sys.executable, "-c", f"import {module}"]
+    return subprocess.run(probe, env=env, capture_output=True, check=False).returncode == 0
+
+
 class Runner:
-    def __init__(self, suite: Path, scratch: Path, emulator: Any, timed: Any, url: str) -> None:
+    def __init__(
+        self,
+        suite: Path,
+        scratch: Path,
+        emulator: Any,
+        timed: Any,
+        url: str,
+        extra_path: Sequence[str] = (),
+        before_src: str | None = None,
+    ) -> None:
         self.suite = suite
         self.scratch = scratch
         self.emulator = emulator
         self.timed = timed
         self.url = url
-        self.env = child_env(scratch)
+        self.env = child_env(scratch, extra_path)
+        self.before_env = (
+            child_env(scratch, [str(Path(before_src).resolve()), *extra_path])
+            if before_src
+            else None
+        )
+
+    def env_for(self, variant: str) -> dict[str, str]:
+        if variant.endswith(BEFORE_SUFFIX):
+            if self.before_env is None:
+                raise ValueError(f"{variant} needs --before-src")
+            return self.before_env
+        return self.env
 
     def command(self, variant: str, workers: int) -> list[str]:
         cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
@@ -183,14 +217,17 @@ class Runner:
             f"--alluredir={self.scratch / 'allure'}",
             *variant_args("tm-upload", self.scratch, self.url)[2:],
         ]
+        if not importable("allure_pytest", self.env):
+            every = [arg for arg in every if not arg.startswith("--alluredir")]
         runs = [every]
         if workers:
             runs.append([*every[:6], "-n", str(workers), "--collect-only"])
-        for cmd in runs:
+        envs = [self.env] + ([self.before_env] if self.before_env else [])
+        for cmd, env in [(cmd, env) for env in envs for cmd in runs]:
             subprocess.run(
                 cmd,
                 cwd=self.suite,
-                env=self.env,
+                env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 check=False,
@@ -205,7 +242,8 @@ class Runner:
                 shutil.rmtree(path)
             elif path.exists():
                 path.unlink()
-        if variant == "tm-upload":
+        uploads = variant.removesuffix(BEFORE_SUFFIX) == "tm-upload"
+        if uploads:
             self.emulator.reset()
             self.timed.clear()
         log = self.scratch / "last-output.txt"
@@ -214,7 +252,7 @@ class Runner:
             usage = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             proc = subprocess.run(
-                cmd, cwd=self.suite, env=self.env, stdout=out, stderr=subprocess.STDOUT
+                cmd, cwd=self.suite, env=self.env_for(variant), stdout=out, stderr=subprocess.STDOUT
             )
             wall = time.perf_counter() - start
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -225,14 +263,16 @@ class Runner:
         if proc.returncode not in (0, 1):
             raise SystemExit(f"{variant} -n {workers}: pytest exited {proc.returncode}\n{text}")
         result: dict[str, Any] = {"wall": wall, "cpu": cpu}
-        if variant == "tm-upload":
+        if uploads:
             if "tmupload: uploaded" not in text:
                 raise SystemExit(f"tm-upload run did not upload:\n{text[-3000:]}")
             result["upload_window"] = self.timed.window()
             result["requests"] = len(self.emulator.requests)
-        elif variant == "junitxml" and not (self.scratch / "junit.xml").is_file():
+        elif variant.startswith("junitxml") and not (self.scratch / "junit.xml").is_file():
             raise SystemExit("junitxml run wrote no file")
-        elif variant == "allure" and not any((self.scratch / "allure").glob("*-result.json")):
+        elif variant.startswith("allure") and not any(
+            (self.scratch / "allure").glob("*-result.json")
+        ):
             raise SystemExit("allure run wrote no results")
         return result
 
@@ -255,6 +295,17 @@ def main() -> int:
         action="store_true",
         help="about 5 minutes on 2 cores: --tests 3000 --xdist-variants bare,tm-upload",
     )
+    parser.add_argument(
+        "--before-src",
+        help="a src/ directory to import tmupload from for the variants named NAME-before "
+        "(e.g. --variants bare,tm-upload,tm-upload-before); the ET emulator stays the current one",
+    )
+    parser.add_argument(
+        "--allure-site",
+        help="a directory holding allure-pytest (e.g. `pip install --target DIR --no-deps "
+        "allure-pytest allure-python-commons attrs`), put on PYTHONPATH of every variant; "
+        "without it and without allure-pytest installed the allure variants are left out",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     parser.add_argument("--out", default=str(Path(__file__).parent / "out" / "overhead.json"))
     args = parser.parse_args()
@@ -267,8 +318,21 @@ def main() -> int:
         serial if args.xdist_variants == "all" else [v for v in args.xdist_variants.split(",") if v]
     )
     for name in [*serial, *xdist]:
-        if name not in SERIAL:
+        if name.removesuffix(BEFORE_SUFFIX) not in SERIAL:
             parser.error(f"unknown variant {name!r}; choose from {', '.join(SERIAL)}")
+        if name.endswith(BEFORE_SUFFIX) and not args.before_src:
+            parser.error(f"{name} needs --before-src")
+    extra_path = [str(Path(args.allure_site).resolve())] if args.allure_site else []
+    if not importable("allure_pytest", child_env(Path(tempfile.gettempdir()), extra_path)):
+        left_out = [v for v in [*serial, *xdist] if v.startswith("allure")]
+        if left_out:
+            print(
+                "allure-pytest is not importable (see --allure-site): "
+                f"leaving out {', '.join(sorted(set(left_out)))}",
+                flush=True,
+            )
+        serial = [v for v in serial if not v.startswith("allure")]
+        xdist = [v for v in xdist if not v.startswith("allure")]
     plan = [(v, 0) for v in serial] + [(v, args.workers) for v in xdist]
     if "bare" not in serial or (xdist and "bare" not in xdist):
         parser.error("'bare' must be among the variants of each -n (it is the baseline)")
@@ -281,9 +345,15 @@ def main() -> int:
     results: dict[tuple[str, int], list[dict[str, Any]]] = {key: [] for key in plan}
     started = time.perf_counter()
     with emulator_in_thread() as (emulator, timed, url):
-        runner = Runner(suite, scratch, emulator, timed, url)
+        runner = Runner(suite, scratch, emulator, timed, url, extra_path, args.before_src)
         for variant, workers in plan:
-            print(f"command [{variant} -n {workers}]: {' '.join(runner.command(variant, workers))}")
+            prefix = ""
+            if variant.endswith(BEFORE_SUFFIX):
+                prefix = f"PYTHONPATH={args.before_src} "
+            print(
+                f"command [{variant} -n {workers}]: "
+                f"{prefix}{' '.join(runner.command(variant, workers))}"
+            )
         # Warm-up (unmeasured): one session with every reporter on, and one xdist collection,
         # compile and cache every module once (the suite's rewritten asserts, every plugin).
         warm = runner.warm_up(args.workers if xdist else 0)
@@ -296,7 +366,7 @@ def main() -> int:
                 result["round"] = round_no
                 results[(variant, workers)].append(result)
                 extra = ""
-                if variant == "tm-upload":
+                if "upload_window" in result:
                     extra = (
                         f" (upload window {result['upload_window']:.2f}s,"
                         f" {result['requests']} requests)"
@@ -321,7 +391,7 @@ def main() -> int:
         cpus = [r["cpu"] for r in results[(variant, workers)]]
         cpu_ratio = median(cpus) / median(r["cpu"] for r in base)
         upload = ""
-        if variant == "tm-upload":
+        if variant.removesuffix(BEFORE_SUFFIX) == "tm-upload":
             windows = [r["upload_window"] for r in results[(variant, workers)]]
             reqs = [r["requests"] for r in results[(variant, workers)]]
             upload = f"{median(windows):.2f}s / {int(median(reqs))} req"

@@ -50,6 +50,7 @@ from _common import (
     peak_hwm_mib,
     peak_rss_mib,
     print_machine,
+    source_env,
 )
 
 CASES_PER_SUITE = 100
@@ -194,46 +195,106 @@ def growth(small: float, large: float, n_small: int, n_large: int) -> str:
     return f"{math.log(large / small) / math.log(n_large / n_small):.2f}"
 
 
+#: Emulator configuration per variant: ET's default (50 ms import delay, as measured before
+#: the reshape); qTest's queue jobs end at once.
+EMULATOR_CONFIG: dict[str, dict[str, Any]] = {"et": {}, "qtest": {"job_delay": 0.0}}
+BEFORE = "et-before"
+
+
+def _target(variant: str) -> str:
+    return "et" if variant == BEFORE else variant
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument(
+        "--targets", default="et,qtest", help="targets measured side by side (et, qtest)"
+    )
+    parser.add_argument("--sizes", default="100,1000,10000", help="sizes for every target")
+    parser.add_argument(
+        "--et-sizes", default="100000", help="further sizes for ET only ('' for none)"
+    )
+    parser.add_argument(
+        "--before-src",
+        help="also measure ET with tmupload imported from this src/ directory (e.g. a "
+        "`git archive` of the commit before the reshape), interleaved as 'et-before'",
+    )
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="3 rounds, no 100,000-case ET upload")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-target", default="et", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--outbox", help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(Path(__file__).parent / "out" / "upload.json"))
     args = parser.parse_args()
     if args.child is not None:
-        return child(args.child, args.url, args.outbox)
+        return child(args.child_target, args.child, args.url, args.outbox)
+    if args.quick:
+        args.rounds = 3
+        args.et_sizes = ""
 
-    sizes = [int(size) for size in args.sizes.split(",")]
+    targets = [t for t in args.targets.split(",") if t]
+    for target in targets:
+        if target not in EMULATOR_CONFIG:
+            parser.error(f"unknown target {target!r}; choose from et, qtest")
+    variants = [*targets, *([BEFORE] if args.before_src else [])]
+    common = [int(size) for size in args.sizes.split(",") if size]
+    extra = [int(size) for size in args.et_sizes.split(",") if size]
+    plan = [(v, n) for n in common for v in variants]
+    plan += [(v, n) for n in extra for v in variants if _target(v) == "et"]
     print_machine()
-    results: dict[int, list[dict[str, Any]]] = {size: [] for size in sizes}
+    results: dict[tuple[str, int], list[dict[str, Any]]] = {key: [] for key in plan}
     scratch = Path(tempfile.mkdtemp(prefix="tmupload-bench-upload-"))
     started = time.perf_counter()
-    with EmulatorProcess() as emulator:
-        base = [sys.executable, str(Path(__file__).resolve()), "--url", emulator.url]
-        print(f"emulator: {emulator.command}", flush=True)
-        print(f"command per size: {' '.join(base)} --outbox DIR --child N", flush=True)
+    emulators: dict[str, EmulatorProcess] = {}
+    try:
+        for variant in variants:
+            src = args.before_src if variant == BEFORE else None
+            emulators[variant] = EmulatorProcess(
+                _target(variant), EMULATOR_CONFIG[_target(variant)], src=src
+            )
+            print(f"emulator [{variant}]: {emulators[variant].command}", flush=True)
+        me = [sys.executable, str(Path(__file__).resolve())]
+        print(
+            f"command per measurement: {' '.join(me)} --child-target T --url URL "
+            "--outbox DIR --child N"
+            + (f"  (et-before: PYTHONPATH={args.before_src})" if args.before_src else ""),
+            flush=True,
+        )
         for round_no in range(args.rounds):
-            shift = round_no % len(sizes)
-            for size in sizes[shift:] + sizes[:shift]:
+            shift = round_no % len(plan)
+            for variant, size in plan[shift:] + plan[:shift]:
+                emulator = emulators[variant]
                 emulator.reset()
-                outbox = scratch / f"outbox-{size}-{round_no}"
+                outbox = scratch / f"outbox-{variant}-{size}-{round_no}"
                 proc = subprocess.run(
-                    [*base, "--outbox", str(outbox), "--child", str(size)],
+                    [
+                        *me,
+                        "--child-target",
+                        _target(variant),
+                        "--url",
+                        emulator.url,
+                        "--outbox",
+                        str(outbox),
+                        "--child",
+                        str(size),
+                    ],
                     capture_output=True,
                     text=True,
                     check=False,
+                    env=source_env(args.before_src if variant == BEFORE else None),
                 )
                 if proc.returncode != 0:
-                    raise SystemExit(f"child {size} failed:\n{proc.stdout}\n{proc.stderr}")
+                    raise SystemExit(
+                        f"child {variant} {size} failed:\n{proc.stdout}\n{proc.stderr}"
+                    )
                 result = json.loads(proc.stdout.strip().splitlines()[-1])
                 result["server_requests"] = len(emulator.requests())
                 result["round"] = round_no
-                results[size].append(result)
+                result["variant"] = variant
+                results[(variant, size)].append(result)
                 print(
-                    f"round {round_no + 1}/{args.rounds} {size:>7} cases: "
+                    f"round {round_no + 1}/{args.rounds} {variant:9} {size:>7} cases: "
                     f"{result['wall']:.2f}s, {result['requests']} requests "
                     f"({result['server_requests']} seen by the server), "
                     f"{result['bytes_sent']:,} bytes, peak RSS {result['peak_rss_mib']:.0f} MiB "
@@ -241,35 +302,44 @@ def main() -> int:
                     f"{result['rss_built_mib']:.0f} MiB)",
                     flush=True,
                 )
+    finally:
+        for emulator in emulators.values():
+            emulator.stop()
     elapsed = time.perf_counter() - started
     shutil.rmtree(scratch, ignore_errors=True)
 
-    def med(size: int, key: str) -> float:
-        return median(r[key] for r in results[size])
+    def med(key: tuple[str, int], field: str) -> float:
+        return median(r[field] for r in results[key])
 
     rows = []
-    for size in sizes:
-        walls = [r["wall"] for r in results[size]]
-        rows.append(
-            [
-                f"{size:,}",
-                f"{med(size, 'wall'):.2f}",
-                f"{min(walls):.2f}-{max(walls):.2f}",
-                f"{1e3 * med(size, 'wall') / size:.3f}",
-                f"{med(size, 'peak_rss_mib'):.0f}",
-                f"{med(size, 'rss_built_mib'):.0f}",
-                f"{med(size, 'peak_rss_mib') - med(size, 'rss_built_mib'):.0f}",
-                f"{int(med(size, 'bytes_sent')):,}",
-                f"{med(size, 'bytes_sent') / size:.0f}",
-                f"{int(med(size, 'requests'))}",
-                f"{int(med(size, 'server_requests'))}",
-            ]
-        )
+    for variant in variants:
+        for variant_, size in plan:
+            if variant_ != variant:
+                continue
+            key = (variant, size)
+            walls = [r["wall"] for r in results[key]]
+            rows.append(
+                [
+                    variant,
+                    f"{size:,}",
+                    f"{med(key, 'wall'):.2f}",
+                    f"{min(walls):.2f}-{max(walls):.2f}",
+                    f"{1e3 * med(key, 'wall') / size:.3f}",
+                    f"{med(key, 'peak_rss_mib'):.0f}",
+                    f"{med(key, 'rss_built_mib'):.0f}",
+                    f"{med(key, 'peak_rss_mib') - med(key, 'rss_built_mib'):.0f}",
+                    f"{int(med(key, 'bytes_sent')):,}",
+                    f"{med(key, 'bytes_sent') / size:.0f}",
+                    f"{int(med(key, 'requests'))}",
+                    f"{int(med(key, 'server_requests'))}",
+                ]
+            )
     print()
-    print(f"{args.rounds} rounds, {elapsed:.0f}s in all; medians per size:")
+    print(f"{args.rounds} rounds, {elapsed:.0f}s in all; medians per target and size:")
     print(
         fmt_table(
             [
+                "target",
                 "cases",
                 "wall s",
                 "min-max s",
@@ -285,27 +355,58 @@ def main() -> int:
             rows,
         )
     )
-    growth_rows = []
-    for small, large in itertools.pairwise(sizes):
-        growth_rows.append(
-            [
-                f"{small:,} -> {large:,}",
-                growth(med(small, "wall"), med(large, "wall"), small, large),
-                growth(
-                    med(small, "peak_rss_mib") - med(small, "rss_built_mib"),
-                    med(large, "peak_rss_mib") - med(large, "rss_built_mib"),
-                    small,
-                    large,
-                ),
-                growth(med(small, "bytes_sent"), med(large, "bytes_sent"), small, large),
-                f"{int(med(large, 'requests') - med(small, 'requests')):+d}",
+    ratio_rows = []
+    for variant in variants[1:]:
+        for size in common + extra:
+            if (variant, size) not in results or (variants[0], size) not in results:
+                continue
+            per_round = [
+                r["wall"] / b["wall"]
+                for r, b in zip(results[(variant, size)], results[(variants[0], size)], strict=True)
             ]
+            ratio_rows.append(
+                [
+                    f"{variant} / {variants[0]}",
+                    f"{size:,}",
+                    f"{med((variant, size), 'wall') / med((variants[0], size), 'wall'):.2f}",
+                    f"{median(per_round):.2f}",
+                    f"{min(per_round):.2f}-{max(per_round):.2f}",
+                ]
+            )
+    if ratio_rows:
+        print()
+        print("wall-time ratios measured in this run:")
+        print(
+            fmt_table(
+                ["ratio", "cases", "of medians", "median per round", "per-round min-max"],
+                ratio_rows,
+            )
         )
+    growth_rows = []
+    for variant in variants:
+        sizes = [n for v, n in plan if v == variant]
+        for small, large in itertools.pairwise(sizes):
+            a, b = (variant, small), (variant, large)
+            growth_rows.append(
+                [
+                    variant,
+                    f"{small:,} -> {large:,}",
+                    growth(med(a, "wall"), med(b, "wall"), small, large),
+                    growth(
+                        med(a, "peak_rss_mib") - med(a, "rss_built_mib"),
+                        med(b, "peak_rss_mib") - med(b, "rss_built_mib"),
+                        small,
+                        large,
+                    ),
+                    growth(med(a, "bytes_sent"), med(b, "bytes_sent"), small, large),
+                    f"{int(med(b, 'requests') - med(a, 'requests')):+d}",
+                ]
+            )
     print()
     print("growth exponents (1.00 = linear in the number of cases, 0 = constant):")
     print(
         fmt_table(
-            ["sizes", "wall", "RSS added by upload", "bytes sent", "requests (difference)"],
+            ["target", "sizes", "wall", "RSS added by upload", "bytes sent", "requests (diff)"],
             growth_rows,
         )
     )
@@ -317,7 +418,9 @@ def main() -> int:
                 "machine": machine(),
                 "rounds": args.rounds,
                 "elapsed": elapsed,
-                "results": {str(k): v for k, v in results.items()},
+                "before_src": args.before_src,
+                "emulator_config": EMULATOR_CONFIG,
+                "results": {f"{v} {n}": runs for (v, n), runs in results.items()},
             },
             indent=1,
         ),

@@ -2,32 +2,20 @@
 
 The target supplies what differs between servers: the base URL, how to log in (an
 ``httpx.Auth``) and how the server words its errors (a :class:`ServerDialect`).
-
-Retries follow DESIGN §4 and are delegated to stamina (bounded by attempts *and* time,
-jittered): connect errors always (the request never left); 429/502/503/504 honouring
-``Retry-After`` (only 429/503 for a POST: a gateway's 502/504 may follow an applied request);
-read timeouts and dropped connections only for idempotent calls, because a POST that timed out
-may have been applied.
+Which failures are retried and how is in ``retry.py``; TLS in ``tls.py``.
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import os
-import ssl
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import certifi
 import httpx
 import stamina
 
 from tmupload.errors import (
-    ConfigError,
     ServerError,
     ServerProtocolError,
     ServerRejected,
@@ -35,118 +23,27 @@ from tmupload.errors import (
     TransportError,
 )
 from tmupload.http.auth import credential_hint
+from tmupload.http.dialect import ServerDialect
 from tmupload.http.poll import Deadline
+from tmupload.http.retry import (
+    RETRY_STATUSES,
+    RETRY_STATUSES_UNSAFE,
+    RetryableStatus,
+    RetryableTransport,
+    describe,
+    keep_our_retries_out_of_stamina_logs,
+    retry_after,
+)
+from tmupload.http.tls import tls_context
 from tmupload.settings import Settings
 
-__all__ = ["Deadline", "HttpClient", "ServerDialect", "generic_message"]
+__all__ = ["Deadline", "HttpClient"]
 
 log = logging.getLogger("tmupload.http.client")
-
-_RETRY_STATUSES = {429, 502, 503, 504}
-# A 502 or 504 from a gateway may come after the server applied the request: a request that
-# is not idempotent is retried only on the statuses that say it was not processed.
-_RETRY_STATUSES_UNSAFE = {429, 503}
-_MAX_RETRY_AFTER = 60.0
-
-# What a status means whatever the server; a dialect adds or replaces hints.
-_STATUS_HINTS = {
-    403: "the account lacks a permission for this, or the server rejected the data",
-    404: "not found: check the URL and the names in the settings",
-    409: "the name is already in use on the server",
-}
-
-
-def generic_message(response: httpx.Response) -> str | None:
-    """A ``message``-like field of a JSON error body, or a short raw excerpt."""
-    try:
-        body = response.json()
-    except ValueError:
-        text = response.text.strip()
-        return text[:300] or None
-    if isinstance(body, dict):
-        for key in ("Message", "message", "error_description", "error"):
-            if isinstance(body.get(key), str):
-                return str(body[key])
-    return None
-
-
-@dataclass(frozen=True)
-class ServerDialect:
-    """How one server words its errors: its message field(s) and hints per status."""
-
-    message: Callable[[httpx.Response], str | None] = generic_message
-    hints: Mapping[int, str] = field(default_factory=dict)
-
-    def hint(self, status: int) -> str:
-        return self.hints.get(status) or _STATUS_HINTS.get(status, "")
 
 
 class DeadlinePassed(httpx.TransportError):
     """The overall time budget ran out before (or while) sending a request."""
-
-
-class _RetryableStatus(Exception):
-    def __init__(self, response: httpx.Response, retry_after: float | None) -> None:
-        super().__init__(f"HTTP {response.status_code}")
-        self.response = response
-        self.retry_after = retry_after
-
-
-class _RetryableTransport(Exception):
-    def __init__(self, exc: httpx.TransportError) -> None:
-        super().__init__(str(exc))
-        self.exc = exc
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), _MAX_RETRY_AFTER)
-    try:  # the HTTP-date form
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, min((when - datetime.now(timezone.utc)).total_seconds(), _MAX_RETRY_AFTER))
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, _RetryableStatus):
-        return f"the server answered {exc}"
-    if isinstance(exc, _RetryableTransport):
-        inner = exc.exc
-        if isinstance(inner, httpx.TimeoutException):
-            return "no answer in time"
-        return f"network problem ({type(inner).__name__}: {inner})"
-    return str(exc)
-
-
-_quiet_hooks_installed = False
-
-
-def _keep_our_retries_out_of_stamina_logs() -> None:
-    """stamina logs every scheduled retry (raw structlog lines on stderr when structlog is
-    installed); ours are reported through the upload's progress instead. Other code's
-    retries keep the hooks they had."""
-    global _quiet_hooks_installed
-    if _quiet_hooks_installed:
-        return
-    _quiet_hooks_installed = True
-    from stamina.instrumentation import get_on_retry_hooks, set_on_retry_hooks
-
-    previous = get_on_retry_hooks()
-
-    def others_only(details: Any) -> None:
-        if isinstance(details.caused_by, (_RetryableStatus, _RetryableTransport)):
-            return
-        for hook in previous:
-            hook(details)
-
-    set_on_retry_hooks([others_only])
 
 
 class HttpClient:
@@ -180,10 +77,11 @@ class HttpClient:
         self._timeout = settings.timeout
         self._settings = settings
         self._on_retry = on_retry
-        _keep_our_retries_out_of_stamina_logs()
+        keep_our_retries_out_of_stamina_logs()
         self._client = httpx.Client(
             auth=auth,
-            verify=tls_context(settings),
+            # No TLS on a plain-http URL: building a context costs 60-85 ms for nothing.
+            verify=tls_context(settings) if self.base_url.startswith("https:") else False,
             proxy=settings.proxy,
             timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 10.0)),
             transport=transport,
@@ -243,18 +141,18 @@ class HttpClient:
         tries = 0
 
         def backoff(exc: Exception) -> bool | float:
-            if not isinstance(exc, (_RetryableStatus, _RetryableTransport)):
+            if not isinstance(exc, (RetryableStatus, RetryableTransport)):
                 return False
             wait: bool | float = True
-            if isinstance(exc, _RetryableStatus) and exc.retry_after is not None:
+            if isinstance(exc, RetryableStatus) and exc.retry_after is not None:
                 wait = exc.retry_after
             if self._on_retry is not None and tries < self._attempts:
                 after = f" after {wait:.0f}s (Retry-After)" if wait is not True else ""
                 self._on_retry(
-                    f"{method} {_path(url)}: {_describe(exc)}; retrying{after} "
+                    f"{method} {_path(url)}: {describe(exc)}; retrying{after} "
                     f"(attempt {tries + 1} of {self._attempts})"
                 )
-            log.info("%s %s: %s; retrying", method, _path(url), _describe(exc))
+            log.info("%s %s: %s; retrying", method, _path(url), describe(exc))
             return wait
 
         try:
@@ -276,9 +174,9 @@ class HttpClient:
                         content,
                         headers,
                         retry_transport,
-                        _RETRY_STATUSES if idempotent else _RETRY_STATUSES_UNSAFE,
+                        RETRY_STATUSES if idempotent else RETRY_STATUSES_UNSAFE,
                     )
-        except _RetryableStatus as exc:
+        except RetryableStatus as exc:
             response = exc.response
             message = self.dialect.message(response)
             raise ServerUnavailable(
@@ -290,7 +188,7 @@ class HttpClient:
                 server_message=message,
                 url=url,
             ) from None
-        except _RetryableTransport as exc:
+        except RetryableTransport as exc:
             raise self._transport_error(method, url, exc.exc, tries) from None
         except httpx.TransportError as exc:
             raise self._transport_error(method, url, exc, tries) from None
@@ -383,30 +281,11 @@ class HttpClient:
             self._last_problem = f"{type(exc).__name__}: {exc}"
             if self.deadline.expired():
                 raise
-            raise _RetryableTransport(exc) from exc
+            raise RetryableTransport(exc) from exc
         if response.status_code in retry_statuses:
             self._last_problem = f"HTTP {response.status_code}"
-            raise _RetryableStatus(response, _retry_after(response))
+            raise RetryableStatus(response, retry_after(response))
         return response
-
-
-def tls_context(settings: Settings) -> ssl.SSLContext | bool:
-    """Verification is always on: the default trust store, or ``--tm-ca-bundle``'s; plus the
-    client certificate for mutual TLS."""
-    if settings.ca_bundle is None and settings.client_cert is None:
-        return True  # httpx's default: certifi, or SSL_CERT_FILE / SSL_CERT_DIR
-    cafile = settings.ca_bundle or os.environ.get("SSL_CERT_FILE") or certifi.where()
-    try:
-        context = ssl.create_default_context(cafile=str(cafile))
-        if settings.client_cert is not None:
-            context.load_cert_chain(str(settings.client_cert))
-    except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(
-            f"cannot use the TLS files ({settings.names('ca_bundle').split(' (')[0]} "
-            f"{settings.ca_bundle}, {settings.names('client_cert').split(' (')[0]} "
-            f"{settings.client_cert}): {exc}; they must be PEM files"
-        ) from None
-    return context
 
 
 def _origin(url: str) -> str:

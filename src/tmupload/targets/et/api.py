@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tmupload.errors import ServerProtocolError, TaskError
 from tmupload.http.auth import basic_auth
-from tmupload.http.client import HttpClient, ServerDialect, generic_message
+from tmupload.http.client import HttpClient
+from tmupload.http.dialect import ServerDialect, generic_message
 from tmupload.http.poll import Deadline, poll
 from tmupload.settings import Settings
 

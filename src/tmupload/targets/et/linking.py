@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from tmupload.http.client import generic_message
+from tmupload.http.dialect import generic_message
 from tmupload.targets.base import LinkResult
 from tmupload.targets.et.api import EtApi, EtTask, EtTicket
 

@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 
 from tmupload.errors import ServerProtocolError
-from tmupload.http.client import HttpClient, ServerDialect, generic_message
+from tmupload.http.client import HttpClient
+from tmupload.http.dialect import ServerDialect, generic_message
 from tmupload.http.poll import Deadline
 from tmupload.settings import Settings
 from tmupload.targets.qtest.auth import qtest_auth

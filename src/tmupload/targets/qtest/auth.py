@@ -18,7 +18,7 @@ import httpx
 
 from tmupload.errors import ConfigError, ServerProtocolError, ServerRejected
 from tmupload.http.auth import BearerAuth, LoginAuth, credential_hint
-from tmupload.http.client import generic_message
+from tmupload.http.dialect import generic_message
 from tmupload.settings import Settings
 
 __all__ = ["qtest_auth", "site_name"]

@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from tmupload.errors import ServerRejected
-from tmupload.http.client import generic_message
+from tmupload.http.dialect import generic_message
 from tmupload.linking import LinkRequest
 from tmupload.targets.base import LinkResult
 from tmupload.targets.qtest.api import QTestApi, defect_keys

@@ -1,0 +1,42 @@
+"""How a server words its errors: the message field it uses and the hint each status gets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import httpx
+
+__all__ = ["ServerDialect", "generic_message"]
+
+# What a status means whatever the server; a dialect adds or replaces hints.
+_STATUS_HINTS = {
+    403: "the account lacks a permission for this, or the server rejected the data",
+    404: "not found: check the URL and the names in the settings",
+    409: "the name is already in use on the server",
+}
+
+
+def generic_message(response: httpx.Response) -> str | None:
+    """A ``message``-like field of a JSON error body, or a short raw excerpt."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return text[:300] or None
+    if isinstance(body, dict):
+        for key in ("Message", "message", "error_description", "error"):
+            if isinstance(body.get(key), str):
+                return str(body[key])
+    return None
+
+
+@dataclass(frozen=True)
+class ServerDialect:
+    """How one server words its errors: its message field(s) and hints per status."""
+
+    message: Callable[[httpx.Response], str | None] = generic_message
+    hints: Mapping[int, str] = field(default_factory=dict)
+
+    def hint(self, status: int) -> str:
+        return self.hints.get(status) or _STATUS_HINTS.get(status, "")
