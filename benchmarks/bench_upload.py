@@ -154,9 +154,16 @@ def child(target: str, cases: int, url: str, outbox: str) -> int:
 
     settings = _settings(target, url, outbox)
     rss_built = current_rss_mib()
+    phases: list[tuple[float, str]] = []
     started = time.perf_counter()
-    outcome = upload(run, settings)
+    cpu_started = time.process_time()
+
+    def progress(message: str) -> None:
+        phases.append((time.perf_counter() - started, message))
+
+    outcome = upload(run, settings, progress=progress)
     wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     peak = peak_rss_mib()
     hwm = peak_hwm_mib()
     delivery = outcome.delivery
@@ -175,6 +182,8 @@ def child(target: str, cases: int, url: str, outbox: str) -> int:
                 "failed": counts["failed"],
                 "build_s": build_time,
                 "wall": wall,
+                "cpu": cpu,
+                "phases": phases,
                 "requests": delivery.requests,
                 "bytes_sent": delivery.bytes_sent,
                 "payload_bytes": _payload_bytes(target, run),

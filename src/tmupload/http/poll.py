@@ -1,6 +1,8 @@
 """Waiting for server-side work (import tasks, queue jobs): one loop for every target.
 
-Bounded by the upload's deadline; waits grow from ``first`` to ``longest``. Under
+Bounded by the upload's deadline. Waits stay at ``first`` for the first ``steady`` seconds —
+most server work (an import, a queue job) ends within them, and a growing wait would see it
+late — then grow by half each time up to ``longest``. Under
 ``stamina.set_testing`` (the test suite) waits are capped at a hundredth of a second, so
 tests of polling cost no time and still see each state; the clock is injectable for tests
 that measure the waiting itself.
@@ -65,6 +67,7 @@ def poll(
     what: str,
     first: float = 0.05,
     longest: float = 2.0,
+    steady: float = 2.0,
     clock: Clock = SYSTEM_CLOCK,
     detail: Callable[[], str] | None = None,
 ) -> T:
@@ -74,6 +77,7 @@ def poll(
     ``what``, the deadline setting and ``detail()`` (e.g. the task's URL).
     """
     delay = first
+    started = clock.monotonic()
     while True:
         found = check()
         if found is not None:
@@ -86,4 +90,5 @@ def poll(
                 f"{deadline.seconds:g}s){extra}"
             )
         clock.sleep(wait)
-        delay = min(delay * 1.5, longest)
+        if clock.monotonic() - started >= steady:
+            delay = min(delay * 1.5, longest)
