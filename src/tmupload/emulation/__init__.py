@@ -12,6 +12,7 @@ from .server import (
     EmulatedConnectionReset,
     EmulatorServer,
     abort_connection,
+    run_forever,
     serve_in_thread,
 )
 
@@ -24,5 +25,6 @@ __all__ = [
     "FaultInjector",
     "Faults",
     "abort_connection",
+    "run_forever",
     "serve_in_thread",
 ]

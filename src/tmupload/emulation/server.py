@@ -15,17 +15,20 @@ import struct
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import Any, Generic, NoReturn, TypeVar
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 # PEP 3333's application: (environ, start_response) -> body chunks. (wsgiref.types is 3.11+.)
 WSGIApplication = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+AppT = TypeVar("AppT", bound=WSGIApplication)
+ServerT = TypeVar("ServerT", bound="EmulatorServer[Any]")
 
 __all__ = [
     "SOCKET_ENVIRON_KEY",
     "EmulatedConnectionReset",
     "EmulatorServer",
     "abort_connection",
+    "run_forever",
     "serve_in_thread",
 ]
 
@@ -92,8 +95,8 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
         return None  # a client that went away is not worth a traceback
 
 
-class EmulatorServer:
-    """A WSGI app served on a socket from a background thread; a context manager.
+class EmulatorServer(Generic[AppT]):
+    """An emulator (a WSGI app) served on a socket from a background thread; a context manager.
 
     The socket is bound when the object is created, so :attr:`port` and :attr:`url` are known
     before :meth:`start` (a busy port raises ``OSError`` here). ``app_path`` is the part of
@@ -102,7 +105,7 @@ class EmulatorServer:
 
     def __init__(
         self,
-        app: WSGIApplication,
+        app: AppT,
         host: str = "127.0.0.1",
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
@@ -110,6 +113,7 @@ class EmulatorServer:
         app_path: str = "",
     ) -> None:
         self.app = app
+        self.emulator = app  # the name the tests and the demos use
         self.app_path = app_path
         self._server = _ThreadingServer((host, port), _QuietHandler)
         self._server.set_app(app)
@@ -126,7 +130,7 @@ class EmulatorServer:
         """The base URL including the application path, e.g. ``http://127.0.0.1:8123/EnterpriseTester``."""
         return f"{self.scheme}://{self.host}:{self.port}{self.app_path}"
 
-    def start(self) -> EmulatorServer:
+    def start(self: ServerT) -> ServerT:
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
@@ -149,7 +153,7 @@ class EmulatorServer:
             self._thread = None
         self._server.server_close()
 
-    def __enter__(self) -> EmulatorServer:
+    def __enter__(self: ServerT) -> ServerT:
         return self.start()
 
     def __exit__(
@@ -162,12 +166,35 @@ class EmulatorServer:
 
 
 def serve_in_thread(
-    app: WSGIApplication,
+    app: AppT,
     host: str = "127.0.0.1",
     port: int = 0,
     ssl_context: ssl.SSLContext | None = None,
     *,
     app_path: str = "",
-) -> EmulatorServer:
+) -> EmulatorServer[AppT]:
     """Serve ``app`` from a daemon thread; use the result as a context manager."""
     return EmulatorServer(app, host, port, ssl_context, app_path=app_path).start()
+
+
+def run_forever(
+    app: WSGIApplication,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    on_ready: Callable[[str], None] | None = None,
+    *,
+    app_path: str = "",
+) -> None:
+    """Serve ``app`` in the foreground until interrupted (Ctrl-C ends it cleanly).
+
+    ``on_ready`` receives the base URL once the socket is listening.
+    """
+    server = EmulatorServer(app, host, port, app_path=app_path)
+    try:
+        if on_ready is not None:
+            on_ready(server.url)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from qtest_emulator_helpers import TOKEN, attachment, entry, submit, wait_job
 
+from tmupload.emulation import server as generic_server
 from tmupload.targets.qtest.emulator import (
     EmulatedConnectionReset,
     Emulator,
@@ -17,7 +18,6 @@ from tmupload.targets.qtest.emulator import (
     run_forever,
     serve_in_thread,
 )
-from tmupload.targets.qtest.emulator import server as server_module
 
 
 def test_drop_after_apply_changes_state_without_answering(
@@ -125,7 +125,7 @@ def test_run_forever_reports_its_url_and_ends_on_ctrl_c(monkeypatch: pytest.Monk
     def interrupted(self: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(server_module.EmulatorServer, "serve_forever", interrupted)
+    monkeypatch.setattr(generic_server.EmulatorServer, "serve_forever", interrupted)
     urls: list[str] = []
     run_forever(EmulatorConfig(), on_ready=urls.append)
     assert len(urls) == 1 and urls[0].startswith("http://127.0.0.1:")

@@ -18,7 +18,7 @@ class EtDemo:
     title = "Enterprise Tester"
     login = f"login {_USER}/{_PASSWORD}"
 
-    def serve(self) -> EmulatorServer:
+    def serve(self) -> EmulatorServer[Any]:
         from tmupload.targets.et.emulator import Emulator, EmulatorConfig, serve_in_thread
 
         return serve_in_thread(Emulator(EmulatorConfig()))

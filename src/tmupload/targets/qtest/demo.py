@@ -18,7 +18,7 @@ class QTestDemo:
     title = "qTest Manager"
     login = f"API token {_TOKEN}"
 
-    def serve(self) -> EmulatorServer:
+    def serve(self) -> EmulatorServer[Any]:
         from tmupload.targets.qtest.emulator import Emulator, EmulatorConfig, serve_in_thread
 
         return serve_in_thread(Emulator(EmulatorConfig()))

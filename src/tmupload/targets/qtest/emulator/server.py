@@ -1,8 +1,5 @@
-"""Serving the qTest emulator over a real socket (see ``tmupload.emulation``).
-
-:func:`serve_in_thread` is for tests and the demo (an ephemeral port on loopback by default);
-:func:`run_forever` is for ``tmupload emulator --target qtest``. The site has no application
-path, so :attr:`EmulatorServer.url` is ``scheme://host:port``.
+"""Serving the qTest emulator over a real socket (see ``tmupload.emulation``):
+the site has no application path, so the URL is ``scheme://host:port``.
 """
 
 from __future__ import annotations
@@ -17,26 +14,7 @@ from .config import EmulatorConfig
 
 __all__ = ["EmulatorServer", "run_forever", "serve_in_thread"]
 
-
-class EmulatorServer(_generic.EmulatorServer):
-    """The qTest emulator on a socket; :attr:`emulator` is the app it serves."""
-
-    def __init__(
-        self,
-        emulator: Emulator,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        ssl_context: ssl.SSLContext | None = None,
-    ) -> None:
-        super().__init__(emulator, host, port, ssl_context, app_path="")
-        self.emulator = emulator
-
-    def start(self) -> EmulatorServer:
-        super().start()
-        return self
-
-    def __enter__(self) -> EmulatorServer:
-        return self.start()
+EmulatorServer = _generic.EmulatorServer[Emulator]
 
 
 def serve_in_thread(
@@ -46,7 +24,7 @@ def serve_in_thread(
     ssl_context: ssl.SSLContext | None = None,
 ) -> EmulatorServer:
     """Serve ``emulator`` from a daemon thread; use the result as a context manager."""
-    return EmulatorServer(emulator, host, port, ssl_context).start()
+    return _generic.serve_in_thread(emulator, host, port, ssl_context, app_path="")
 
 
 def run_forever(
@@ -55,16 +33,6 @@ def run_forever(
     port: int = 0,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve a new emulator in the foreground until interrupted (Ctrl-C ends it cleanly).
-
-    ``on_ready`` receives the base URL once the socket is listening.
-    """
-    server = EmulatorServer(Emulator(config), host, port)
-    try:
-        if on_ready is not None:
-            on_ready(server.url)
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    """Serve a new emulator in the foreground until interrupted (``tmupload emulator``)."""
+    emulator = Emulator(config)
+    _generic.run_forever(emulator, host, port, on_ready, app_path="")
