@@ -81,7 +81,7 @@ def run_demo(
         if not keep_running:
             print(
                 "\ndemo: done (the emulator stops now). To browse the run in the emulator's page, "
-                "run: tmupload demo --keep-running"
+                f"run: tmupload demo --target {target} --keep-running"
             )
         else:
             print(f"\ndemo: open {server.url}/ to browse what landed")
