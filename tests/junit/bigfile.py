@@ -46,10 +46,15 @@ def _case(number: int) -> str:
     return f"{head}/>\n"
 
 
-def write_big_junit(path: Path, cases: int) -> Path:
-    """Write ``cases`` testcases in suites of 1,000 under one ``<testsuites>``."""
-    with path.open("w", encoding="utf-8") as handle:
-        handle.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="generated">\n')
+def write_big_junit(path: Path, cases: int, encoding: str = "utf-8") -> Path:
+    """Write ``cases`` testcases in suites of 1,000 under one ``<testsuites>``.
+
+    ``encoding="utf-16"`` writes a byte order mark first, as Windows tools do.
+    """
+    with path.open("w", encoding=encoding) as handle:
+        handle.write(
+            f'<?xml version="1.0" encoding="{encoding.upper()}"?>\n<testsuites name="generated">\n'
+        )
         for first in range(0, cases, PER_SUITE):
             count = min(PER_SUITE, cases - first)
             handle.write(

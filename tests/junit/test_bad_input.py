@@ -58,9 +58,55 @@ BAD: dict[str, tuple[bytes, str, int | None]] = {
         "invalid UTF-8 (byte 0xe9)",
         3,
     ),
-    "utf16": (
-        codecs.BOM_UTF16_LE + '<testsuite name="s"/>'.encode("utf-16-le"),
-        "UTF-16-encoded",
+    "utf32": (
+        codecs.BOM_UTF32_LE + '<testsuite name="s"/>'.encode("utf-32-le"),
+        "UTF-32-encoded",
+        1,
+    ),
+    # UTF-16 is read (test_encodings.py), but what is unreadable in it gets the same message.
+    "utf16-declares-utf8": (
+        codecs.BOM_UTF16_LE
+        + '<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="s"/>\n'.encode("utf-16-le"),
+        "not well-formed XML (encoding specified in XML declaration is incorrect)",
+        1,
+    ),
+    "utf8-declares-utf16": (
+        b'<?xml version="1.0" encoding="UTF-16"?>\n<testsuite name="s"/>\n',
+        "not well-formed XML (encoding specified in XML declaration is incorrect)",
+        1,
+    ),
+    "utf16-truncated": (
+        codecs.BOM_UTF16_BE
+        + '<testsuites>\n<testsuite name="s">\n<testcase name="a"/>\n<testcase na'.encode(
+            "utf-16-be"
+        ),
+        "ends before the XML is complete",
+        4,
+    ),
+    "utf16-truncated-mid-character": (
+        codecs.BOM_UTF16_LE
+        + '<testsuite name="s">\n<testcase name="a"/>\n'.encode("utf-16-le")[:-1],
+        "ends before the XML is complete",
+        2,
+    ),
+    "utf16-doctype": (
+        codecs.BOM_UTF16_LE
+        + '<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE testsuite SYSTEM "file:///etc/passwd">'
+        '\n<testsuite name="s"/>\n'.encode("utf-16-le"),
+        "declares a DOCTYPE",
+        2,
+    ),
+    "utf16-entity": (
+        codecs.BOM_UTF16_BE
+        + '<!DOCTYPE lolz [\n  <!ENTITY lol "lol">\n]>\n<testsuite name="&lol;"/>\n'.encode(
+            "utf-16-be"
+        ),
+        "declares an entity",
+        2,
+    ),
+    "utf16-not-junit": (
+        codecs.BOM_UTF16_LE + "<project/>\n".encode("utf-16-le"),
+        "the root element is <project>",
         1,
     ),
     "not-junit": (

@@ -105,7 +105,9 @@ def test_counts_per_outcome_and_exact_ids(name: str) -> None:
 
 def test_every_sample_is_covered() -> None:
     samples = {str(path.relative_to(DATA)) for path in DATA.rglob("*.xml")}
-    assert samples - {"shards/shard-1.xml", "shards/shard-2.xml"} == set(EXPECTED)
+    # encodings/ re-encodes pytest/xunit2.xml: test_encodings.py compares each with it.
+    others = {"shards/shard-1.xml", "shards/shard-2.xml"}
+    assert {name for name in samples - others if not name.startswith("encodings/")} == set(EXPECTED)
 
 
 def test_pytest_skip_and_xfail_are_told_apart() -> None:

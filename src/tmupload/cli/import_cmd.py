@@ -3,7 +3,9 @@
 Every input is checked before the first one is read and before the first request (exit 2 with
 one message naming each bad file and line; ``--skip-invalid`` goes on without them). The files
 are then read into one run and sent exactly as the pytest plugin sends its runs: outbox, dry
-run, manifest and ticket links come from ``pipeline.upload``.
+run, manifest and ticket links come from ``pipeline.upload``. An import that holds no testcase
+at all is refused (exit 2) unless ``--allow-empty``: a test step that ran nothing, or a report
+path pointing at the wrong file, would otherwise show on the server as a run that passed.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = ["ImportProgress", "add_import_command", "cmd_import", "expand_inputs"
 
 _GLOB_CHARS = frozenset("*?[")
 _SHOWN_DUPLICATES = 10
+_SHOWN_EMPTY = 10  # files named in the refusal or the warning when none or some hold no testcase
 _LIVE_MIN_BYTES = 1 << 20  # smaller files are read before an updating line would be seen
 _LIVE_INTERVAL = 0.2  # seconds between two redraws of the updating line
 
@@ -54,6 +57,12 @@ def add_import_command(
         action="store_true",
         help="leave out files that are not valid JUnit XML (each is reported) instead of "
         "stopping with exit code 2",
+    )
+    parser.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="send the run even when the files hold no testcase at all (by default that stops "
+        "with exit code 2: it usually means the tests did not run)",
     )
     add_settings(parser)
     parser.set_defaults(func=cmd_import)
@@ -163,6 +172,50 @@ def _refusal(problems: list[str], total: int) -> str:
     return f"{len(problems)} of {total} files cannot be used:\n{listed}\nnothing was sent{hint}"
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _listed(paths: Sequence[Path], separator: str) -> str:
+    """The paths joined, cut to the first few."""
+    shown = [str(path) for path in paths[:_SHOWN_EMPTY]]
+    if len(paths) > _SHOWN_EMPTY:
+        shown.append(f"... and {len(paths) - _SHOWN_EMPTY} more")
+    return separator.join(shown)
+
+
+def _check_cases(result: ImportResult, *, allow_empty: bool, out: ImportProgress) -> None:
+    """InputError when no file holds a testcase (unless allowed); a warning when some hold none.
+
+    A file without testcases among others is a shard that ran nothing, which can be normal;
+    but when the whole import is empty the server would record a run with status Passed.
+    """
+    empty = [summary.path for summary in result.files if summary.cases == 0]
+    if not empty:
+        return
+    cases = len(result.run.cases)
+    if cases:
+        others = _plural(len(result.files) - len(empty), "file")
+        out.say(
+            f"warning: no testcase in {_listed(empty, ', ')}; the run has the "
+            f"{_plural(cases, 'result')} of the other {others}"
+        )
+        return
+    if allow_empty:
+        out.say("no testcase in the input: sending an empty run (--allow-empty)")
+        return
+    report = "this is the report" if len(empty) == 1 else "these are the reports"
+    fix = (
+        f"nothing was sent: check that the tests ran and that {report} they wrote (a test "
+        "step that collected no tests writes a report without testcases), or pass "
+        "--allow-empty to send an empty run"
+    )
+    if len(empty) == 1:
+        raise InputError(f"{empty[0]}: the file holds no testcase\n{fix}")
+    listed = _listed(empty, "\n  ")
+    raise InputError(f"none of the {len(empty)} files holds a testcase:\n  {listed}\n{fix}")
+
+
 def _report_inputs(result: ImportResult, out: ImportProgress) -> None:
     if result.merged:
         out.say(
@@ -200,6 +253,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         run_name=settings.run_name,
         validate=False,  # just done, for every file, before reading any
     )
+    _check_cases(result, allow_empty=args.allow_empty, out=out)
     _report_inputs(result, out)
     outcome = upload(result.run, settings, progress=out.say)
     print_outcome(outcome)

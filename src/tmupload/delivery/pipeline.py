@@ -50,8 +50,10 @@ def upload(
     *,
     transport: httpx.BaseTransport | None = None,
     progress: Progress | None = None,
+    target: Target | None = None,
 ) -> UploadOutcome:
-    """Send ``run`` as ``settings`` say.
+    """Send ``run`` as ``settings`` say (with ``target`` when one was built, and perhaps
+    prepared, while the tests ran).
 
     Raises ConfigError or InputError (e.g. a bad ticket map) before anything is written or
     sent; server trouble is reported in the returned outcome.
@@ -61,7 +63,8 @@ def upload(
         from tmupload.ticket_map import load_ticket_map
 
         load_ticket_map(settings.ticket_map).apply(run)
-    target = make_target(settings, transport=transport, progress=progress)
+    if target is None:
+        target = make_target(settings, transport=transport, progress=progress)
     outcome = UploadOutcome(run=run, settings=settings, dry_run=settings.dry_run)
     if settings.dry_run:
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-__all__ = ["UploadProgress"]
+__all__ = ["ProgressRelay", "UploadProgress"]
 
 
 class UploadProgress:
@@ -50,3 +50,19 @@ class UploadProgress:
         if self._showing and self._rewrite is not None:
             self._rewrite("")
             self._showing = False
+
+
+class ProgressRelay:
+    """Progress for a target built when pytest starts: silent until the upload begins, then
+    relayed to the :class:`UploadProgress` the session end sets (the terminal is ready then)."""
+
+    def __init__(self) -> None:
+        self.to: UploadProgress | None = None
+
+    def __call__(self, message: str) -> None:
+        if self.to is not None:
+            self.to(message)
+
+    def trouble(self, message: str) -> None:
+        if self.to is not None:
+            self.to.trouble(message)

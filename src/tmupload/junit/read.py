@@ -4,8 +4,10 @@ Each file is read twice, both times as a stream:
 
 1. :func:`validate_junit` proves a file usable before anything is read or sent: the prolog is
    scanned for a DOCTYPE or entity declaration (DESIGN §4: such XML is rejected, never
-   parsed), then expat reads the file to its end in chunks, with no tree, to prove it is UTF-8
-   and well-formed (a report cut short by a crashed CI job is the common case).
+   parsed), then expat reads the file to its end in chunks, with no tree, to prove it is
+   well-formed in its encoding (a report cut short by a crashed CI job is the common case).
+   UTF-8 (with or without a byte order mark) and UTF-16 (what Windows PowerShell and .NET tools
+   write) are read as they are: expat decodes both, here and in the second pass.
 2. :func:`read_junit` reads the files with ``ElementTree.iterparse`` and detaches every
    finished ``<testcase>`` from its parent, so besides the CaseResults only the case being
    read is in memory, whatever the size of the file.

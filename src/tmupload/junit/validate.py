@@ -3,6 +3,12 @@
 The prolog is scanned for a DOCTYPE or entity declaration (DESIGN §4: such XML is rejected,
 never parsed), then expat reads the file to its end in chunks, with no tree, to prove it is
 well-formed in its declared encoding (a report cut short by a crashed CI job is the common case).
+
+UTF-16 (Windows PowerShell and .NET tools write it, with a byte order mark) is read as it is:
+expat decodes UTF-16 itself, in the validation pass and in ``ElementTree.iterparse`` alike, and
+checks that an encoding declaration agrees with the bytes. Only the prolog scan, which works on
+ASCII-compatible bytes, reads a UTF-8 transcoding of the first chunk(s), so its messages and
+line numbers are those of a UTF-8 file. UTF-32 is refused: expat cannot read it.
 """
 
 from __future__ import annotations
@@ -22,6 +28,14 @@ _PROLOG_LIMIT = 1 << 20  # a prolog (declaration, comments) longer than this is 
 _ROOTS = {"testsuites", "testsuite"}
 _NAME = re.compile(rb"[A-Za-z_:][-A-Za-z0-9_:.]*")
 _ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+# How the first bytes tell UTF-16 (XML 1.0 Appendix F, as expat detects it): a byte order mark,
+# or, without one, the NUL byte beside the "<" every XML file starts with.
+_UTF16_STARTS = (
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+    (b"\x00<", "utf-16-be"),
+)
 
 
 def _line_of(data: bytes, pos: int) -> int:
@@ -31,9 +45,10 @@ def _line_of(data: bytes, pos: int) -> int:
 def validate_junit(path: Path) -> None:
     """Raise InputError (file, line, problem, fix) unless ``path`` is a usable JUnit XML file.
 
-    Checks, in this order and without building a tree: readable; not UTF-16/32; no DOCTYPE or
+    Checks, in this order and without building a tree: readable; not UTF-32; no DOCTYPE or
     entity declaration in the prolog; an XML root element named testsuites or testsuite; valid
-    UTF-8 (when the file does not declare another encoding) and well-formed to the end.
+    UTF-8 (when the file is neither UTF-16 nor declares another encoding) and well-formed to the
+    end, which for UTF-16 and declared encodings includes agreeing with the declaration.
     """
     try:
         with path.open("rb") as handle:
@@ -44,26 +59,28 @@ def validate_junit(path: Path) -> None:
 
 
 def _check_prolog(path: Path, handle: BinaryIO) -> tuple[bytes, str]:
-    """Read until the root element starts; return the bytes read and the declared encoding."""
+    """Read until the root element starts; return the bytes read and the encoding.
+
+    The encoding is the UTF-16 codec the first bytes call for, else the declared one.
+    """
     data = handle.read(_CHUNK)
-    for bom, name in (
-        (codecs.BOM_UTF32_LE, "UTF-32"),
-        (codecs.BOM_UTF32_BE, "UTF-32"),
-        (codecs.BOM_UTF16_LE, "UTF-16"),
-        (codecs.BOM_UTF16_BE, "UTF-16"),
-    ):
-        if data.startswith(bom):
-            bad_input(
-                path,
-                "line 1: ",
-                f"the file is {name}-encoded",
-                f"tmupload reads UTF-8 reports: convert it, e.g. iconv -f {name} -t UTF-8",
-            )
+    # Checked before UTF-16: the UTF-32 LE mark begins with the UTF-16 LE one.
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        bad_input(
+            path,
+            "line 1: ",
+            "the file is UTF-32-encoded",
+            "tmupload reads UTF-8 and UTF-16 reports: convert it, e.g. iconv -f UTF-32 -t UTF-8",
+        )
+    utf16 = next((codec for start, codec in _UTF16_STARTS if data.startswith(start)), None)
+    # "replace": the scan only looks for markup; expat rejects bad UTF-16 in the body pass.
+    decoder = codecs.getincrementaldecoder(utf16)("replace") if utf16 else None
     eof = not data
+    view = data if decoder is None else decoder.decode(data, final=eof).encode("utf-8")
     while True:
-        encoding = _scan_prolog(path, data, eof=eof)
+        encoding = _scan_prolog(path, view, eof=eof)
         if encoding is not None:
-            return data, encoding
+            return data, utf16 or encoding
         if len(data) >= _PROLOG_LIMIT:
             bad_input(
                 path,
@@ -74,6 +91,7 @@ def _check_prolog(path: Path, handle: BinaryIO) -> tuple[bytes, str]:
         more = handle.read(_CHUNK)
         eof = not more
         data += more
+        view = data if decoder is None else view + decoder.decode(more, final=eof).encode("utf-8")
 
 
 def _scan_prolog(path: Path, data: bytes, *, eof: bool) -> str | None:

@@ -7,20 +7,27 @@ Hooks only feed the RunBuilder (no network, no files); the one upload happens in
 from __future__ import annotations
 
 import gc
+import os
 import platform
 import sys
+import threading
+from collections.abc import Generator
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
 from tmupload.delivery.pipeline import UploadOutcome, make_target, upload
-from tmupload.delivery.progress import UploadProgress
+from tmupload.delivery.progress import ProgressRelay, UploadProgress
 from tmupload.delivery.report import summary_lines
 from tmupload.errors import TmUploadError
 from tmupload.pytest.fold import RunBuilder
 from tmupload.settings import Settings
 
 __all__ = ["ResultCollector"]
+
+# Seconds the tests wait, at most, for the background lookups to finish before they start.
+_WAIT_BEFORE_TESTS = 5.0
 
 
 class ResultCollector:
@@ -33,8 +40,12 @@ class ResultCollector:
         self.skipped_reason: str | None = None
         self.interrupted_note: str | None = None
         # Built now so that a setting only the target can check (e.g. a status map) stops the
-        # session before the tests run, not after them.
-        self.description = make_target(settings).describe()
+        # session before the tests run, not after them; and so that it can look up where the
+        # run goes while the tests run (the session end then starts with the upload).
+        self.progress = ProgressRelay()
+        self.target = make_target(settings, progress=self.progress)
+        self.description = self.target.describe()
+        self._preparing: threading.Thread | None = None
         if settings.ticket_map is not None:  # a broken map should stop the session up front
             from tmupload.ticket_map import load_ticket_map
 
@@ -44,6 +55,26 @@ class ResultCollector:
         s = self.settings
         mode = "dry run against" if s.dry_run else "uploading to"
         return f"tmupload: {mode} {self.description} (on-error={s.on_error})"
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # Every check of the settings has passed by now. The lookups are only a head start:
+        # not worth a request when the run could not be spooled anyway.
+        prepare = getattr(self.target, "prepare", None)
+        if self.settings.dry_run or not callable(prepare):
+            return
+        if not _could_write(self.settings.outbox):
+            return
+        self._preparing = threading.Thread(target=prepare, name="tmupload-prepare", daemon=True)
+        self._preparing.start()
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, None, None]:
+        # Tests running in this process may mock httpx (pytest-httpx patches every transport)
+        # and would see our lookups as their own unexpected requests: let them finish first
+        # (they overlapped with collection). Under xdist the tests run in other processes.
+        if self._preparing is not None and not self.config.pluginmanager.has_plugin("dsession"):
+            self._preparing.join(_WAIT_BEFORE_TESTS)
+        yield
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.builder.add(report)
@@ -120,9 +151,12 @@ class ResultCollector:
                 f"the session was interrupted: the {len(run.cases)} result(s) reported before "
                 f"it are uploaded as {name!r} (a test cut short counts as an error)"
             )
+        if self._preparing is not None:
+            self._preparing.join()  # bounded by the lookup's own time budget
         progress = self._make_progress()
+        self.progress.to = progress
         try:
-            self.outcome = upload(run, self.settings, progress=progress)
+            self.outcome = upload(run, self.settings, progress=progress, target=self.target)
         except TmUploadError as exc:  # configuration problems found late (e.g. the outbox)
             self.outcome = UploadOutcome(run=run, settings=self.settings, error=exc)
         finally:
@@ -147,3 +181,11 @@ class ResultCollector:
                 "tmupload: --tm-on-error=warn: the exit status ignores the failed upload",
                 yellow=True,
             )
+
+
+def _could_write(folder: Path) -> bool:
+    """Whether ``folder`` exists writable or could be created (nothing is created here)."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return candidate.is_dir() and os.access(candidate, os.W_OK)
+    return False

@@ -28,6 +28,7 @@ __all__ = [
     "Journal",
     "LinkResult",
     "LinkStatus",
+    "Preparing",
     "Progress",
     "ResultRef",
     "RunRef",
@@ -122,6 +123,17 @@ class Journal(Protocol):
 
     def item_done(self, kind: str, key: str, data: dict[str, Any]) -> None:
         """Record one finished item at once (safe to call from several threads)."""
+        ...
+
+
+class Preparing(Protocol):
+    """A target that can do part of its work before the results exist."""
+
+    def prepare(self) -> None:
+        """Read-only lookups that do not depend on the results (where the run will go), done
+        in the background while the tests run; ``deliver`` uses what they found and does the
+        rest. Never writes, never raises: a problem is found again, and reported, by
+        ``deliver``."""
         ...
 
 

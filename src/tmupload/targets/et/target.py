@@ -12,8 +12,15 @@ from typing import Any
 
 import httpx
 
-from tmupload.errors import ServerError, ServerRejected, TaskError, TransportError
+from tmupload.errors import (
+    ServerError,
+    ServerRejected,
+    TaskError,
+    TmUploadError,
+    TransportError,
+)
 from tmupload.http.client import HttpClient
+from tmupload.http.poll import Deadline
 from tmupload.linking import LinkRequest, link_all, link_requests
 from tmupload.models import RunReport
 from tmupload.settings import Settings
@@ -39,6 +46,8 @@ log = logging.getLogger("tmupload.et")
 # Seconds an import may take to show up as a run after an upload whose answer was lost. A
 # resend long after the upload looks once; a resend right after it waits out the remainder.
 IMPORT_GRACE = 10.0
+# Seconds the background placement lookup may take (it is only a head start).
+_PREPARE_BUDGET = 30.0
 
 
 def _noop(_: str) -> None:
@@ -69,6 +78,7 @@ class EtTarget:
         self.settings = settings
         self._transport = transport
         self._progress = progress
+        self._prepared: dict[str, Any] | None = None  # placement found while the tests ran
 
     def describe(self) -> str:
         s = self.settings
@@ -76,6 +86,28 @@ class EtTarget:
             f"{s.url} project {s.project!r} (Enterprise Tester, "
             f"execution package {s.option('execution_package')!r})"
         )
+
+    def prepare(self) -> None:
+        """Look the placement up (never create it) while the tests run: when the project,
+        packages, automated test and assignment all exist, the session end starts with the
+        upload. A problem here is left for ``deliver`` to find and report."""
+        try:
+            with et_client(
+                self.settings,
+                transport=self._transport,
+                attempts=2,
+                deadline=Deadline(min(self.settings.deadline, _PREPARE_BUDGET)),
+            ) as http:
+                placement = self._placement(EtApi(http), create=False)
+        except TmUploadError as exc:
+            log.debug("preparing the placement failed (the upload will retry): %s", exc)
+            return
+        if placement.complete:
+            self._prepared = {
+                "project_id": placement.project_id,
+                "assignment_id": placement.assignment_id,
+                "created": [],
+            }
 
     def _client(self) -> HttpClient:
         return et_client(
@@ -128,7 +160,10 @@ class EtTarget:
     ) -> None:
         progress = self._progress
         placed = journal.done("placement")
-        cached = placed is not None
+        if placed is None and self._prepared is not None:
+            placed = self._prepared
+            journal.finish("placement", placed)
+        cached = placed is not None  # ids found earlier: they may be gone by now
         if placed is None:
             placed = self._resolve_and_record(api, journal)
         project_id = str(placed["project_id"])
