@@ -20,7 +20,7 @@ from tmupload.targets.base import Journal, LinkResult, Progress
 __all__ = ["FINAL_LINK_STATUSES", "LinkRequest", "link_all", "link_requests"]
 
 #: A pair with one of these statuses is never tried again on a resend.
-FINAL_LINK_STATUSES = ("linked", "already_linked", "unknown_ticket")
+FINAL_LINK_STATUSES = ("linked", "already_linked", "noted", "unknown_ticket")
 _JOURNAL_KIND = "links"
 
 

@@ -225,8 +225,114 @@ def _qtest() -> AbstractContextManager[Server]:
     return serve()  # type: ignore[no-any-return]
 
 
+_ZEPHYR_STATUS = {"Pass": "passed", "Fail": "failed"}
+
+
+def _zephyr_case_id(folder_path: str, name: str) -> str:
+    """``Automation/test_suite.py/TestA`` + ``test_same`` -> ``test_suite.py::TestA::test_same``
+    (the client's layout: the repository folder, the node id's path parts, then the name)."""
+    parts = folder_path.split("/")[1:]
+    file_at = next((i for i, part in enumerate(parts) if part.endswith(".py")), len(parts) - 1)
+    return "::".join(["/".join(parts[: file_at + 1]), *parts[file_at + 1 :], name])
+
+
+@dataclass
+class ZephyrServer:
+    emulator: Any
+    url: str
+    target: str = "zephyr"
+    title: str = "Zephyr Enterprise"
+
+    def credentials(self, kind: str = "ok") -> dict[str, str]:
+        # An empty value unsets: the token would otherwise win over a login.
+        return {
+            "ok": {"TMUPLOAD_TOKEN": "demo-token", "TMUPLOAD_USER": "", "TMUPLOAD_PASSWORD": ""},
+            "wrong": {"TMUPLOAD_TOKEN": "wrong-token-canary"},
+            "readonly": {
+                "TMUPLOAD_TOKEN": "",
+                "TMUPLOAD_USER": "viewer",
+                "TMUPLOAD_PASSWORD": "viewer",
+            },
+        }[kind]
+
+    def args(self) -> list[str]:
+        return [
+            "--tm-target", "zephyr", "--tm-url", self.url, "--tm-project", "Demo",
+            "--tm-release", "2026.4",
+        ]  # fmt: skip
+
+    def cli_args(self) -> list[str]:
+        return [
+            "--target", "zephyr", "--url", self.url, "--project", "Demo", "--release", "2026.4",
+        ]  # fmt: skip
+
+    def _phases(self) -> list[dict[str, Any]]:
+        return [phase for cycle in self.emulator.snapshot()["cycles"] for phase in cycle["phases"]]
+
+    def landed(self) -> dict[str, str]:
+        phases = self._phases()
+        if not phases:
+            return {}
+        # Not Executed (what skipped maps to), WIP, Blocked: not run, so "skipped" here.
+        return {
+            _zephyr_case_id(e["folder_path"], e["test_case_name"]): _ZEPHYR_STATUS.get(
+                e["status_name"], "skipped"
+            )
+            for e in phases[-1]["executions"]
+        }
+
+    def uploads(self) -> int:
+        return len(self._phases())
+
+    def links(self) -> set[tuple[str, str]]:
+        return {
+            (_zephyr_case_id(e["folder_path"], e["test_case_name"]), key)
+            for phase in self._phases()
+            for e in phase["executions"]
+            for key in e["defects"]
+        }
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [(m, p) for m, p, _ in self.emulator.requests if m not in ("GET", "HEAD")]
+
+    def drop_next_upload_answer(self) -> None:
+        # The folders exist first, so that the dropped POST is the bulk test-case creation
+        # (the first of the upload's creations that could land twice).
+        import httpx
+
+        headers = {"Authorization": "Bearer demo-token"}
+        base = f"{self.url}/flex/services/rest/latest"
+        with httpx.Client(base_url=base, headers=headers) as client:
+            (project,) = client.get("/project").json()
+            (release,) = client.get(f"/release/project/{project['id']}").json()
+            parent = 0
+            for name in ("Automation", "test_suite.py"):
+                kind = "Phase" if parent == 0 else "Module"
+                body = {"name": name, "type": kind, "releaseId": release["id"], "description": ""}
+                made = client.post("/testcasetree", params={"parentid": parent}, json=body)
+                parent = made.raise_for_status().json()["id"]
+            for name in ("TestA", "TestB"):
+                body = {"name": name, "type": "Module", "releaseId": release["id"]}
+                client.post("/testcasetree", params={"parentid": parent}, json=body)
+        self.emulator.configure_faults(fail_next=["drop_after_apply"], only_methods={"POST"})
+
+
+def _zephyr() -> AbstractContextManager[Server]:
+    from contextlib import contextmanager
+
+    from tmupload.targets.zephyr.emulator import Emulator, EmulatorConfig, serve_in_thread
+
+    @contextmanager
+    def serve() -> Any:
+        emulator = Emulator(EmulatorConfig())
+        with serve_in_thread(emulator) as server:
+            yield ZephyrServer(emulator, server.url)
+
+    return serve()  # type: ignore[no-any-return]
+
+
 #: target name -> how to start its emulator. A target joins the contract suite here.
-SERVERS: dict[str, ServerFactory] = {"et": _et, "qtest": _qtest}
+SERVERS: dict[str, ServerFactory] = {"et": _et, "qtest": _qtest, "zephyr": _zephyr}
 
 
 def upload_args(server: Server, outbox: Path, *extra: str) -> list[str]:

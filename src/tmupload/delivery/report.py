@@ -19,6 +19,7 @@ _TOTAL_LABELS = (
 _LINK_LABELS = (
     ("linked", "linked"),
     ("already_linked", "already linked"),
+    ("noted", "in the notes only"),
     ("unknown_ticket", "unknown ticket"),
     ("failed", "failed"),
 )

@@ -36,7 +36,8 @@ __all__ = [
     "trouble_channel",
 ]
 
-LinkStatus = Literal["linked", "already_linked", "unknown_ticket", "failed", "pending"]
+# ``noted``: the server would not link, so the key is only written on the result (its notes).
+LinkStatus = Literal["linked", "already_linked", "noted", "unknown_ticket", "failed", "pending"]
 
 #: One line of progress for the person waiting ("uploading 2,000 results").
 Progress = Callable[[str], None]

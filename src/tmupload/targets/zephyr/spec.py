@@ -26,5 +26,7 @@ SPEC = TargetSpec(
     frozen=("url", "project", "release", "cycle", "status_map", "repository_folder"),
     implementation="tmupload.targets.zephyr.target:ZephyrTarget",
     emulator="tmupload.targets.zephyr.emulator",
+    check="tmupload.targets.zephyr.check:run_checks",
+    demo="tmupload.targets.zephyr.demo:DEMO",
     required=("release",),
 )

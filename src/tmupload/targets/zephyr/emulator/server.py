@@ -1,5 +1,6 @@
 """Serving the Zephyr Enterprise emulator over a real socket (see ``tmupload.emulation``):
-the URL is the server root: the API lives under ``/flex/services/rest/latest`` (ref §1) and uploads under ``/flex/upload/…`` (ref §4.7).
+the URL is the server root: the API lives under ``/flex/services/rest/latest`` (ref §1)
+and uploads under ``/flex/upload/…`` (ref §4.7).
 """
 
 from __future__ import annotations
@@ -24,9 +25,7 @@ def serve_in_thread(
     ssl_context: ssl.SSLContext | None = None,
 ) -> EmulatorServer:
     """Serve ``emulator`` from a daemon thread; use the result as a context manager."""
-    return _generic.serve_in_thread(
-        emulator, host, port, ssl_context, app_path=""
-    )
+    return _generic.serve_in_thread(emulator, host, port, ssl_context, app_path="")
 
 
 def run_forever(

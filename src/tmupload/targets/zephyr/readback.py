@@ -1,0 +1,66 @@
+"""What the server holds after the upload, in the neutral words of ``Delivery.totals``.
+
+Statuses are read back from the executions (``GET /execution?cyclephaseid=``, ref §4.5) and
+worded through the server's own status list (ref §4.6: ids and names are per instance).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from tmupload.models import Outcome, RunReport
+from tmupload.targets.zephyr.placement import Placement
+
+__all__ = ["neutral_total", "run_status", "totals"]
+
+#: A status name the totals do not know is counted by the outcome the case was sent with.
+_BY_OUTCOME = {
+    Outcome.PASSED: "passed",
+    Outcome.XPASSED: "passed",
+    Outcome.FAILED: "failed",
+    Outcome.ERROR: "errors",
+    Outcome.SKIPPED: "skipped",
+    Outcome.XFAILED: "skipped",
+}
+
+
+def neutral_total(name: str) -> str | None:
+    """A status name as a neutral key (ref §4.6 [DOC] names: PASS, FAIL, WIP, Blocked)."""
+    word = name.strip().lower()
+    if "pass" in word:
+        return "passed"
+    if "fail" in word:
+        return "failed"
+    if "error" in word or "block" in word:
+        return "errors"
+    if "skip" in word:
+        return "skipped"
+    if word in ("not executed", "unexecuted", "not run", "wip", "in progress", ""):
+        return "not_run"
+    return None
+
+
+def totals(
+    run: RunReport, placement: Placement, mapped: dict[str, Any], read: dict[str, str]
+) -> dict[str, int]:
+    """Per neutral key, the cases whose read-back status says so. A case left unexecuted on
+    purpose (the status map's ``unexecuted``) that still has its first status is skipped."""
+    counts: Counter[str] = Counter()
+    for case in run.cases:
+        status = read.get(case.case_id)
+        if status is None:
+            continue
+        untouched = status == str(mapped[case.case_id][1])
+        if placement.statuses[case.outcome.value] is None and untouched:
+            counts["skipped"] += 1
+            continue
+        name = placement.status_names.get(status, "")
+        counts[neutral_total(name) or _BY_OUTCOME[case.outcome]] += 1
+    return dict(counts)
+
+
+def run_status(read: dict[str, str], mapped: dict[str, Any]) -> str:
+    """The phase has no state of its own: say how many of its executions were executed."""
+    executed = sum(1 for case, status in read.items() if status != str(mapped[case][1]))
+    return f"{executed} of {len(mapped)} executed"

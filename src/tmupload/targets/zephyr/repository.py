@@ -1,0 +1,191 @@
+"""The repository: folders and test cases, found by exact name or created (ref §4.2, §4.3).
+
+Creating a folder or a test case is not idempotent (ref §5), and sibling names may repeat, so:
+every folder and every bulk creation is declared in the journal first; each is looked up by
+exact name before it is created; when an answer is lost (a broken connection, a 5xx after
+the POST left) the parent is read again and only what is still missing is sent again; among
+same-named siblings the oldest (lowest id) is the one used.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tmupload.errors import ServerError, ServerProtocolError
+from tmupload.targets.base import Journal, Progress
+from tmupload.targets.zephyr.api import BATCH, ZephyrApi, answer_lost, as_id
+from tmupload.targets.zephyr.payload import testcase_item
+
+__all__ = ["Cases", "Folders", "TctRef"]
+
+Path = tuple[str, ...]
+_DESCRIPTION = "Created by tmupload for automated test results"
+
+
+def _oldest(items: Iterable[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    same = [i for i in items if str(i.get("name", "")) == name and as_id(i.get("id")) is not None]
+    return min(same, key=lambda i: as_id(i["id"]) or 0) if same else None
+
+
+@dataclass
+class Folders:
+    """Repository folders by path (``("Automation", "tests", "test_a.py")``)."""
+
+    api: ZephyrApi
+    release_id: int
+    journal: Journal | None
+    create: bool
+    ids: dict[Path, int | None] = field(default_factory=dict)
+    created: list[str] = field(default_factory=list)
+    _children: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def _list(self, parent: int, fresh: bool = False) -> list[dict[str, Any]]:
+        if fresh or parent not in self._children:
+            if parent == 0:  # ref §4.2: the release's top-level (Phase) folders
+                self._children[parent] = self.api.top_folders(self.release_id)
+            else:  # ref §4.2: one node with its children in ``categories``
+                node = self.api.folder(parent)
+                found = node.get("categories")
+                self._children[parent] = [c for c in found or [] if isinstance(c, dict)]
+        return self._children[parent]
+
+    def resolve(self, path: Path) -> int | None:
+        """The folder's id; None in a dry run when it does not exist yet."""
+        if path in self.ids:
+            return self.ids[path]
+        parent = 0 if len(path) == 1 else self.resolve(path[:-1])
+        step = "folder:" + "/".join(path)
+        done = self.journal.done(step) if self.journal is not None else None
+        if done is not None:
+            self.ids[path] = int(done["id"])
+            return self.ids[path]
+        found = None if parent is None else _oldest(self._list(parent), path[-1])
+        if found is None:
+            self.created.append("/".join(path))
+            if parent is None or not self.create:
+                self.ids[path] = None
+                return None
+            found = self._create(parent, path, step)
+        folder_id = as_id(found.get("id"))
+        if folder_id is None:
+            raise ServerProtocolError(f"the repository folder {'/'.join(path)!r} has no id")
+        if self.journal is not None and done is None:
+            self.journal.finish(step, {"id": folder_id})
+        self.ids[path] = folder_id
+        return folder_id
+
+    def _create(self, parent: int, path: Path, step: str) -> dict[str, Any]:
+        assert self.journal is not None
+        self.journal.declare(step, {"parent": parent, "at_epoch": time.time()})
+        try:
+            created = self.api.create_folder(self.release_id, parent, path[-1], _DESCRIPTION)
+        except ServerError as exc:
+            if not answer_lost(exc):
+                raise
+            # The folder may exist now: look before anyone creates it again.
+            again = _oldest(self._list(parent, fresh=True), path[-1])
+            if again is None:
+                raise
+            return again
+        self._children.setdefault(parent, []).append(created)
+        return created
+
+
+@dataclass(frozen=True)
+class TctRef:
+    """A test case placed in a repository folder (ref §3: tct id vs version id)."""
+
+    tct: int
+    version: int
+
+    def as_data(self) -> list[int]:
+        return [self.tct, self.version]
+
+
+def _tct(item: dict[str, Any]) -> tuple[str, TctRef] | None:
+    case = item.get("testcase")
+    tct_id = as_id(item.get("id"))
+    if not isinstance(case, dict) or tct_id is None or as_id(case.get("id")) is None:
+        return None
+    return str(case.get("name", "")), TctRef(tct_id, int(as_id(case["id"]) or 0))
+
+
+@dataclass
+class Cases:
+    """Test cases by (folder, name): listed per folder, the missing created in bulk."""
+
+    api: ZephyrApi
+    project_id: int
+    release_id: int
+    journal: Journal | None
+    progress: Progress
+    _known: dict[int, dict[str, TctRef]] = field(default_factory=dict)
+    _origin: dict[tuple[int, str], str] = field(default_factory=dict)
+
+    def _read(self, folder: int) -> dict[str, TctRef]:
+        found: dict[str, TctRef] = {}
+        for item in self.api.cases_in(folder):
+            parsed = _tct(item)
+            if parsed is not None:
+                name, ref = parsed
+                if name not in found or ref.tct < found[name].tct:  # the oldest wins
+                    found[name] = ref
+        self._known[folder] = found
+        return found
+
+    def existing(self, wanted: dict[str, tuple[int, str]]) -> dict[str, TctRef]:
+        """case id -> its test case, for those that exist (one listing per folder)."""
+        for folder in sorted({folder for folder, _ in wanted.values()}):
+            if folder not in self._known:
+                self._read(folder)
+        return {
+            case_id: self._known[folder][name]
+            for case_id, (folder, name) in wanted.items()
+            if name in self._known[folder]
+        }
+
+    def ensure(self, wanted: dict[str, tuple[int, str]]) -> dict[str, TctRef]:
+        """case id -> its test case, creating the missing ones ≤ ``BATCH`` a call."""
+        found = self.existing(wanted)
+        missing = sorted({wanted[c] for c in wanted if c not in found})
+        self._origin = {place: case_id for case_id, place in wanted.items()}
+        if missing:
+            self.progress(f"creating {len(missing):,} test cases in the Zephyr repository")
+        for start in range(0, len(missing), BATCH):
+            self._create(missing[start : start + BATCH])
+        return self.existing(wanted)
+
+    def _create(self, batch: list[tuple[int, str]]) -> None:
+        assert self.journal is not None
+        for _attempt in range(3):
+            todo = [(f, n) for f, n in batch if n not in self._known.get(f, {})]
+            if not todo:
+                return
+            folders = sorted({f for f, _ in todo})
+            self.journal.declare("testcases", {"folders": folders, "at_epoch": time.time()})
+            items = [testcase_item(f, n, n, self.project_id, self.release_id) for f, n in todo]
+            try:
+                created = self.api.create_cases(items)
+            except ServerError as exc:
+                if not answer_lost(exc):
+                    raise
+                self.progress("the answer to a test-case creation was lost; looking for them")
+                for folder in folders:
+                    self._read(folder)  # ref §5: look before creating again
+                continue
+            for item in created:
+                parsed = _tct(item)
+                home = as_id(item.get("tcrCatalogTreeId"))
+                if parsed is not None and home is not None:
+                    self._known.setdefault(home, {}).setdefault(parsed[0], parsed[1])
+            if any(n not in self._known.get(f, {}) for f, n in todo):
+                for folder in folders:  # an answer without the created tcts: read them
+                    self._read(folder)
+            return
+        raise ServerProtocolError(
+            "creating test cases in the Zephyr repository kept losing its answer; the run is "
+            "kept — try again with tmupload resend (nothing is created twice)"
+        )
