@@ -4,6 +4,8 @@
 * :class:`TimedEmulator` serves the ET emulator from a thread of the *driver* process (never
   inside the measured process) and records when each ``/api`` request arrived and finished, so
   a benchmark can tell the upload window apart from the rest of a run;
+* :class:`EmulatorProcess` serves a target's emulator (ET or qTest, any ``EmulatorConfig``,
+  optionally from another source tree) in a process of its own: ``python _common.py serve``;
 * :func:`median` / :func:`fmt_table` are small formatting helpers.
 """
 
@@ -49,8 +51,13 @@ def cpu_model() -> str:
 
 
 def machine() -> dict[str, str]:
+    import importlib.util
+
+    spec = importlib.util.find_spec("tmupload")
     info = {
         "revision": git_revision(),
+        # The tree measured: the checkout, or a pinned copy put first on PYTHONPATH.
+        "tmupload_from": str(Path(spec.origin).parent.parent) if spec and spec.origin else "?",
         "nproc": str(os.cpu_count()),
         "cpu": cpu_model(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",

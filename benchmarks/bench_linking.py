@@ -1,6 +1,6 @@
 """Ticket linking: 1,000 links with 50 ms server latency, default concurrency (8) against 1.
 
-Run: ``/work/venv/bin/python benchmarks/bench_linking.py`` (``--help`` for the knobs).
+Run: ``.venv/bin/python benchmarks/bench_linking.py`` (``--help`` for the knobs).
 
 Every measurement is a fresh child process that builds a ``RunReport`` of ``--links`` failing
 cases (10 suites), each carrying one ticket key taken in turn from the emulator's default

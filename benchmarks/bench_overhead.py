@@ -1,6 +1,6 @@
 """Plugin overhead: the wall time of one 10,000-test pytest session with each kind of reporting.
 
-Run: ``/work/venv/bin/python benchmarks/bench_overhead.py`` (``--help`` for the knobs).
+Run: ``.venv/bin/python benchmarks/bench_overhead.py`` (``--help`` for the knobs).
 
 A suite of ``--tests`` fast tests (mostly passes; 2 % failures, 2 % skips, 1 % xfails; a few
 failing tests carry ``@pytest.mark.ticket``) is generated in a temporary directory with its

@@ -1,6 +1,6 @@
 """The plugin's start-up cost: what importing it adds to every pytest run in the environment.
 
-Run: ``.venv/bin/python benchmarks/bench_startup.py`` (``--help`` for the knobs; about 1 minute).
+Run: ``.venv/bin/python benchmarks/bench_startup.py`` (``--help`` for the knobs; about 2 minutes).
 
 The pytest11 entry point (``tmupload.plugin``) is imported by every pytest session of an
 environment where pytest-tmupload is installed, upload on or not, and its ``pytest_addoption``
@@ -17,6 +17,11 @@ processes:
   (an entry point blocked with ``-p no:`` is never imported), run in an empty directory.
   ``--version`` loads the plugins (it is answered after the command line is parsed) and runs
   no session.
+
+What the plugin adds is reported per run, which is steadier than a difference of medians on
+a shared machine: for importtime, the summed self time of the modules ``import pytest`` does
+not import (pytest's own import time, ~130 ms, varies by more than the plugin costs); for
+``--version``, the difference to the ``-p no:tmupload`` run of the same round.
 
 With ``--before-src DIR`` the same is measured with tmupload imported from DIR (a ``git
 archive`` of an earlier commit) as well: ``before``. Every variant runs once per round, in an
@@ -119,7 +124,7 @@ def version_wall(extra: list[str], env: dict[str, str], cwd: Path) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--before-src", help="also measure tmupload imported from this src/")
     parser.add_argument("--out", default=str(Path(__file__).parent / "out" / "startup.json"))
     args = parser.parse_args()
@@ -165,54 +170,72 @@ def main() -> int:
     def totals(step: tuple[str, str, str]) -> list[float]:
         return [r["total"] for r in results[step]]
 
-    floor = median(totals(("importtime", "now", "import pytest")))
+    # What the plugin adds, per run: the self time of the modules `import pytest` does not
+    # import (steadier than a difference of totals, which carries pytest's own noise), and
+    # for --version the difference to the -p no:tmupload run of the same round.
+    pytest_modules: set[str] = set()
+    for run in results[("importtime", "now", "import pytest")]:
+        pytest_modules.update(run["modules"])
+
+    def added(run: dict[str, Any]) -> float:
+        modules: dict[str, int] = run["modules"]
+        return sum(us for name, us in modules.items() if name not in pytest_modules) / 1e6
+
+    def span(values: list[float]) -> str:
+        return f"{1e3 * median(values):.1f} ({1e3 * min(values):.1f}-{1e3 * max(values):.1f})"
+
     rows = []
     for step in plan:
         kind, label, name = step
+        runs = results[step]
         values = totals(step)
-        med = median(values)
         if kind == "importtime":
-            added = f"+{1e3 * (med - floor):.1f}" if name != "import pytest" else "(floor)"
+            extra = span([added(r) for r in runs]) if name != "import pytest" else "(floor)"
+        elif name == "installed":
+            base = totals(("version", label, "-p no:tmupload"))
+            extra = span([a - b for a, b in zip(values, base, strict=True)])
         else:
-            base = median(totals(("version", label, "-p no:tmupload")))
-            added = f"+{1e3 * (med - base):.1f}" if name == "installed" else "(floor)"
+            extra = "(floor)"
         rows.append(
             [
                 "importtime, self summed" if kind == "importtime" else "pytest --version wall",
                 label,
                 name,
-                f"{1e3 * med:.1f}",
-                f"{1e3 * min(values):.1f}-{1e3 * max(values):.1f}",
-                added,
+                span(values),
+                extra,
             ]
         )
     print()
-    print(f"{args.rounds} rounds, {elapsed:.0f}s; medians (ms):")
+    print(f"{args.rounds} rounds, {elapsed:.0f}s; medians (min-max), ms:")
     print(
-        fmt_table(["measure", "tmupload", "variant", "median ms", "min-max ms", "added ms"], rows)
+        fmt_table(
+            [
+                "measure",
+                "tmupload",
+                "variant",
+                "median (min-max) ms",
+                "added: modules beyond pytest's / paired difference to -p no:tmupload, ms",
+            ],
+            rows,
+        )
     )
 
-    # The modules the plugin adds on top of pytest, from the run with the median total.
-    pytest_modules = set(results[("importtime", "now", "import pytest")][0]["modules"])
+    # The modules the plugin adds on top of pytest, from the run with the median added time.
     listing: dict[str, Any] = {}
     for label in sources:
-        runs = sorted(
-            results[("importtime", label, "plugin + all_options()")], key=lambda r: r["total"]
-        )
+        runs = sorted(results[("importtime", label, "plugin + all_options()")], key=added)
         mid = runs[len(runs) // 2]["modules"]
-        added = {name: us for name, us in mid.items() if name not in pytest_modules}
-        ours = {name: us for name, us in added.items() if name.startswith("tmupload")}
-        others = {name: us for name, us in added.items() if not name.startswith("tmupload")}
-        listing[label] = added
+        extra_modules = {n: us for n, us in mid.items() if n not in pytest_modules}
+        ours = {n: us for n, us in extra_modules.items() if n.startswith("tmupload")}
+        listing[label] = extra_modules
         print()
         print(
-            f"[{label}] modules the plugin (with all_options()) adds to `import pytest`: "
-            f"{len(added)}, {sum(added.values()) / 1e3:.1f} ms self in all; "
-            f"tmupload's own {len(ours)}: {sum(ours.values()) / 1e3:.1f} ms; "
-            f"others {len(others)}: {sum(others.values()) / 1e3:.1f} ms"
+            f"[{label}] modules the plugin (with all_options()) adds to `import pytest` "
+            f"(median run): {len(extra_modules)}, {sum(extra_modules.values()) / 1e3:.1f} ms "
+            f"self in all; tmupload's own: {len(ours)}, {sum(ours.values()) / 1e3:.1f} ms"
         )
-        top = sorted(added.items(), key=lambda item: -item[1])[:12]
-        print("  largest self times: " + ", ".join(f"{n} {us / 1e3:.1f}" for n, us in top))
+        top = sorted(extra_modules.items(), key=lambda item: -item[1])[:12]
+        print("  largest self times (ms): " + ", ".join(f"{n} {us / 1e3:.1f}" for n, us in top))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(

@@ -1,25 +1,40 @@
-"""Upload scaling: wall time, peak RSS, bytes and requests of one upload of 1k / 10k / 100k cases.
+"""Upload scaling, ET and qTest side by side: wall time, peak RSS, bytes and requests per upload.
 
-Run: ``/work/venv/bin/python benchmarks/bench_upload.py`` (``--help`` for the knobs).
+Run: ``.venv/bin/python benchmarks/bench_upload.py [--quick]`` (``--help`` for the knobs).
 
 Every measurement is a fresh child process (``--child N``) that builds a ``RunReport`` of N
 ``CaseResult``s directly (100 cases per suite; ~89 % passed, 10 % failed with a traceback of
 about 400 characters, 0.5 % skipped, 0.5 % xfailed; no ticket keys, so no linking: see
-``bench_linking.py``), then calls ``tmupload.pipeline.upload(run, settings)`` against the ET
-emulator on loopback (``tmupload emulator --port 0``: default ``EmulatorConfig``, no added
-latency, 50 ms import delay), which runs in a process of its own and is reset (``POST
-/_emulator/reset``) before every child. (Not a thread of the driver: Linux carries the parent's
-peak RSS into a child's ``ru_maxrss`` through ``vfork``/``exec``, so a driver holding 100k
-emulated result nodes would inflate every later child's figure.)
+``bench_linking.py``), then calls ``tmupload.delivery.pipeline.upload(run, settings)`` once,
+with settings from ``tmupload.settings.resolve``:
 
-The child reports: the upload's wall time; ``Delivery.requests`` and ``Delivery.bytes_sent``;
-the JUnit payload size; its RSS after building the report and its peak RSS
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``, cross-checked with ``VmHWM``) after the
-upload. The driver adds the number of ``/api`` requests the emulator logged
-(``GET /_emulator/requests``). Sizes are interleaved (the order rotates each round) for
-``--rounds`` rounds; the medians are printed with the growth exponent between consecutive
-sizes (``log(t2/t1) / log(n2/n1)``: 1.0 is linear, 0 is constant). Results also go to
-``benchmarks/out/upload.json``.
+* ``et``: Enterprise Tester, user ``admin`` (``TMUPLOAD_PASSWORD``), project ``Demo``,
+  against the ET emulator with its default ``EmulatorConfig`` (no added latency, 50 ms
+  import delay: the configuration measured before the reshape);
+* ``qtest``: qTest Manager (``target`` ``qtest``, ``TMUPLOAD_TOKEN=demo-token``, project
+  ``Demo``), against the qTest emulator with ``EmulatorConfig(job_delay=0.0)``;
+* ``et-before`` (with ``--before-src DIR``): ET again, client *and* emulator imported from
+  DIR, a source tree of an earlier commit (``git archive COMMIT | tar -x -C /tmp/x``).
+
+Each emulator runs in a process of its own (``_common.py serve TARGET CONFIG``) on loopback
+and is reset (``POST /_emulator/reset``) before every child. (Not a thread of the driver:
+Linux carries the parent's peak RSS into a child's ``ru_maxrss`` through ``vfork``/``exec``.)
+The emulators are dependency-free wsgiref servers, one thread and one connection per request,
+state in memory: their figures include the emulator's own work, which a real server does
+differently (see BENCHMARKS.md).
+
+The child reports: the upload's wall time and its own CPU time (user + sys of the client
+process: the rest of the wall time is waiting on the emulator); the time of each progress
+message; ``Delivery.requests`` and ``Delivery.bytes_sent`` (request bodies given as
+``content=``); ET's JUnit payload size; the cases mapped to a server record
+(``Delivery.results``, ``node_ids`` before the reshape: 0 when ET skips reading the result
+nodes back); its RSS after building the report and its peak RSS
+(``ru_maxrss``, cross-checked with ``VmHWM``). The driver adds the number of requests the
+emulator logged (``GET /_emulator/requests``). Every (target, size) pair runs once per round,
+in an order that rotates each round, for ``--rounds`` rounds; medians with min-max, the
+ratios to the first target measured in the same rounds, and the growth exponent between
+consecutive sizes (``log(t2/t1) / log(n2/n1)``: 1.0 is linear, 0 is constant) are printed.
+Results also go to ``benchmarks/out/upload.json``.
 """
 
 from __future__ import annotations
@@ -114,20 +129,15 @@ def build_run(cases: int) -> Any:
     )
 
 
-def _settings(target: str, url: str, outbox: str) -> Any:
+def _settings(target: str, url: str, outbox: str, manifest: bool) -> Any:
     from tmupload.settings import resolve
 
+    flags: dict[str, Any] = {"url": url, "project": PROJECT, "outbox": outbox}
+    if manifest:
+        flags["manifest"] = str(Path(outbox) / "manifest.json")
     if target == "qtest":
-        return resolve(
-            {"target": "qtest", "url": url, "project": PROJECT, "outbox": outbox},
-            {},
-            {"TMUPLOAD_TOKEN": QTEST_TOKEN},
-        )
-    return resolve(
-        {"url": url, "project": PROJECT, "user": USER, "outbox": outbox},
-        {},
-        {"TMUPLOAD_PASSWORD": PASSWORD},
-    )
+        return resolve({"target": "qtest", **flags}, {}, {"TMUPLOAD_TOKEN": QTEST_TOKEN})
+    return resolve({**flags, "user": USER}, {}, {"TMUPLOAD_PASSWORD": PASSWORD})
 
 
 def _payload_bytes(target: str, run: Any) -> int | None:
@@ -141,7 +151,7 @@ def _payload_bytes(target: str, run: Any) -> int | None:
     return len(build_payload(run).xml)
 
 
-def child(target: str, cases: int, url: str, outbox: str) -> int:
+def child(target: str, cases: int, url: str, outbox: str, manifest: bool = False) -> int:
     """Build a run of ``cases`` cases, upload it once to ``target``, print one JSON line."""
     rss_start = current_rss_mib()
     started = time.perf_counter()
@@ -152,7 +162,7 @@ def child(target: str, cases: int, url: str, outbox: str) -> int:
     except ModuleNotFoundError:  # a source tree from before the reshape (--before-src)
         from tmupload.pipeline import upload  # type: ignore[import-not-found,no-redef]
 
-    settings = _settings(target, url, outbox)
+    settings = _settings(target, url, outbox, manifest)
     rss_built = current_rss_mib()
     phases: list[tuple[float, str]] = []
     started = time.perf_counter()
@@ -171,9 +181,9 @@ def child(target: str, cases: int, url: str, outbox: str) -> int:
         print(json.dumps({"error": str(outcome.error)}))
         return 1
     counts = run.counts()
-    mapped = getattr(delivery, "results", None)
+    mapped: Any = getattr(delivery, "results", None)
     if mapped is None:  # before the reshape: Delivery.node_ids
-        mapped = delivery.node_ids
+        mapped = getattr(delivery, "node_ids", {})
     print(
         json.dumps(
             {
@@ -230,14 +240,21 @@ def main() -> int:
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="3 rounds, no 100,000-case ET upload")
+    parser.add_argument(
+        "--manifest",
+        action="store_true",
+        help="every upload also writes a manifest (--tm-manifest): since 7bd9cc6 ET reads the "
+        "result nodes back only for links or a manifest, so this measures that read as well",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-manifest", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-target", default="et", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--outbox", help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(Path(__file__).parent / "out" / "upload.json"))
     args = parser.parse_args()
     if args.child is not None:
-        return child(args.child_target, args.child, args.url, args.outbox)
+        return child(args.child_target, args.child, args.url, args.outbox, args.child_manifest)
     if args.quick:
         args.rounds = 3
         args.et_sizes = ""
@@ -267,6 +284,7 @@ def main() -> int:
         print(
             f"command per measurement: {' '.join(me)} --child-target T --url URL "
             "--outbox DIR --child N"
+            + (" --child-manifest" if args.manifest else "")
             + (f"  (et-before: PYTHONPATH={args.before_src})" if args.before_src else ""),
             flush=True,
         )
@@ -287,6 +305,7 @@ def main() -> int:
                         str(outbox),
                         "--child",
                         str(size),
+                        *(["--child-manifest"] if args.manifest else []),
                     ],
                     capture_output=True,
                     text=True,
@@ -334,6 +353,7 @@ def main() -> int:
                     f"{med(key, 'wall'):.2f}",
                     f"{min(walls):.2f}-{max(walls):.2f}",
                     f"{1e3 * med(key, 'wall') / size:.3f}",
+                    f"{med(key, 'cpu'):.2f}",
                     f"{med(key, 'peak_rss_mib'):.0f}",
                     f"{med(key, 'rss_built_mib'):.0f}",
                     f"{med(key, 'peak_rss_mib') - med(key, 'rss_built_mib'):.0f}",
@@ -341,6 +361,7 @@ def main() -> int:
                     f"{med(key, 'bytes_sent') / size:.0f}",
                     f"{int(med(key, 'requests'))}",
                     f"{int(med(key, 'server_requests'))}",
+                    f"{int(med(key, 'mapped')):,}",
                 ]
             )
     print()
@@ -353,6 +374,7 @@ def main() -> int:
                 "wall s",
                 "min-max s",
                 "ms/case",
+                "client CPU s",
                 "peak RSS MiB",
                 "RSS after build MiB",
                 "upload adds MiB",
@@ -360,6 +382,7 @@ def main() -> int:
                 "bytes/case",
                 "requests (client)",
                 "requests (server)",
+                "mapped",
             ],
             rows,
         )
@@ -428,6 +451,7 @@ def main() -> int:
                 "rounds": args.rounds,
                 "elapsed": elapsed,
                 "before_src": args.before_src,
+                "manifest": args.manifest,
                 "emulator_config": EMULATOR_CONFIG,
                 "results": {f"{v} {n}": runs for (v, n), runs in results.items()},
             },

@@ -1,7 +1,8 @@
 """Where the plugin's time goes: py-spy samples of one pytest session of the overhead suite.
 
-Run: ``/work/venv/bin/python benchmarks/profile_overhead.py [--variant tm-upload] [-n 2]``
-(needs ``pip install py-spy`` into the same environment; not a project dependency).
+Run: ``.venv/bin/python benchmarks/profile_overhead.py [--variant tm-upload] [-n 2]``
+(needs py-spy, not a project dependency: ``pip install py-spy`` into the environment, or
+``pip install --target /tmp/pyspy-site py-spy`` and ``PATH=/tmp/pyspy-site/bin:$PATH``).
 
 Generates the suite of ``bench_overhead.py``, serves the emulator from a thread of this
 process, runs one session of the chosen variant under ``py-spy record --format raw
@@ -74,7 +75,10 @@ def main() -> int:
     args = parser.parse_args()
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
-        raise SystemExit("py-spy is not installed: pip install py-spy")
+        raise SystemExit(
+            "py-spy is not installed: pip install py-spy (or pip install --target DIR py-spy "
+            "and put DIR/bin on PATH)"
+        )
 
     print_machine()
     scratch = Path(tempfile.mkdtemp(prefix="tmupload-profile-"))

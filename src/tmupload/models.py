@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Attempt", "CaseResult", "Outcome", "RunReport", "TicketRef", "bound"]
+__all__ = ["Attachment", "Attempt", "CaseResult", "Outcome", "RunReport", "TicketRef", "bound"]
 
 
 class Outcome(str, enum.Enum):
@@ -37,6 +37,21 @@ class TicketRef(BaseModel):
     # Name or id of the defect tracker the key lives in (ET: an external system link); only
     # needed when a project has several trackers whose keys collide (seed 004).
     external_system_link: str | None = None
+
+
+class Attachment(BaseModel):
+    """A file that goes with one result: a screenshot, a log, the captured output.
+
+    ``path`` is where the bytes are: the outbox entry's copy once the run is spooled (stored
+    relative to the entry, absolute in memory), so a file the test deleted still uploads.
+    """
+
+    name: str
+    content_type: str = "application/octet-stream"
+    path: str
+    size: int = 0
+    sha256: str = ""
+    attempt: int | None = None  # from an earlier attempt of a rerun test (1 = the first)
 
 
 class Attempt(BaseModel):
@@ -69,6 +84,7 @@ class CaseResult(BaseModel):
     attempts: list[Attempt] = Field(default_factory=list)
     tickets: list[TicketRef] = Field(default_factory=list)
     properties: list[tuple[str, str]] = Field(default_factory=list)
+    attachments: list[Attachment] = Field(default_factory=list)
 
     @property
     def flaky(self) -> bool:

@@ -143,6 +143,18 @@ OPTIONS: tuple[OptionSpec, ...] = (
         choices=("skipped", "passed"),
     ),
     OptionSpec("max_output", "int", 65536, "characters kept per captured output or traceback"),
+    OptionSpec(
+        "attach",
+        "choice",
+        "output",
+        "attach the captured output and full traceback as a text file: none, output (to failing "
+        "results), all (to every result); files from tm_attach always go",
+        choices=("none", "output", "all"),
+    ),
+    OptionSpec("max_attachment", "int", 10_000_000, "bytes one attachment may have"),
+    OptionSpec(
+        "max_attachments_total", "int", 100_000_000, "bytes all attachments of a run may have"
+    ),
     OptionSpec("ca_bundle", "path", None, "CA bundle file to verify the server's certificate"),
     OptionSpec(
         "client_cert", "path", None, "client certificate (PEM, with its key) for mutual TLS"

@@ -14,11 +14,14 @@ import pytest
 
 from tmupload.errors import ConfigError, InputError
 from tmupload.options import OptionSpec, parse_bool
+from tmupload.pytest.attach import tm_attach
 from tmupload.pytest.markers import MARKER_HELP, record_ticket_markers
 from tmupload.targets.registry import all_options
 
 if TYPE_CHECKING:
     from tmupload.settings import Settings
+
+__all__ = ["tm_attach"]  # the fixture, offered to every test
 
 _COLLECTOR = "tmupload-collector"
 _OFF_FOR_ONE_RUN = "to run the tests without uploading, add --tm-no-upload"

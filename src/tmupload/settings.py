@@ -51,6 +51,9 @@ class Settings(BaseModel):
     ticket_map: Path | None = None
     xfail_as: Literal["skipped", "passed"] = "skipped"
     max_output: int = 65536
+    attach: Literal["none", "output", "all"] = "output"
+    max_attachment: int = 10_000_000
+    max_attachments_total: int = 100_000_000
     ca_bundle: Path | None = None
     client_cert: Path | None = None
     proxy: str | None = None
@@ -93,7 +96,7 @@ class Settings(BaseModel):
             raise ValueError(f"unknown outcome(s) {unknown}; choose from {LINKABLE_OUTCOMES}")
         return value
 
-    @field_validator("link_concurrency", "max_output")
+    @field_validator("link_concurrency", "max_output", "max_attachment", "max_attachments_total")
     @classmethod
     def _check_positive_int(cls, value: int) -> int:
         if value < 1:

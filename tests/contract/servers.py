@@ -51,6 +51,10 @@ class Server(Protocol):
         """(method, path) of every request that changed something."""
         ...
 
+    def attachments(self) -> dict[str, list[tuple[str, str]]]:
+        """case id -> (file name, sha256) of every attachment on its latest result."""
+        ...
+
     def drop_next_upload_answer(self) -> None:
         """Apply the next upload request, then drop the connection without an answer."""
         ...
@@ -121,6 +125,16 @@ class EtServer:
 
     def writes(self) -> list[tuple[str, str]]:
         return [(m, p) for m, p, _ in self.emulator.requests if m not in ("GET", "HEAD")]
+
+    def attachments(self) -> dict[str, list[tuple[str, str]]]:
+        runs = self._runs()
+        found: dict[str, list[tuple[str, str]]] = {}
+        for suite in runs[-1]["Nodes"] if runs else []:
+            for node in suite["Children"] or []:
+                files = [(a["Name"], a["Sha256"]) for a in node.get("Attachments", [])]
+                if files:
+                    found[f"{suite['Name']}::{node['Name']}"] = files
+        return found
 
     def drop_next_upload_answer(self) -> None:
         self.emulator.configure_faults(fail_next=["drop_after_apply"], only_methods={"POST"})
@@ -195,6 +209,14 @@ class QTestServer:
             for m, p, _ in self.emulator.requests
             if m not in ("GET", "HEAD") and not p.endswith("/search") and "/oauth/" not in p
         ]
+
+    def attachments(self) -> dict[str, list[tuple[str, str]]]:
+        found: dict[str, list[tuple[str, str]]] = {}
+        for run in self._runs():
+            files = [(a["name"], a["sha256"]) for a in run["logs"][-1]["attachments"]]
+            if files:
+                found[run["automation_content"]] = files
+        return found
 
     def drop_next_upload_answer(self) -> None:
         # The parent cycle exists first, so that the dropped POST is the submission itself.
@@ -294,6 +316,15 @@ class ZephyrServer:
 
     def writes(self) -> list[tuple[str, str]]:
         return [(m, p) for m, p, _ in self.emulator.requests if m not in ("GET", "HEAD")]
+
+    def attachments(self) -> dict[str, list[tuple[str, str]]]:
+        phases = self._phases()
+        found: dict[str, list[tuple[str, str]]] = {}
+        for e in phases[-1]["executions"] if phases else []:
+            files = [(a["name"], a["sha256"]) for a in e["attachments"]]
+            if files:
+                found[_zephyr_case_id(e["folder_path"], e["test_case_name"])] = files
+        return found
 
     def drop_next_upload_answer(self) -> None:
         # The folders exist first, so that the dropped POST is the bulk test-case creation

@@ -3,6 +3,7 @@ uploading to the target's emulator over a loopback socket."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -99,6 +100,27 @@ def test_flaky(tmp_path_factory):
         marker.write_text("failed once")
         assert False, "first attempt fails"
 """
+
+
+ATTACHING = """
+import json
+
+PNG = bytes.fromhex("89504e470d0a1a0a") + bytes(range(256)) * 4
+
+def test_failing_screen(tm_attach):
+    tm_attach(PNG, name="screen.png")
+    assert False, "the page looked wrong"
+
+def test_passing_with_a_temp_file(tm_attach, tmp_path):
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps({"ok": True}))
+    tm_attach(data)
+    data.unlink()  # the copy still goes
+"""
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _entries(outbox: Path) -> list[Path]:
@@ -229,3 +251,37 @@ def test_import_sends_a_junit_file_as_one_upload(
     assert code == 0
     assert server.uploads() == 1
     assert sorted(server.landed().values()) == sorted(EXPECTED.values())
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_attachments_land_byte_for_byte_once(
+    pytester: pytest.Pytester, server: Server, outbox: Path, workers: list[str]
+) -> None:
+    pytester.makepyfile(test_attach=ATTACHING)
+    server.drop_next_upload_answer()  # a lost answer on the way must not double anything
+    pytester.runpytest_subprocess(*upload_args(server, outbox), *workers)
+    assert main(["resend", "--outbox", str(outbox)]) == 0
+    png = bytes.fromhex("89504e470d0a1a0a") + bytes(range(256)) * 4
+    files = server.attachments()
+    failing = dict(files["test_attach.py::test_failing_screen"])
+    assert failing["screen.png"] == _sha(png)
+    assert "output.txt" in failing  # --tm-attach output: the failure's full text, as a file
+    assert len(files["test_attach.py::test_failing_screen"]) == 2  # each exactly once
+    assert files["test_attach.py::test_passing_with_a_temp_file"] == [
+        ("data.json", _sha(json.dumps({"ok": True}).encode()))
+    ]
+
+
+def test_an_attachment_over_the_limit_is_left_out_and_said(
+    pytester: pytest.Pytester, server: Server, outbox: Path
+) -> None:
+    pytester.makepyfile(test_attach=ATTACHING)
+    result = pytester.runpytest_subprocess(
+        *upload_args(server, outbox, "--tm-max-attachment=500", "--tm-attach=none")
+    )
+    result.stdout.fnmatch_lines(
+        ["*test_attach.py::test_failing_screen: attachment screen.png (1,032 bytes) is over "
+         "--tm-max-attachment (500); left out*"]
+    )  # fmt: skip
+    assert "test_attach.py::test_failing_screen" not in server.attachments()
+    assert len(server.attachments()["test_attach.py::test_passing_with_a_temp_file"]) == 1

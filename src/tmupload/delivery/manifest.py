@@ -17,6 +17,10 @@ __all__ = ["manifest_data", "write_manifest"]
 def manifest_data(outcome: UploadOutcome) -> dict[str, Any]:
     """The manifest as JSON-able data; it never holds a credential (none is ever passed in)."""
     delivery = outcome.delivery
+    sent = {
+        (item.case_id, item.name): item.status
+        for item in (delivery.attachments if delivery else [])
+    }
     links_by_case: dict[str, list[dict[str, str]]] = {}
     for link in delivery.links if delivery else []:
         links_by_case.setdefault(link.case_id, []).append(
@@ -34,6 +38,16 @@ def manifest_data(outcome: UploadOutcome) -> dict[str, Any]:
                 "server_status": result.status if result else None,
                 "attempts": len(case.attempts) + 1,
                 "links": links_by_case.get(case.case_id, []),
+                "attachments": [
+                    {
+                        "name": item.name,
+                        "content_type": item.content_type,
+                        "size": item.size,
+                        "sha256": item.sha256,
+                        "status": sent.get((case.case_id, item.name), "not sent"),
+                    }
+                    for item in case.attachments
+                ],
             }
         )
     run = delivery.run if delivery else None
@@ -58,6 +72,7 @@ def manifest_data(outcome: UploadOutcome) -> dict[str, Any]:
         "upload_seconds": round(outcome.seconds, 3) if outcome.seconds is not None else None,
         "outbox_entry": str(outcome.outbox_entry) if outcome.outbox_entry else None,
         "counts": outcome.run.counts(),
+        "notes": list(outcome.notes),
         "cases": cases,
         "links": [
             {"case_id": link.case_id, "key": link.key, "status": link.status, "reason": link.reason}

@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from tmupload.attachments import resolve, spool_attachments
 from tmupload.delivery.journal import FileJournal, write_atomic
 from tmupload.errors import TmUploadError
 from tmupload.models import RunReport
@@ -49,6 +51,7 @@ class OutboxEntry:
         self.path = path
         self._journal: FileJournal | None = None
         self._stored: dict[str, Any] | None = None
+        self.notes: list[str] = []  # what spooling left out (attachments), for the summary
 
     @property
     def name(self) -> str:
@@ -61,7 +64,8 @@ class OutboxEntry:
         return self._journal
 
     def run(self) -> RunReport:
-        return RunReport.model_validate_json((self.path / "run.json").read_bytes())
+        run = RunReport.model_validate_json((self.path / "run.json").read_bytes())
+        return resolve(run, self.path)
 
     def _settings_file(self) -> dict[str, Any]:
         if self._stored is None:
@@ -104,9 +108,7 @@ class OutboxEntry:
             return None
 
     def remove(self) -> None:
-        for child in self.path.iterdir():
-            child.unlink()
-        self.path.rmdir()
+        shutil.rmtree(self.path)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -187,17 +189,18 @@ class Outbox:
         stored = {"schema": SCHEMA, "target": settings.target, "frozen": frozen}
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".incoming-"))
         try:
+            notes = spool_attachments(run, settings, staging)
             write_atomic(staging / "run.json", run.model_dump_json().encode("utf-8"))
             write_atomic(staging / "settings.json", json.dumps(stored, indent=1).encode("utf-8"))
             final = self.root / name
             os.replace(staging, final)
         except BaseException:
-            for child in staging.glob("*"):
-                child.unlink(missing_ok=True)
-            with contextlib.suppress(OSError):
-                staging.rmdir()
+            shutil.rmtree(staging, ignore_errors=True)
             raise
-        return OutboxEntry(final)
+        resolve(run, final)
+        entry = OutboxEntry(final)
+        entry.notes = notes
+        return entry
 
     def find(self, name: str) -> OutboxEntry | None:
         """The entry named ``name`` (or the only one whose name starts with it)."""

@@ -34,4 +34,6 @@ class UploadOutcome:
             return False
         if self.delivery is None:
             return False
+        if any(item.status == "failed" for item in self.delivery.attachments):
+            return False
         return not any(link.status in ("failed", "pending") for link in self.delivery.links)

@@ -82,6 +82,9 @@ def upload(
             "directory"
         ) from None
     outcome.outbox_entry = entry.path
+    outcome.notes.extend(entry.notes)
+    # The target sends the spooled copy (attachments recorded, paths in the entry).
+    outcome.run = entry.run() if any(case.attachments for case in run.cases) else run
     _deliver(target, entry, outcome)
     if settings.manifest is not None:
         outcome.manifest_path = write_manifest(outcome, settings.manifest)

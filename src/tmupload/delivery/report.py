@@ -16,6 +16,7 @@ _TOTAL_LABELS = (
     ("skipped", "skipped"),
     ("not_run", "not run"),
 )
+_SHOWN_NOTES = 10
 _LINK_LABELS = (
     ("linked", "linked"),
     ("already_linked", "already linked"),
@@ -71,6 +72,11 @@ def summary_lines(outcome: UploadOutcome) -> list[tuple[str, str]]:
                 )
             )
         lines.extend(_link_lines(outcome))
+        lines.extend(_attachment_lines(outcome))
+    for note in outcome.notes[:_SHOWN_NOTES]:
+        lines.append(("yellow", note))
+    if len(outcome.notes) > _SHOWN_NOTES:
+        lines.append(("yellow", f"... and {len(outcome.notes) - _SHOWN_NOTES} more like these"))
     if outcome.error is not None:
         lines.append(("red", f"upload FAILED: {outcome.error}"))
     if outcome.outbox_entry is not None:
@@ -83,6 +89,24 @@ def summary_lines(outcome: UploadOutcome) -> list[tuple[str, str]]:
         lines.append(("", f"send them again with: {resend_command(outcome)}"))
     if outcome.manifest_path is not None:
         lines.append(("", f"manifest: {outcome.manifest_path}"))
+    return lines
+
+
+def _attachment_lines(outcome: UploadOutcome) -> list[tuple[str, str]]:
+    delivery = outcome.delivery
+    if delivery is None or not delivery.attachments:
+        return []
+    sent = [item for item in delivery.attachments if item.status == "sent"]
+    failed = [item for item in delivery.attachments if item.status == "failed"]
+    left = [item for item in delivery.attachments if item.status == "left_out"]
+    size = sum(item.size for item in sent)
+    text = f"attachments: {len(sent)} sent ({size:,} bytes)"
+    text += f", {len(failed)} failed" if failed else ""
+    text += f", {len(left)} refused by the server" if left else ""
+    lines = [("red" if failed else ("yellow" if left else ""), text)]
+    for item in [*failed, *left][:_SHOWN_NOTES]:
+        what = "failed" if item.status == "failed" else "was refused"
+        lines.append(("", f"  attachment {item.name} of {item.case_id} {what}: {item.reason}"))
     return lines
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from tmupload.errors import InputError
 from tmupload.junit.values import local_name, parse_duration
 from tmupload.models import Attempt, CaseResult, Outcome, TicketRef, bound
+from tmupload.properties import ATTACHMENT_PROPERTY
 from tmupload.tickets import TICKET_LINK_PROPERTY, TICKET_PROPERTY, validate_key
 
 __all__ = ["read_case"]
@@ -141,7 +142,7 @@ def _outcome(
 def _attachments(*outputs: str) -> list[tuple[str, str]]:
     """Jenkins' JUnit Attachments plugin convention: ``[[ATTACHMENT|path]]`` output lines."""
     return [
-        ("attachment", match.group(1).strip())
+        (ATTACHMENT_PROPERTY, match.group(1).strip())
         for text in outputs
         if "[[ATTACHMENT|" in text
         for match in _ATTACHMENT.finditer(text)
@@ -190,6 +191,12 @@ def read_case(
     stderr = "\n".join(parts.stderr)
     if stdout or stderr:
         properties.extend(_attachments(stdout, stderr))
+    if any(key == ATTACHMENT_PROPERTY for key, _ in properties):
+        # A report names its files relative to where it lies (Jenkins' convention).
+        properties = [
+            (key, str((path.parent / value).absolute()) if key == ATTACHMENT_PROPERTY else value)
+            for key, value in properties
+        ]
     return CaseResult(
         case_id=case_id,
         suite=suite,

@@ -9,6 +9,7 @@ the teardown text.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from tmupload.models import Attempt, CaseResult, Outcome, RunReport, TicketRef, bound
+from tmupload.properties import FIXTURE_PROPERTY
 from tmupload.tickets import TICKET_LINK_PROPERTY, TICKET_PROPERTY
 
 __all__ = ["RunBuilder", "split_nodeid"]
@@ -87,6 +89,7 @@ class _Pending:
     stderr: str = ""
     log: str = ""
     done: bool = False
+    earlier_files: dict[str, int] = field(default_factory=dict)  # tm_attach value -> attempt
 
 
 class RunBuilder:
@@ -106,7 +109,8 @@ class RunBuilder:
         state = self._pending.get(key)
         if state is None or state.done:
             attempts = state.attempts if state is not None else []
-            state = _Pending(report.nodeid, attempts=attempts)
+            earlier = state.earlier_files if state is not None else {}
+            state = _Pending(report.nodeid, attempts=attempts, earlier_files=earlier)
             self._pending[key] = state
         state.duration += float(getattr(report, "duration", 0.0) or 0.0)
         state.user_properties = list(getattr(report, "user_properties", None) or ())
@@ -124,7 +128,14 @@ class RunBuilder:
                     duration=state.duration,
                 )
             )
-            self._pending[key] = _Pending(report.nodeid, attempts=state.attempts)
+            # Files attached so far belong to this attempt (user properties accumulate on the
+            # item across reruns): the final result names them as an earlier attempt's.
+            for name, value in state.user_properties:
+                if name == FIXTURE_PROPERTY and value not in state.earlier_files:
+                    state.earlier_files[str(value)] = len(state.attempts)
+            self._pending[key] = _Pending(
+                report.nodeid, attempts=state.attempts, earlier_files=state.earlier_files
+            )
             return
         if when == "setup":
             self._setup(state, report)
@@ -207,6 +218,8 @@ class RunBuilder:
             outcome = Outcome.PASSED
         suite, name, classname = split_nodeid(state.nodeid)
         tickets, properties = _split_properties(state.user_properties)
+        if state.earlier_files:
+            properties = [_mark_attempt(item, state.earlier_files) for item in properties]
         limit = self._max_output
         # Every value below is already of the model's type: skip re-validating 10,000s of cases.
         return CaseResult.model_construct(
@@ -247,3 +260,13 @@ def _split_properties(
         else:
             properties.append((str(name), str(value)))
     return [TicketRef(key=key, external_system_link=system) for key in keys], properties
+
+
+def _mark_attempt(item: tuple[str, str], earlier: dict[str, int]) -> tuple[str, str]:
+    name, value = item
+    attempt = earlier.get(value) if name == FIXTURE_PROPERTY else None
+    if attempt is None:
+        return item
+    data = json.loads(value)
+    data["attempt"] = attempt
+    return name, json.dumps(data)

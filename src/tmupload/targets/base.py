@@ -24,6 +24,7 @@ from typing import Any, Literal, Protocol
 from tmupload.models import RunReport
 
 __all__ = [
+    "AttachmentResult",
     "Delivery",
     "Journal",
     "LinkResult",
@@ -65,6 +66,18 @@ class LinkResult:
 
 
 @dataclass(frozen=True)
+class AttachmentResult:
+    """What became of one attachment of one case."""
+
+    case_id: str
+    name: str
+    size: int
+    # ``left_out``: the server would not take it (the result landed without it); not retried.
+    status: Literal["sent", "failed", "left_out"]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class RunRef:
     """The run (or its equivalent: a cycle's upload, a phase) as the server knows it."""
 
@@ -94,6 +107,7 @@ class Delivery:
     results: dict[str, ResultRef] = field(default_factory=dict)  # case id -> server's record
     unmapped: list[str] = field(default_factory=list)  # case ids the server shows nothing for
     links: list[LinkResult] = field(default_factory=list)
+    attachments: list[AttachmentResult] = field(default_factory=list)
     plan: list[str] = field(default_factory=list)  # dry run: what would be created and sent
     requests: int = 0
     bytes_sent: int = 0

@@ -11,7 +11,7 @@ import pytest
 from qtest_target_helpers import sample_run
 
 from tmupload.errors import ConfigError
-from tmupload.models import CaseResult, Outcome
+from tmupload.models import Attachment, CaseResult, Outcome
 from tmupload.targets.qtest.payload import (
     DEFAULT_STATUS_MAP,
     MAX_NAME,
@@ -39,11 +39,17 @@ def test_every_log_has_what_the_tree_endpoint_requires() -> None:
         assert log["exe_start_date"].endswith("+00:00")
 
 
-def test_output_goes_in_an_attachment_and_failures_in_the_note() -> None:
-    logs = {log["name"]: log for log in build_logs(sample_run(), DEFAULT_STATUS_MAP)}
-    attachment = logs["test_ok[a::b]"]["attachments"][0]
-    assert attachment["name"] == "output.txt"
-    assert "hello" in base64.b64decode(attachment["data"]).decode()
+def test_attachments_go_in_the_log_and_failures_in_the_note(tmp_path: Path) -> None:
+    run = sample_run()
+    screenshot = tmp_path / "shot.png"
+    screenshot.write_bytes(b"\x89PNG fake")
+    run.cases[0].attachments = [
+        Attachment(name="shot.png", content_type="image/png", path=str(screenshot), size=9)
+    ]
+    logs = {log["name"]: log for log in build_logs(run, DEFAULT_STATUS_MAP)}
+    (attachment,) = logs["test_ok[a::b]"]["attachments"]
+    assert (attachment["name"], attachment["content_type"]) == ("shot.png", "image/png")
+    assert base64.b64decode(attachment["data"]) == b"\x89PNG fake"
     assert "attachments" not in logs["test_bad"]
     assert logs["test_bad"]["note"].startswith("AssertionError: expected 401, got 500")
     assert "assert 401 == 500" in logs["test_bad"]["note"]

@@ -128,7 +128,10 @@ def test_two_sessions_add_one_log_per_run_with_the_right_status(
     runs = qlive.by_content()
     assert runs["test_e2e.py::test_fail"]["logs"][0]["defects"] == ["PAY-17"]
     assert "assert 1 == 2" in runs["test_e2e.py::test_fail"]["logs"][0]["note"]
-    assert runs["test_e2e.py::test_pass"]["logs"][0]["attachments"][0]["name"] == "output.txt"
+    # --tm-attach output (the default): the failing result carries its full output and
+    # traceback as a file; a passing one carries none.
+    assert runs["test_e2e.py::test_fail"]["logs"][0]["attachments"][0]["name"] == "output.txt"
+    assert runs["test_e2e.py::test_pass"]["logs"][0]["attachments"] == []
     assert runs["test_e2e.py::TestA::test_same"]["cycle_path"] == "CI/main/test_e2e.py/TestA"
     data = json.loads(manifest.read_text(encoding="utf-8"))
     assert data["status"] == "uploaded" and data["target"] == "qtest"

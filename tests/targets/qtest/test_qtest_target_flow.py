@@ -98,7 +98,9 @@ def test_every_outcome_lands_with_its_status_and_reads_back(tmp_path: Path) -> N
 
 def test_a_413_halves_the_chunk_and_every_log_lands_once(tmp_path: Path) -> None:
     emulator, transport = _in_process(max_body_bytes=6_000)
-    outcome = upload(_big_run(16, output=200), _settings(tmp_path), transport=transport)
+    # --tm-attach all: every (passing) case carries its captured output as an attachment.
+    settings = _settings(tmp_path, attach="all")
+    outcome = upload(_big_run(16, output=200), settings, transport=transport)
     assert outcome.ok, outcome.error
     posts = _posts(emulator)
     assert posts[0] == 413 and posts.count(201) >= 2
@@ -108,11 +110,14 @@ def test_a_413_halves_the_chunk_and_every_log_lands_once(tmp_path: Path) -> None
 
 def test_a_log_too_large_alone_is_sent_without_its_attachment(tmp_path: Path) -> None:
     emulator, transport = _in_process(max_body_bytes=3_000)
-    outcome = upload(_big_run(1, output=5_000), _settings(tmp_path), transport=transport)
-    assert outcome.ok, outcome.error
+    settings = _settings(tmp_path, attach="all")
+    outcome = upload(_big_run(1, output=5_000), settings, transport=transport)
+    assert outcome.ok, outcome.error  # the result landed; the refused file is reported
     (run,) = emulator.snapshot()["test_runs"]
     assert run["logs"][0]["attachments"] == []
-    assert "attachment dropped" in run["logs"][0]["note"]
+    assert "attachments left out" in run["logs"][0]["note"]
+    assert outcome.delivery is not None
+    assert [item.status for item in outcome.delivery.attachments] == ["left_out"]
 
 
 def test_chunks_follow_the_size_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -372,6 +372,37 @@ class EtApi:
             return response, None
         return response, _parse(EtTask, _json(response, "task"), "background task")
 
+    # -- node attachments (§3.11, uploads §1.10) ---------------------------------------------
+    def node_attachments(self, run_id: str, node_id: str) -> list[dict[str, Any]]:
+        response = self.http.request(
+            "GET", f"api/automatedtestrun/{run_id}/node/{node_id}/attachments"
+        )
+        items = _items(_json(response, "node attachments"), "node attachments")
+        return [item for item in items if isinstance(item, dict)]
+
+    def attach_to_node(
+        self, run_id: str, node_id: str, file_name: str, content_type: str, data: bytes
+    ) -> None:
+        """One file as ``multipart/mixed``, its part headers as the documented example has
+        them (§1.10): a 201 answers with the node's attachments."""
+        boundary = uuid.uuid4().hex
+        quoted = file_name.replace('"', "'").replace("\r", " ").replace("\n", " ")
+        head = (
+            f"--{boundary}\r\n"
+            f'Content-Disposition: attachment; filename="{quoted}"; name=file; '
+            f"size={len(data)}\r\n"
+            f"Content-Type: {content_type}\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n"
+        ).encode()
+        self.http.request(
+            "POST",
+            f"api/automatedtestrun/{run_id}/node/{node_id}/attachments",
+            content=head + data + f"\r\n--{boundary}--\r\n".encode("ascii"),
+            headers={"Content-Type": f"multipart/mixed; boundary={boundary}"},
+            idempotent=False,
+            ok=(201, 200),
+        )
+
     # -- incidents and tickets (§3.12, §6) ----------------------------------------------------
     def node_incidents(self, run_id: str, node_id: str) -> list[dict[str, Any]]:
         response = self.http.request(

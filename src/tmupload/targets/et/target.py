@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tmupload.attachments import send_all
 from tmupload.errors import (
     ServerError,
+    ServerProtocolError,
     ServerRejected,
     TaskError,
     TmUploadError,
@@ -22,9 +25,10 @@ from tmupload.errors import (
 from tmupload.http.client import HttpClient
 from tmupload.http.poll import Deadline
 from tmupload.linking import LinkRequest, link_all, link_requests
-from tmupload.models import RunReport
+from tmupload.models import Attachment, CaseResult, RunReport
 from tmupload.settings import Settings
 from tmupload.targets.base import (
+    AttachmentResult,
     Delivery,
     Journal,
     LinkResult,
@@ -188,9 +192,10 @@ class EtTarget:
         delivery.totals = _totals(et_run)
 
         pairs = link_requests(run, self.settings)
-        if not pairs and self.settings.manifest is None:
-            # Nothing needs the server's node ids (no link, no manifest): reading every node
-            # (5.6 MB for 10,000 results) would cost the session end for nothing.
+        has_files = any(case.attachments for case in run.cases)
+        if not pairs and not has_files and self.settings.manifest is None:
+            # Nothing needs the server's node ids (no link, no file, no manifest): reading
+            # every node (5.6 MB for 10,000 results) would cost the session end for nothing.
             return
         mapped = journal.done("mapped")
         if mapped is None:
@@ -223,6 +228,45 @@ class EtTarget:
             concurrency=self.settings.link_concurrency,
             progress=progress,
         )
+        if has_files:
+            delivery.attachments = self._attach(api, run, run_id, node_ids, journal)
+
+    def _attach(
+        self,
+        api: EtApi,
+        run: RunReport,
+        run_id: str,
+        node_ids: dict[str, str],
+        journal: Journal,
+    ) -> list[AttachmentResult]:
+        # A POST whose answer was lost may have stored its file: after such an attempt (an
+        # intent without its finished step), a node's files are looked at before sending.
+        look_first = journal.intent("attachments") is not None
+        journal.declare("attachments", {"run_id": run_id})
+
+        def send_one(case: CaseResult, item: Attachment) -> None:
+            node_id = node_ids.get(case.case_id)
+            if node_id is None:
+                raise ServerProtocolError(f"the server shows no result node for {case.case_id}")
+            if look_first and any(
+                str(found.get("FileName") or found.get("Name")) == item.name
+                and int(found.get("Size") or -1) == item.size
+                for found in api.node_attachments(run_id, node_id)
+            ):
+                return
+            data = Path(item.path).read_bytes()
+            api.attach_to_node(run_id, node_id, item.name, item.content_type, data)
+
+        results = send_all(
+            run,
+            send_one,
+            journal,
+            concurrency=self.settings.link_concurrency,
+            progress=self._progress,
+        )
+        if all(result.status == "sent" for result in results):
+            journal.finish("attachments", {"sent": len(results)})
+        return results
 
     def _resolve_and_record(self, api: EtApi, journal: Journal) -> dict[str, Any]:
         self._progress("resolving project and packages")

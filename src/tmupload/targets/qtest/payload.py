@@ -11,7 +11,8 @@ One ``AutomationTestLogResource`` per case:
 * ``status`` from the status map (ref §5: the project's automation status strings);
 * ``exe_start_date``/``exe_end_date``: the session's start, plus the case's duration (the
   model keeps no per-case start);
-* ``note``: the failure or skip text, bounded; captured output as a text attachment.
+* ``note``: the failure or skip text, bounded; the case's attachments (files from tests, and
+  the captured output per ``--tm-attach``) in ``attachments``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import base64
 import hashlib
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from tmupload.errors import ConfigError
@@ -145,20 +147,6 @@ def _note(case: CaseResult) -> str:
     return bound("\n".join(lines), MAX_NOTE)
 
 
-def _output(case: CaseResult) -> str:
-    sections = [
-        (title, text)
-        for title, text in (
-            ("traceback", case.details if case.outcome.is_failure else ""),
-            ("captured stdout", case.stdout),
-            ("captured stderr", case.stderr),
-            ("captured log", case.log),
-        )
-        if text
-    ]
-    return "\n\n".join(f"----- {title} -----\n{text.rstrip()}" for title, text in sections)
-
-
 def build_log(
     case: CaseResult, status_map: Mapping[str, str], started_at: datetime
 ) -> dict[str, Any]:
@@ -175,15 +163,16 @@ def build_log(
     note = _note(case)
     if note:
         log["note"] = note
-    output = _output(case)
-    if case.stdout or case.stderr or case.log:
-        # ref §3.4 AttachmentResource: name, content_type, base64 data.
+    if case.attachments:
+        # ref §3.4 AttachmentResource: name, content_type, base64 data. The files are the
+        # outbox entry's copies (see tmupload.attachments), captured output among them.
         log["attachments"] = [
             {
-                "name": "output.txt",
-                "content_type": "text/plain",
-                "data": base64.b64encode(output.encode("utf-8")).decode("ascii"),
+                "name": item.name,
+                "content_type": item.content_type,
+                "data": base64.b64encode(Path(item.path).read_bytes()).decode("ascii"),
             }
+            for item in case.attachments
         ]
     return log
 

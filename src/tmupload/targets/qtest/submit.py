@@ -120,6 +120,7 @@ class Submitter:
         self.progress = progress
         self.max_logs = MAX_LOGS
         self.max_bytes = MAX_BYTES
+        self.stripped: set[int] = set()  # logs sent without their attachments (too large)
         self.done: set[int] = set()
         self.jobs: list[str] = []
 
@@ -174,8 +175,8 @@ class Submitter:
         if strip:
             bare = {k: v for k, v in self.logs[start].items() if k != "attachments"}
             bare["note"] = (
-                bare.get("note", "") + "\n[tmupload: output attachment dropped: the "
-                "server refused it as too large]"
+                bare.get("note", "") + "\n[tmupload: attachments left out: the server "
+                "refused the test log with them as too large]"
             ).strip()
             parts = [json.dumps(bare, ensure_ascii=False).encode("utf-8")]
         head = json.dumps({"test_cycle": self.cycle_id})[:-1].encode("utf-8")
@@ -214,6 +215,7 @@ class Submitter:
             self.progress(f"the server refused {count} logs as too large; sending halves")
             return [(start, middle), (middle, end)]
         if not strip and "attachments" in self.logs[start]:
+            self.stripped.add(start)
             return self._send(start, end, strip=True)
         case = self.logs[start]["automation_content"]
         raise TaskError(

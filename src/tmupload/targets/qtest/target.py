@@ -18,6 +18,7 @@ from tmupload.linking import LinkRequest, link_all, link_requests
 from tmupload.models import Outcome, RunReport
 from tmupload.settings import Settings
 from tmupload.targets.base import (
+    AttachmentResult,
     Delivery,
     Journal,
     LinkResult,
@@ -155,9 +156,22 @@ class QTestTarget:
         if submitted is None:
             submitter = Submitter(api, project_id, cycle_id, logs, journal, progress)
             submitter.run()
-            submitted = {"jobs": submitter.jobs}
+            stripped = sorted(run.cases[index].case_id for index in submitter.stripped)
+            submitted = {"jobs": submitter.jobs, "stripped": stripped}
             journal.finish("submitted", submitted)
         delivery.run = _run_ref(api.http, placed, status="SUCCESS")
+        # The files travelled inside the test logs (ref §3.4): they landed with them, unless
+        # the server refused a log as too large with them.
+        refused = set(submitted.get("stripped") or ())
+        delivery.attachments = [
+            AttachmentResult(case.case_id, item.name, item.size, "sent")
+            if case.case_id not in refused
+            else AttachmentResult(
+                case.case_id, item.name, item.size, "left_out", "the test log was too large"
+            )
+            for case in run.cases
+            for item in case.attachments
+        ]
 
         mapped = journal.done("mapped")
         if mapped is None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from tmupload.attachments import send_all
 from tmupload.http.client import HttpClient
 from tmupload.linking import LinkRequest, link_all, link_requests
 from tmupload.models import RunReport
@@ -29,6 +30,7 @@ from tmupload.targets.base import (
     trouble_channel,
 )
 from tmupload.targets.zephyr.api import ZephyrApi, zephyr_client
+from tmupload.targets.zephyr.files import ExecutionFiles
 from tmupload.targets.zephyr.linking import DefectLinker
 from tmupload.targets.zephyr.payload import case_place, cut_name, epoch_ms, notes, split_path
 from tmupload.targets.zephyr.placement import Placement, resolve_placement
@@ -231,6 +233,24 @@ class ZephyrTarget:
             concurrency=self.settings.link_concurrency,
             progress=progress,
         )
+        if any(case.attachments for case in run.cases):
+            look_first = journal.intent("attachments") is not None
+            journal.declare("attachments", {"phase": phase.get("phase")})
+            files = ExecutionFiles(
+                api,
+                {case: int(v[0]) for case, v in mapped.items()},
+                placement.tester_id,
+                look_first=look_first,
+            )
+            out.attachments = send_all(
+                run,
+                files.send,
+                journal,
+                concurrency=self.settings.link_concurrency,
+                progress=progress,
+            )
+            if all(item.status == "sent" for item in out.attachments):
+                journal.finish("attachments", {"sent": len(out.attachments)})
 
     def _repository(
         self, api: ZephyrApi, run: RunReport, placement: Placement, journal: Journal

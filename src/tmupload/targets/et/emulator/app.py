@@ -9,7 +9,9 @@ Paths under the application path:
 * ``/api/...``: the Enterprise Tester resources (routes.py), with Basic auth on every request
   and the configured faults and latency;
 * ``/`` (and ``?run=<id>``): the HTML page (page.py), no auth, no faults;
-* ``/_emulator/state|reset|faults|requests``: inspection and control, no auth, no faults.
+* ``/_emulator/state|reset|faults|requests``: inspection and control, no auth, no faults;
+* ``/_emulator/attachment/<id>``: the bytes of an attachment for the page (files.py), no auth,
+  no faults (the API's own ``/api/attachment/<id>/contents`` needs auth and takes faults).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from tmupload.emulation import abort_connection
 from tmupload.emulation.faults import FaultInjector
 
 from .config import EmulatorConfig, Faults
+from .files import content_response
 from .page import render_index, render_run
 from .protocol import (
     ApiError,
@@ -231,6 +234,8 @@ class Emulator:
             return html_response(200, render_run(state, run))
 
     def _control(self, method: str, action: str, body: bytes) -> Response:
+        if action.startswith("attachment/"):
+            return self._attachment(method, action[len("attachment/") :])
         allowed = {"state": "GET", "requests": "GET", "reset": "POST", "faults": "GET, POST"}
         if action not in allowed:
             return error_response(404, f"No emulator control named '{action}'.")
@@ -247,6 +252,15 @@ class Emulator:
         if method == "POST":
             return self._configure_faults_from(body)
         return json_response(200, _faults_json(self.faults))
+
+    def _attachment(self, method: str, attachment_id: str) -> Response:
+        if method != "GET":
+            return error_response(405, "Use GET.", {"Allow": "GET"})
+        with self._lock:
+            found = self._api.state.attachments.by_id.get(normalize_guid(attachment_id) or "")
+        if found is None:
+            return error_response(404, f"No attachment with id '{attachment_id}'.")
+        return content_response(found, inline=True)
 
     def _configure_faults_from(self, body: bytes) -> Response:
         try:

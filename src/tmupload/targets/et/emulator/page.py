@@ -2,8 +2,9 @@
 
 ``GET {app_path}/`` lists projects -> script packages and automated tests, execution packages
 and assignments -> runs (status, totals, ImportedAt) -> result nodes (the first
-:data:`NODE_LIMIT` of each run). ``?run=<id>`` shows one run's nodes in full. Every value
-goes through ``html.escape``.
+:data:`NODE_LIMIT` of each run). ``?run=<id>`` shows one run's nodes in full. Attachments of
+runs and nodes are listed with a link to their bytes (``/_emulator/attachment/<id>``); images
+are shown inline, small. Every value goes through ``html.escape``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import itertools
 from collections.abc import Iterator
 from html import escape
 
+from .attachments import Attachment
 from .protocol import format_time
 from .state import Package, ResultNode, Run, State, totals_of
 
@@ -33,6 +35,8 @@ th{background:#f6f6f6}.num{text-align:right;white-space:nowrap}
 .st-skipped,.st-notrun{background:#757575}.muted{color:#777;font-size:12px}
 .note{background:#fff8e1;padding:.3em .6em;border-left:3px solid #f9a825}
 details{margin:.3em 0 .6em}summary{cursor:pointer}
+.att{list-style:none;padding:0;margin:0}.att li{margin:.1em 0}
+.thumb{display:block;max-width:10em;max-height:6em;border:1px solid #ddd;margin:.2em 0}
 """
 
 
@@ -58,6 +62,33 @@ def _walk(roots: list[ResultNode]) -> Iterator[tuple[int, ResultNode]]:
         stack.extend((depth + 1, child) for child in reversed(node.children))
 
 
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+def _attachments(state: State, run_id: str, node_id: str | None) -> str:
+    """A run's or node's attachments: name (a link to the bytes), type, size; images inline."""
+    items = []
+    for attachment in state.attachments.of(run_id, node_id):
+        href = escape(f"{state.config.app_path}/_emulator/attachment/{attachment.id}")
+        items.append(
+            f'<li><a href="{href}">{escape(attachment.file_name)}</a> '
+            f"<span class=muted>{escape(attachment.content_type)}, "
+            f"{escape(_size(attachment.size))}</span>{_thumbnail(attachment, href)}</li>"
+        )
+    return f"<ul class=att>{''.join(items)}</ul>" if items else ""
+
+
+def _thumbnail(attachment: Attachment, href: str) -> str:
+    if not attachment.is_image:
+        return ""
+    return f'<img class=thumb src="{href}" alt="{escape(attachment.file_name)}" loading=lazy>'
+
+
 def _nodes_table(state: State, run: Run, limit: int | None) -> str:
     rows = []
     pairs = _walk(run.roots)
@@ -72,12 +103,12 @@ def _nodes_table(state: State, run: Run, limit: int | None) -> str:
         rows.append(
             f'<tr><td style="padding-left:{0.5 + 1.2 * depth:.1f}em">{escape(node.name)}'
             f"{description}</td><td>{_status(node.status)}</td>"
-            f"<td class=num>{node.duration:.3f} s</td><td>{tickets}</td></tr>"
+            f"<td class=num>{node.duration:.3f} s</td><td>{tickets}</td>"
+            f"<td>{_attachments(state, run.id, node.id)}</td></tr>"
         )
     table = (
-        "<table><tr><th>Node</th><th>Status</th><th>Duration</th><th>Tickets</th></tr>"
-        + "".join(rows)
-        + "</table>"
+        "<table><tr><th>Node</th><th>Status</th><th>Duration</th><th>Tickets</th>"
+        "<th>Attachments</th></tr>" + "".join(rows) + "</table>"
     )
     total = len(run.nodes)
     if limit is not None and total > limit:
@@ -104,9 +135,14 @@ def _run_block(state: State, run: Run, is_open: bool) -> str:
     )
     attribute = " open" if is_open else ""
     return (
-        f"<details{attribute}><summary>{summary}</summary>"
+        f"<details{attribute}><summary>{summary}</summary>{_run_attachments(state, run)}"
         f"{_nodes_table(state, run, NODE_LIMIT)}</details>"
     )
+
+
+def _run_attachments(state: State, run: Run) -> str:
+    listing = _attachments(state, run.id, None)
+    return f"<div>Run attachments: {listing}</div>" if listing else ""
 
 
 def _package_tree(state: State, kind: str, project_id: str) -> str:
@@ -181,6 +217,7 @@ def render_index(state: State) -> str:
     header = (
         "<h1>Enterprise Tester emulator</h1>"
         f"<p class=muted>{len(state.runs)} run(s), {len(state.incidents)} incident(s), "
+        f"{len(state.attachments)} attachment(s), "
         f"{len(state.tasks)} background task(s) on record.</p>"
     )
     return _page("Enterprise Tester emulator", header + "".join(sections))
@@ -197,6 +234,6 @@ def render_run(state: State, run: Run) -> str:
         f"{escape(format_time(run.imported_at))} by {escape(run.run_by.login)}; started "
         f"{escape(format_time(run.started_at))}, finished {escape(format_time(run.finished_at))}."
         f"<br>{_totals(run)} <span class=id>{escape(run.id)}</span></p>"
-        f"{_nodes_table(state, run, None)}"
+        f"{_run_attachments(state, run)}{_nodes_table(state, run, None)}"
     )
     return _page(f"Run of {test.name}", body)

@@ -117,12 +117,15 @@ class ResultResources(ResourceBase):
 
     # -- result nodes (ref §3.9, §3.12) ---------------------------------------------------
 
-    @staticmethod
-    def _node_list(request: Request, run: Run, nodes: Iterable[ResultNode]) -> Response:
+    def _node_list(self, request: Request, run: Run, nodes: Iterable[ResultNode]) -> Response:
         with_children = "children" in request.expands()
+        files = self.state.attachments
         return json_response(
             200,
-            [node_json(request.root, run, n, with_children=with_children) for n in nodes],
+            [
+                node_json(request.root, run, n, with_children=with_children, attachments=files)
+                for n in nodes
+            ],
         )
 
     def get_run_nodes(self, request: Request, run_id: str) -> Response:
@@ -154,7 +157,10 @@ class ResultResources(ResourceBase):
         """ref §3.9: the node (a single object, as in the Swagger)."""
         run, node = self._node(run_id, node_id)
         with_children = "children" in request.expands()
-        return json_response(200, node_json(request.root, run, node, with_children=with_children))
+        data = node_json(
+            request.root, run, node, with_children=with_children, attachments=self.state.attachments
+        )
+        return json_response(200, data)
 
     def patch_node(self, request: Request, run_id: str, node_id: str) -> Response:
         """ref §3.9: PATCH ``{"Notes": "..."}``; only Notes can change."""
@@ -163,7 +169,9 @@ class ResultResources(ResourceBase):
         if "Notes" not in body or not isinstance(body["Notes"], (str, type(None))):
             raise ApiError(403, "The body must carry 'Notes' (a string or null).")
         node.notes = body["Notes"]
-        return json_response(200, node_json(request.root, run, node))
+        return json_response(
+            200, node_json(request.root, run, node, attachments=self.state.attachments)
+        )
 
     def get_node_incidents(self, request: Request, run_id: str, node_id: str) -> Response:
         """ref §3.12: ``{"Items": [...]}`` (not a paging envelope)."""

@@ -1,10 +1,10 @@
 """The ``/api`` routing table and dispatch: 404 unknown path, 405 wrong method, 403 read-only.
 
-The resources themselves live in catalog.py (placement), results.py (runs and nodes) and
-tasks.py (background tasks). Each handler cites the reference section it follows
-(``ref §x.y``); behaviour the reference leaves open is marked ``[inference]``. Paths match
-case-insensitively (ref §1.1 notes a sample request with ``api/Project``) and ids are
-lower-cased GUIDs.
+The resources themselves live in catalog.py (placement), results.py (runs and nodes),
+files.py (run and node attachments) and tasks.py (background tasks). Each handler cites the
+reference section it follows (``ref §x.y``); behaviour the reference leaves open is marked
+``[inference]``. Paths match case-insensitively (ref §1.1 notes a sample request with
+``api/Project``) and ids are lower-cased GUIDs.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .catalog import CatalogResources
 from .config import EmulatorConfig
+from .files import AttachmentResources
 from .protocol import ApiError, Request, Response
 from .results import ResultResources
 from .state import State, User
@@ -33,7 +34,7 @@ class _Route:
     methods: dict[str, Handler]
 
 
-class Api(CatalogResources, ResultResources, TaskResources):
+class Api(CatalogResources, ResultResources, TaskResources, AttachmentResources):
     """The ``/api`` resources over one :class:`State`. Handlers run under ``lock``."""
 
     def __init__(self, config: EmulatorConfig, lock: threading.RLock) -> None:
@@ -104,6 +105,23 @@ class Api(CatalogResources, ResultResources, TaskResources):
                 rf"/api/automatedtestrun/{guid}/node/{guid}/incident/{guid}",
                 {"GET": self.get_node_incident, "DELETE": self.delete_node_incident},
             ),
+            (
+                rf"/api/automatedtestrun/{guid}/attachments",
+                {"GET": self.get_run_attachments, "POST": self.post_run_attachments},
+            ),
+            (
+                rf"/api/automatedtestrun/{guid}/attachment/{guid}",
+                {"GET": self.get_run_attachment, "DELETE": self.delete_run_attachment},
+            ),
+            (
+                rf"/api/automatedtestrun/{guid}/node/{guid}/attachments",
+                {"GET": self.get_node_attachments, "POST": self.post_node_attachments},
+            ),
+            (
+                rf"/api/automatedtestrun/{guid}/node/{guid}/attachment/{guid}",
+                {"GET": self.get_node_attachment, "DELETE": self.delete_node_attachment},
+            ),
+            (rf"/api/attachment/{guid}/contents", {"GET": self.get_attachment_contents}),
             (r"/api/backgroundtasks", {"POST": self.post_task}),
             (rf"/api/backgroundtask/{guid}", {"GET": self.get_task}),
         ]

@@ -1,7 +1,7 @@
 """A JSON-ready picture of the whole emulated server, for tests, the demo and benchmarks.
 
 Unlike the API views, the snapshot has no URLs and shows everything at once: entities by
-kind, runs with their totals and node trees, incidents, node links and tasks.
+kind, runs with their totals, attachments and node trees, incidents, node links and tasks.
 """
 
 from __future__ import annotations
@@ -96,7 +96,8 @@ def run_snapshot(state: State, run: Run) -> dict[str, Any]:
         "StartedAt": format_time(run.started_at),
         "FinishedAt": format_time(run.finished_at),
         "Totals": totals_of(run),
-        "Nodes": [_node(state, node) for node in run.roots],
+        "Nodes": [_node(state, run, node) for node in run.roots],
+        "Attachments": _attachments(state, run.id, None),
     }
 
 
@@ -114,7 +115,21 @@ def _package(state: State, package: Package) -> dict[str, Any]:
     }
 
 
-def _node(state: State, node: ResultNode) -> dict[str, Any]:
+def _attachments(state: State, run_id: str, node_id: str | None) -> list[dict[str, Any]]:
+    """ref §3.11: the attachments of a run or node; ``Name`` is the file name as uploaded."""
+    return [
+        {
+            "Id": a.id,
+            "Name": a.file_name,
+            "ContentType": a.content_type,
+            "Size": a.size,
+            "Sha256": a.sha256,
+        }
+        for a in state.attachments.of(run_id, node_id)
+    ]
+
+
+def _node(state: State, run: Run, node: ResultNode) -> dict[str, Any]:
     return {
         "Id": node.id,
         "Name": node.name,
@@ -126,7 +141,8 @@ def _node(state: State, node: ResultNode) -> dict[str, Any]:
         "Incidents": [
             {"IncidentId": i, "TicketKey": state.incidents[i].ticket_key} for i in node.incident_ids
         ],
-        "Children": [_node(state, child) for child in node.children],
+        "Attachments": _attachments(state, run.id, node.id),
+        "Children": [_node(state, run, child) for child in node.children],
     }
 
 

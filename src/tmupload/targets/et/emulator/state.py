@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from .attachments import AttachmentStore
 from .config import EmulatorConfig, TrackerLink
 from .protocol import new_guid
 
@@ -248,6 +249,7 @@ class State:
         self.assignments: dict[str, Assignment] = {}
         self.runs: dict[str, Run] = {}
         self.tasks: dict[str, Task] = {}
+        self.attachments = AttachmentStore()  # ref §3.11 (attachments.py)
         self._runs_by_assignment: dict[str, list[Run]] = {}
         self._last_imported_at = 0.0
         self._order = itertools.count()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .attachments import Attachment, AttachmentStore
 from .protocol import format_time
 from .state import (
     Assignment,
@@ -27,6 +28,7 @@ from .state import (
 
 __all__ = [
     "assignment_json",
+    "attachment_json",
     "incident_json",
     "link_json",
     "node_incident_json",
@@ -293,10 +295,21 @@ def run_json(root: str, state: State, run: Run, expand: set[str]) -> JsonDict:
     return data
 
 
-def node_json(root: str, run: Run, node: ResultNode, *, with_children: bool = False) -> JsonDict:
-    """ref §3.9 ``ResultNode``, exactly its fields; ``Children`` (one level) only on request."""
+def node_json(
+    root: str,
+    run: Run,
+    node: ResultNode,
+    *,
+    with_children: bool = False,
+    attachments: AttachmentStore | None = None,
+) -> JsonDict:
+    """ref §3.9 ``ResultNode``, exactly its fields; ``Children`` (one level) only on request.
+
+    ``HasAttachments`` is true once the node has an attachment (ref §3.11) in ``attachments``.
+    """
+    has_attachments = attachments is not None and attachments.has(run.id, node.id)
     data: JsonDict = {
-        "HasAttachments": False,
+        "HasAttachments": has_attachments,
         "HasIncidents": bool(node.incident_ids),
         "HasChildren": bool(node.children),
         "Id": node.id,
@@ -314,7 +327,38 @@ def node_json(root: str, run: Run, node: ResultNode, *, with_children: bool = Fa
         "Self": f"{root}/api/automatedtestrun/{run.id}/node/{node.id}",
     }
     if with_children:
-        data["Children"] = [node_json(root, run, child) for child in node.children]
+        data["Children"] = [
+            node_json(root, run, child, attachments=attachments) for child in node.children
+        ]
+    return data
+
+
+def attachment_json(root: str, attachment: Attachment) -> JsonDict:
+    """ref §3.11: one item of a run's or node's attachments (node items add ``NodeId``).
+
+    [inference] ``NodeId`` follows ``RunId``; the ``Self`` of a node attachment is the path
+    its DELETE uses.
+    """
+    run_url = f"{root}/api/automatedtestrun/{attachment.run_id}"
+    data: JsonDict = {"RunId": attachment.run_id}
+    if attachment.node_id is not None:
+        data["NodeId"] = attachment.node_id
+        self_url = f"{run_url}/node/{attachment.node_id}/attachment/{attachment.id}"
+    else:
+        self_url = f"{run_url}/attachment/{attachment.id}"
+    data.update(
+        {
+            "Id": attachment.id,
+            "Name": attachment.name,
+            "FileName": attachment.file_name,
+            "ContentType": attachment.content_type,
+            "CreatedAt": format_time(attachment.created_at),
+            "CreatedById": attachment.created_by_id,
+            "Size": attachment.size,
+            "Self": self_url,
+            "Content": f"{root}/api/attachment/{attachment.id}/contents",
+        }
+    )
     return data
 
 
