@@ -113,7 +113,15 @@ def _log(state: State, log: TestLogItem) -> str:
     attachments = "".join(
         f"<li><a href='/_emulator/attachments/{a.id}'>{escape(a.name)}</a> "
         f"<span class=muted>{escape(a.content_type)}, {len(a.data)} bytes, "
-        f"sha256 {a.sha256[:16]}…</span></li>"
+        f"sha256 {a.sha256[:16]}…</span>"
+        # A picture is shown, as a person looking at the result would want.
+        + (
+            f"<br><img src='/_emulator/attachments/{a.id}' alt='{escape(a.name)}' "
+            "style='max-width:320px;max-height:200px'>"
+            if a.content_type.startswith("image/")
+            else ""
+        )
+        + "</li>"
         for a in log.attachments
     )
     steps = "".join(

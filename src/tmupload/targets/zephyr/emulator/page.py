@@ -78,6 +78,13 @@ def _executions(state: State, phase: Phase, limit: int | None) -> str:
         links = ", ".join(
             f'<a href="/_emulator/attachment/{a["id"]}">{escape(a["name"])}</a> '
             f"<span class=muted>({escape(a['content_type'])}, {a['size']} bytes)</span>"
+            # A picture is shown, as a person looking at the result would want.
+            + (
+                f'<br><img src="/_emulator/attachment/{a["id"]}" alt="{escape(a["name"])}" '
+                'style="max-width:320px;max-height:200px">'
+                if str(a["content_type"]).startswith("image/")
+                else ""
+            )
             for a in data["attachments"]
         )
         rows.append(
