@@ -65,3 +65,22 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path: Path) -> None:
     (entry.path / "lock").write_text("999999999")  # no such process
     with entry.locked():
         assert (entry.path / "lock").read_text() == str(os.getpid())
+
+
+def test_a_journal_written_before_intents_existed_reads_as_it_was_meant(tmp_path: Path) -> None:
+    entry = Outbox(tmp_path).spool(RUN, _settings(tmp_path))
+    (entry.path / "steps.json").write_text(
+        '{"placement": {"project_id": "p"}, "upload_started": {"before": []},'
+        ' "links": {"t.py::t\\u0000PAY-1": {"status": "linked", "reason": ""}}}'
+    )
+    again = Outbox(tmp_path).entries()[0].journal
+    assert again.done("placement") == {"project_id": "p"}
+    assert again.done("upload_started") == {"before": []}  # ET reads it as its upload intent
+    assert again.items("links") == {"t.py::t\x00PAY-1": {"status": "linked", "reason": ""}}
+
+
+def test_link_progress_is_on_disk_as_each_item_finishes(tmp_path: Path) -> None:
+    entry = Outbox(tmp_path).spool(RUN, _settings(tmp_path))
+    entry.journal.item_done("links", "a", {"status": "linked"})
+    # A second process (a resend after a crash) sees it without any "finish" call.
+    assert Outbox(tmp_path).entries()[0].journal.items("links") == {"a": {"status": "linked"}}

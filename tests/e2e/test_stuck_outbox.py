@@ -4,6 +4,7 @@ the outbox belongs to the project wherever pytest or the command is started."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -112,3 +113,45 @@ def test_the_outbox_is_the_projects_wherever_pytest_and_resend_start(
     )  # fmt: skip
     assert resent.returncode == 0, resent.stdout + resent.stderr
     assert len(live.runs()) == 1 and Outbox(root_outbox).entries() == []
+
+
+def test_an_entry_written_before_the_targets_existed_still_resends(
+    live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Schema 1: every setting flat in settings.json (always ET), a flat steps.json whose
+    "upload_started" was the upload's intent and whose "links" held the link progress."""
+    monkeypatch.setenv("TMUPLOAD_USER", USER)
+    monkeypatch.setenv("TMUPLOAD_PASSWORD", PASSWORD)
+    entry = tmp_path / "outbox" / "20261130T120000000000Z-0a1b2c3d"
+    entry.mkdir(parents=True)
+    run = RunReport(
+        cases=[
+            CaseResult(case_id="t.py::test_ok", suite="t.py", name="test_ok", outcome="passed"),
+            CaseResult(
+                case_id="t.py::test_bad",
+                suite="t.py",
+                name="test_bad",
+                outcome="failed",
+                tickets=[{"key": "PAY-17"}],
+            ),
+        ]
+    )
+    (entry / "run.json").write_text(run.model_dump_json())
+    old_settings = {  # what safe_dump() wrote then: no "schema", no "target"
+        "upload": True, "url": live.url, "user": "admin", "password_file": None,
+        "project": "Demo", "script_package": "Old/Scripts", "automated_test": "old suite",
+        "execution_package": "Old/Runs", "run_name": None, "dry_run": False, "manifest": None,
+        "outbox": str(tmp_path / "outbox"), "on_error": "fail", "no_link": False,
+        "link_on": ["failed", "error"], "link_concurrency": 8, "link_failures": None,
+        "ticket_map": None, "xfail_as": "skipped", "max_output": 65536, "ca_bundle": None,
+        "client_cert": None, "proxy": None, "allow_insecure_http": False, "timeout": 30.0,
+        "deadline": 600.0,
+    }  # fmt: skip
+    (entry / "settings.json").write_text(json.dumps(old_settings))
+    assert main(["resend", "--outbox", str(tmp_path / "outbox")]) == 0
+    snapshot = live.emulator.snapshot()
+    assert [t["Name"] for t in snapshot["automated_tests"]] == ["old suite"]  # as spooled
+    assert {p["Path"] for p in snapshot["execution_packages"]} >= {"Old|Runs"}
+    assert len(live.runs()) == 1
+    assert [link["TicketKey"] for link in snapshot["node_links"]] == ["PAY-17"]
+    assert Outbox(tmp_path / "outbox").entries() == []
