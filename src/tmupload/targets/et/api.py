@@ -128,7 +128,7 @@ def odata_quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _items(body: Any, what: str) -> list[Any]:
+def items_of(body: Any, what: str) -> list[Any]:
     """Collections come as a paging envelope or, for some resources, a bare array (§1.5)."""
     if isinstance(body, list):
         return body
@@ -137,7 +137,7 @@ def _items(body: Any, what: str) -> list[Any]:
     raise ServerProtocolError(f"the server's answer for {what} is neither a list nor {{Items}}")
 
 
-def _json(response: httpx.Response, what: str) -> Any:
+def json_body(response: httpx.Response, what: str) -> Any:
     try:
         return response.json()
     except ValueError:
@@ -168,12 +168,12 @@ class EtApi:
     # -- discovery (§1.1) -------------------------------------------------------------------
     def root(self) -> dict[str, str]:
         """``GET /api``: the collection URLs by ``Rel``."""
-        body = _json(self.http.request("GET", "api"), "GET /api")
+        body = json_body(self.http.request("GET", "api"), "GET /api")
         links = body.get("Links", []) if isinstance(body, dict) else []
         return {str(link.get("Rel")): str(link.get("Href")) for link in links if "Rel" in link}
 
     def systeminfo(self) -> dict[str, Any]:
-        body = _json(self.http.request("GET", "api/systeminfo"), "GET /api/systeminfo")
+        body = json_body(self.http.request("GET", "api/systeminfo"), "GET /api/systeminfo")
         return body if isinstance(body, dict) else {}
 
     # -- containers (§4) ----------------------------------------------------------------------
@@ -183,12 +183,12 @@ class EtApi:
         )
         return [
             _parse(EtEntity, item, "project")
-            for item in _items(_json(response, "projects"), "projects")
+            for item in items_of(json_body(response, "projects"), "projects")
         ]
 
     def project(self, project_id: str, expand: str | None = None) -> dict[str, Any]:
         params = {"$expand": expand} if expand else None
-        body = _json(
+        body = json_body(
             self.http.request("GET", f"api/project/{project_id}", params=params), "project"
         )
         return body if isinstance(body, dict) else {}
@@ -204,7 +204,9 @@ class EtApi:
         )
         tql = f"Id IN Packages({odata_quote(name)}) AND {scope}"
         response = self.http.request("GET", f"api/{kind}", params={"tql": tql, "$top": "100"})
-        return [_parse(EtEntity, item, "package") for item in _items(_json(response, kind), kind)]
+        return [
+            _parse(EtEntity, item, "package") for item in items_of(json_body(response, kind), kind)
+        ]
 
     def create_package(
         self, kind: str, name: str, *, project_id: str | None = None, parent_id: str | None = None
@@ -215,7 +217,7 @@ class EtApi:
         else:
             body["ProjectId"] = project_id or ""
         response = self.http.request("POST", f"api/{kind}", json=body, ok=(201, 200))
-        return _parse(EtEntity, _json(response, f"POST {kind}"), "package")
+        return _parse(EtEntity, json_body(response, f"POST {kind}"), "package")
 
     # -- automated tests and assignments (§3.2-§3.5) ----------------------------------------
     def find_automated_tests(self, name: str, package_id: str) -> list[EtEntity]:
@@ -223,7 +225,7 @@ class EtApi:
         response = self.http.request(
             "GET", "api/automatedtests", params={"tql": tql, "$top": "100"}
         )
-        items = _items(_json(response, "automated tests"), "automated tests")
+        items = items_of(json_body(response, "automated tests"), "automated tests")
         return [_parse(EtEntity, item, "automated test") for item in items]
 
     def create_automated_test(self, name: str, package_id: str) -> EtEntity:
@@ -234,14 +236,14 @@ class EtApi:
             "Configuration": {"Type": "JUnit"},
         }
         response = self.http.request("POST", "api/automatedtests", json=body, ok=(201, 200))
-        return _parse(EtEntity, _json(response, "POST automated test"), "automated test")
+        return _parse(EtEntity, json_body(response, "POST automated test"), "automated test")
 
     def find_assignments(self, test_id: str, package_id: str) -> list[EtEntity]:
         tql = f"TestId={test_id} AND Package={package_id}"
         response = self.http.request(
             "GET", "api/automatedtestassignments", params={"tql": tql, "$top": "100"}
         )
-        items = _items(_json(response, "assignments"), "assignments")
+        items = items_of(json_body(response, "assignments"), "assignments")
         return [_parse(EtEntity, item, "assignment") for item in items]
 
     def create_assignment(self, test_id: str, package_id: str) -> EtEntity:
@@ -249,7 +251,7 @@ class EtApi:
         response = self.http.request(
             "POST", "api/automatedtestassignments", json=body, ok=(201, 200)
         )
-        return _parse(EtEntity, _json(response, "POST assignment"), "assignment")
+        return _parse(EtEntity, json_body(response, "POST assignment"), "assignment")
 
     # -- runs (§3.6-§3.8) ---------------------------------------------------------------------
     def list_runs(self, assignment_id: str, *, top: int = 25, skip: int = 0) -> list[EtRun]:
@@ -257,13 +259,15 @@ class EtApi:
         response = self.http.request(
             "GET", f"api/automatedtestassignment/{assignment_id}/runs", params=params
         )
-        return [_parse(EtRun, item, "run") for item in _items(_json(response, "runs"), "runs")]
+        return [
+            _parse(EtRun, item, "run") for item in items_of(json_body(response, "runs"), "runs")
+        ]
 
     def run(self, run_id: str) -> EtRun:
         response = self.http.request(
             "GET", f"api/automatedtestrun/{run_id}", params={"$expand": "Totals"}
         )
-        return _parse(EtRun, _json(response, "run"), "run")
+        return _parse(EtRun, json_body(response, "run"), "run")
 
     def upload_results(self, assignment_id: str, xml: bytes, filename: str) -> httpx.Response:
         """POST the JUnit file as ``multipart/mixed`` (reference §1.10, §3.6; vendor cURL form)."""
@@ -289,13 +293,13 @@ class EtApi:
         response = self.http.request(
             "GET", f"api/automatedtestrun/{run_id}/nodes", params={"$expand": "Children"}
         )
-        return [_node(item) for item in _items(_json(response, "nodes"), "nodes")]
+        return [_node(item) for item in items_of(json_body(response, "nodes"), "nodes")]
 
     def children(self, run_id: str, node_id: str) -> list[EtNode]:
         response = self.http.request(
             "GET", f"api/automatedtestrun/{run_id}/node/{node_id}/children"
         )
-        return [_node(item) for item in _items(_json(response, "children"), "children")]
+        return [_node(item) for item in items_of(json_body(response, "children"), "children")]
 
     def walk_nodes(self, run_id: str) -> Iterator[tuple[list[str], EtNode]]:
         """Every node with the names of its ancestors; children come inline or via ``/children``."""
@@ -341,7 +345,7 @@ class EtApi:
                     if last
                     else EtTask(Complete=True)
                 )
-            task = _parse(EtTask, _json(response, "task"), "background task")
+            task = _parse(EtTask, json_body(response, "task"), "background task")
             if task.Error:
                 raise TaskError(
                     f"{what} failed on the server: {task.Error}", server_message=task.Error, url=url
@@ -370,38 +374,7 @@ class EtApi:
         )
         if response.status_code == 500:
             return response, None
-        return response, _parse(EtTask, _json(response, "task"), "background task")
-
-    # -- node attachments (§3.11, uploads §1.10) ---------------------------------------------
-    def node_attachments(self, run_id: str, node_id: str) -> list[dict[str, Any]]:
-        response = self.http.request(
-            "GET", f"api/automatedtestrun/{run_id}/node/{node_id}/attachments"
-        )
-        items = _items(_json(response, "node attachments"), "node attachments")
-        return [item for item in items if isinstance(item, dict)]
-
-    def attach_to_node(
-        self, run_id: str, node_id: str, file_name: str, content_type: str, data: bytes
-    ) -> None:
-        """One file as ``multipart/mixed``, its part headers as the documented example has
-        them (§1.10): a 201 answers with the node's attachments."""
-        boundary = uuid.uuid4().hex
-        quoted = file_name.replace('"', "'").replace("\r", " ").replace("\n", " ")
-        head = (
-            f"--{boundary}\r\n"
-            f'Content-Disposition: attachment; filename="{quoted}"; name=file; '
-            f"size={len(data)}\r\n"
-            f"Content-Type: {content_type}\r\n"
-            f"Content-Length: {len(data)}\r\n\r\n"
-        ).encode()
-        self.http.request(
-            "POST",
-            f"api/automatedtestrun/{run_id}/node/{node_id}/attachments",
-            content=head + data + f"\r\n--{boundary}--\r\n".encode("ascii"),
-            headers={"Content-Type": f"multipart/mixed; boundary={boundary}"},
-            idempotent=False,
-            ok=(201, 200),
-        )
+        return response, _parse(EtTask, json_body(response, "task"), "background task")
 
     # -- incidents and tickets (§3.12, §6) ----------------------------------------------------
     def node_incidents(self, run_id: str, node_id: str) -> list[dict[str, Any]]:
@@ -410,13 +383,13 @@ class EtApi:
         )
         return [
             item
-            for item in _items(_json(response, "incidents"), "incidents")
+            for item in items_of(json_body(response, "incidents"), "incidents")
             if isinstance(item, dict)
         ]
 
     def search_tickets(self, project_id: str, key: str) -> list[EtTicket]:
         response = self.http.request("GET", f"api/project/{project_id}/tickets", params={"q": key})
-        items = _items(_json(response, "tickets"), "tickets")
+        items = items_of(json_body(response, "tickets"), "tickets")
         return [_parse(EtTicket, item, "ticket") for item in items]
 
     def link_incident(self, run_id: str, node_id: str, incident_id: str) -> None:

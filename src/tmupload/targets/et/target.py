@@ -38,6 +38,7 @@ from tmupload.targets.base import (
     trouble_channel,
 )
 from tmupload.targets.et.api import EtApi, EtRun, EtTask, et_client
+from tmupload.targets.et.files import attach_to_node, node_attachments
 from tmupload.targets.et.linking import Linker, LinkJob
 from tmupload.targets.et.payload import EtPayload, build_payload
 from tmupload.targets.et.placement import Placement, resolve_placement
@@ -251,11 +252,11 @@ class EtTarget:
             if look_first and any(
                 str(found.get("FileName") or found.get("Name")) == item.name
                 and int(found.get("Size") or -1) == item.size
-                for found in api.node_attachments(run_id, node_id)
+                for found in node_attachments(api, run_id, node_id)
             ):
                 return
             data = Path(item.path).read_bytes()
-            api.attach_to_node(run_id, node_id, item.name, item.content_type, data)
+            attach_to_node(api, run_id, node_id, item.name, item.content_type, data)
 
         results = send_all(
             run,
