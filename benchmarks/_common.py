@@ -208,7 +208,69 @@ def peak_hwm_mib() -> float:
 EMULATOR_PACKAGES = {
     "et": "tmupload.targets.et.emulator",
     "qtest": "tmupload.targets.qtest.emulator",
+    "zephyr": "tmupload.targets.zephyr.emulator",
 }
+
+QTEST_TOKEN = "demo-token"
+ZEPHYR_TOKEN = "demo-token"
+ZEPHYR_RELEASE = "2026.4"
+
+
+def target_settings(
+    target: str, url: str, outbox: str, **extra: Any
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """(flags, environment) for ``tmupload.settings.resolve`` against ``target``'s emulator
+    with its default seed: ET as ``admin``, qTest and Zephyr with the token ``demo-token``,
+    project ``Demo`` (Zephyr: release ``2026.4``)."""
+    flags: dict[str, Any] = {"url": url, "project": PROJECT, "outbox": outbox, **extra}
+    if target == "et":
+        return {**flags, "user": USER}, {"TMUPLOAD_PASSWORD": PASSWORD}
+    if target == "qtest":
+        return {"target": "qtest", **flags}, {"TMUPLOAD_TOKEN": QTEST_TOKEN}
+    if target == "zephyr":
+        flags = {"target": "zephyr", **flags, "release": ZEPHYR_RELEASE}
+        return flags, {"TMUPLOAD_TOKEN": ZEPHYR_TOKEN}
+    raise ValueError(f"unknown target {target!r}")
+
+
+def pytest_target_args(target: str, url: str) -> tuple[list[str], dict[str, str]]:
+    """The same as :func:`target_settings`, as pytest options and environment."""
+    args = ["--tm-upload", "--tm-target", target, "--tm-url", url, "--tm-project", PROJECT]
+    if target == "zephyr":
+        args += ["--tm-release", ZEPHYR_RELEASE]
+    if target == "et":
+        return args, {"TMUPLOAD_USER": USER, "TMUPLOAD_PASSWORD": PASSWORD, "TMUPLOAD_TOKEN": ""}
+    return args, {"TMUPLOAD_TOKEN": QTEST_TOKEN if target == "qtest" else ZEPHYR_TOKEN}
+
+
+class WireCounter:
+    """Counts every HTTP request an ``httpx.HTTPTransport`` sends in this process and the bytes
+    of their bodies (``Content-Length``), whatever the body is built from (``json=``,
+    ``content=``), so targets compare alike. ``Delivery.bytes_sent`` counts only ``content=``
+    bodies: ET's and qTest's JSON calls are not in it, Zephyr's are. Headers are not counted."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.body_bytes = 0
+        self._lock = threading.Lock()
+
+    def install(self) -> WireCounter:
+        import httpx
+
+        original = httpx.HTTPTransport.handle_request
+        counter = self
+
+        def handle_request(
+            transport: httpx.HTTPTransport, request: httpx.Request
+        ) -> httpx.Response:
+            size = int(request.headers.get("content-length") or 0)
+            with counter._lock:
+                counter.requests += 1
+                counter.body_bytes += size
+            return original(transport, request)
+
+        httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign,assignment]
+        return self
 
 
 def serve(target: str, config_json: str) -> None:

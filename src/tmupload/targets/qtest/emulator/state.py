@@ -1,6 +1,9 @@
 """The emulator's in-memory qTest site: entities, id and PID allocation, tree lookups.
 
 Nothing here knows about HTTP. The caller holds the emulator's lock around every method.
+Test cases, runs, cycles and modules are :class:`~.index.IndexedRecords`: plain dicts by id to
+their readers, with indexes (by Automation Content, by cycle and content, by parent and name)
+that every insert keeps in step, so a lookup costs the same however many records there are.
 Object ids are int64 (ref §1); one counter serves every object type except projects, so an
 id of one kind is never also the id of another kind (a client that sends a run id where a
 log id belongs gets a 404, not someone else's object). PIDs (``CL-3``, ``TR-2``, ref §1)
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import EmulatorConfig
+from .index import IndexedRecords
 
 __all__ = [
     "TERMINAL_STATES",
@@ -175,6 +179,15 @@ class Job:
     content: str | None = None
 
 
+def _cycle_parent(cycle: Cycle) -> tuple[int, str, int]:
+    """The key :meth:`State.child_cycles` looks cycles up by (the root has one parent)."""
+    return (
+        cycle.project_id,
+        cycle.parent_type,
+        0 if cycle.parent_type == "root" else cycle.parent_id,
+    )
+
+
 class State:
     """Everything the emulated site holds."""
 
@@ -191,10 +204,19 @@ class State:
         }
         self.projects: dict[int, Project] = {}
         self.releases: dict[int, Release] = {}
-        self.cycles: dict[int, Cycle] = {}
-        self.modules: dict[int, Module] = {}
-        self.test_cases: dict[int, TestCaseItem] = {}
-        self.runs: dict[int, TestRunItem] = {}
+        # The key fields of these indexes never change once a record is created.
+        self.cycles: IndexedRecords[Cycle] = IndexedRecords(
+            children=_cycle_parent, named=lambda c: (c.parent_type, c.parent_id, c.name)
+        )
+        self.modules: IndexedRecords[Module] = IndexedRecords(
+            named=lambda m: (m.project_id, m.parent_id, m.name)
+        )
+        self.test_cases: IndexedRecords[TestCaseItem] = IndexedRecords(
+            content=lambda t: (t.project_id, t.automation_content)
+        )
+        self.runs: IndexedRecords[TestRunItem] = IndexedRecords(
+            content=lambda r: (r.cycle_id, r.automation_content)
+        )
         self.logs: dict[int, TestLogItem] = {}
         self.attachments: dict[int, Attachment] = {}
         self.defects: dict[int, Defect] = {}
@@ -250,16 +272,16 @@ class State:
     def child_cycle(self, parent: Cycle, name: str, now: float) -> Cycle:
         """The sub-cycle ``name`` of ``parent``, created if missing (ref §3.1: reused when
         one with the same name and location exists)."""
-        for cycle in self.cycles.values():
-            if (cycle.parent_type, cycle.parent_id, cycle.name) == ("test-cycle", parent.id, name):
-                return cycle
+        found = self.cycles.first("named", ("test-cycle", parent.id, name))
+        if found is not None:
+            return found
         return self.add_cycle(parent.project_id, name, "test-cycle", parent.id, now)
 
     def child_module(self, project_id: int, parent_id: int, name: str) -> Module:
         """The module ``name`` under ``parent_id`` (0 = root), created if missing (ref §3.1)."""
-        for module in self.modules.values():
-            if (module.project_id, module.parent_id, module.name) == (project_id, parent_id, name):
-                return module
+        found = self.modules.first("named", (project_id, parent_id, name))
+        if found is not None:
+            return found
         module = Module(self.new_id(), self.new_pid(project_id, "MD"), name, project_id, parent_id)
         self.modules[module.id] = module
         return module
@@ -302,13 +324,9 @@ class State:
         return "/".join(reversed(names))
 
     def child_cycles(self, project_id: int, parent_type: str, parent_id: int) -> list[Cycle]:
-        return [
-            c
-            for c in self.cycles.values()
-            if c.project_id == project_id
-            and c.parent_type == parent_type
-            and (parent_type == "root" or c.parent_id == parent_id)
-        ]
+        """The cycles right under the root (``parent_id`` ignored), a release or a cycle."""
+        key = (project_id, parent_type, 0 if parent_type == "root" else parent_id)
+        return self.cycles.all("children", key)
 
     def descendant_cycle_ids(self, cycle: Cycle) -> set[int]:
         found, stack = {cycle.id}, [cycle.id]
@@ -322,17 +340,11 @@ class State:
 
     def test_case_by_content(self, project_id: int, content: str) -> TestCaseItem | None:
         """ref §3.1: the test case is matched by Automation Content alone."""
-        for case in self.test_cases.values():
-            if case.project_id == project_id and case.automation_content == content:
-                return case
-        return None
+        return self.test_cases.first("content", (project_id, content))
 
     def run_in_cycle(self, cycle_id: int, content: str) -> TestRunItem | None:
         """ref §3.1: a run is reused only with the same Automation Content *and* location."""
-        for run in self.runs.values():
-            if run.cycle_id == cycle_id and run.automation_content == content:
-                return run
-        return None
+        return self.runs.first("content", (cycle_id, content))
 
     def latest_log(self, run: TestRunItem) -> TestLogItem | None:
         """[inference] "latest" is the log submitted last, whatever its execution dates."""
