@@ -84,3 +84,17 @@ def test_link_progress_is_on_disk_as_each_item_finishes(tmp_path: Path) -> None:
     entry.journal.item_done("links", "a", {"status": "linked"})
     # A second process (a resend after a crash) sees it without any "finish" call.
     assert Outbox(tmp_path).entries()[0].journal.items("links") == {"a": {"status": "linked"}}
+
+
+def test_recording_a_step_rewrites_that_step_only(tmp_path: Path) -> None:
+    entry = Outbox(tmp_path).spool(RUN, _settings(tmp_path))
+    journal = entry.journal
+    journal.finish("testcases", {str(n): n for n in range(30_000)})  # a big step
+    (big,) = (entry.path / "steps").iterdir()
+    written = big.stat().st_mtime_ns
+    journal.declare("phase", {"name": "nightly"})
+    journal.finish("phase", {"id": 7})
+    assert big.stat().st_mtime_ns == written  # 30,000 ids are not written again
+    again = Outbox(tmp_path).entries()[0].journal
+    assert again.done("phase") == {"id": 7} and again.intent("phase") is None
+    assert len(again.done("testcases") or {}) == 30_000

@@ -1,17 +1,22 @@
 """The journal of one outbox entry: finished steps, intents and per-item progress, on disk.
 
-``steps.json`` holds ``{"done": {step: data}, "intents": {step: data}}`` and is replaced
-atomically on every change; ``items.jsonl`` gets one line per finished item, appended and
-flushed at once (the last line for a key wins), so a thousand links cost a thousand small
-appends, not a thousand rewrites. Entries written before schema 2 kept a flat ``steps.json``
-(``{step: data}``, link progress under ``"links"``): they are read as such.
+Each finished step is a file of its own, ``steps/<hash>.json`` (``{"step": name, "data": …}``),
+written atomically: recording a step costs that step alone, however many ids the steps before
+it hold (a run of 30,000 cases journals maps of 30,000 ids). ``intents.json`` holds the intents
+and is replaced atomically when one changes. ``items.jsonl`` gets one line per finished item,
+appended and flushed at once (the last line for a key wins), so a thousand links cost a
+thousand small appends, not a thousand rewrites. An older ``steps.json`` — ``{"done": …,
+"intents": …}``, or before that a flat ``{step: data}`` with link progress under ``"links"``
+— is read as such.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -41,7 +46,9 @@ class FileJournal:
     """A Journal (see ``targets.base``) kept in an outbox entry's folder."""
 
     def __init__(self, folder: Path) -> None:
-        self._steps_path = folder / "steps.json"
+        self._steps_path = folder / "steps.json"  # written by earlier versions only
+        self._step_folder = folder / "steps"
+        self._intents_path = folder / "intents.json"
         self._items_path = folder / "items.jsonl"
         self._lock = threading.Lock()
         self._done: dict[str, dict[str, Any]] = {}
@@ -67,6 +74,19 @@ class FileJournal:
                     }
                 elif isinstance(data, dict):
                     self._done[step] = data
+        for path in sorted(self._step_folder.glob("*.json")) if self._step_folder.is_dir() else []:
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # never half-written (atomic), but be tolerant of strays
+            if isinstance(record, dict) and isinstance(record.get("data"), dict):
+                self._done[str(record["step"])] = record["data"]
+        try:
+            intents = json.loads(self._intents_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            intents = None
+        if isinstance(intents, dict):
+            self._intents = dict(intents)
         try:
             lines = self._items_path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
@@ -79,9 +99,17 @@ class FileJournal:
             if isinstance(item, dict) and isinstance(item.get("data"), dict):
                 self._items.setdefault(str(item["kind"]), {})[str(item["key"])] = item["data"]
 
-    def _save(self) -> None:
-        data = {"done": self._done, "intents": self._intents}
-        write_atomic(self._steps_path, json.dumps(data).encode("utf-8"))
+    def _step_path(self, step: str) -> Path:
+        digest = hashlib.sha256(step.encode("utf-8")).hexdigest()[:32]
+        return self._step_folder / f"{digest}.json"
+
+    def _save_step(self, step: str) -> None:
+        self._step_folder.mkdir(exist_ok=True)
+        record = {"step": step, "data": self._done[step]}
+        write_atomic(self._step_path(step), json.dumps(record).encode("utf-8"))
+
+    def _save_intents(self) -> None:
+        write_atomic(self._intents_path, json.dumps(self._intents).encode("utf-8"))
 
     def done(self, step: str) -> dict[str, Any] | None:
         return self._done.get(step)
@@ -89,8 +117,9 @@ class FileJournal:
     def finish(self, step: str, data: dict[str, Any]) -> None:
         with self._lock:
             self._done[step] = data
-            self._intents.pop(step, None)
-            self._save()
+            self._save_step(step)
+            if self._intents.pop(step, None) is not None:
+                self._save_intents()
 
     def intent(self, step: str) -> dict[str, Any] | None:
         return self._intents.get(step)
@@ -98,7 +127,7 @@ class FileJournal:
     def declare(self, step: str, data: dict[str, Any]) -> None:
         with self._lock:
             self._intents[step] = data
-            self._save()
+            self._save_intents()
 
     def items(self, kind: str) -> dict[str, dict[str, Any]]:
         return dict(self._items.get(kind, {}))
@@ -117,8 +146,9 @@ class FileJournal:
             self._done.clear()
             self._intents.clear()
             self._items.clear()
-            self._save()
-            self._items_path.unlink(missing_ok=True)
+            for path in (self._steps_path, self._intents_path, self._items_path):
+                path.unlink(missing_ok=True)
+            shutil.rmtree(self._step_folder, ignore_errors=True)
 
     def summary(self) -> list[str]:
         """The finished steps and item counts, for ``tmupload outbox`` and resend messages."""
