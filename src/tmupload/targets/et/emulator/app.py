@@ -19,17 +19,15 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import logging
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 from tmupload.emulation import abort_connection
 from tmupload.emulation.faults import FaultInjector
+from tmupload.emulation.wsgi import faults_fields, faults_json, query_first, read_body
 
 from .config import EmulatorConfig, Faults
 from .files import content_response
@@ -138,7 +136,7 @@ class Emulator:
         lowered = relative.lower()
         if lowered == "/api" or lowered.startswith("/api/"):
             return self._api_request(environ, method, path, relative)
-        body = _read_body(environ)
+        body = read_body(environ)
         if relative in ("", "/"):
             return self._page(environ, method)
         if lowered.startswith("/_emulator/"):
@@ -156,7 +154,7 @@ class Emulator:
         if decision.reset:
             self._log(method, path, 0)
             abort_connection(environ)
-        body = _read_body(environ)  # read first: closing on unread data would reset
+        body = read_body(environ)  # read first: closing on unread data would reset
         if decision.slow:
             time.sleep(decision.slow)
         if decision.status is not None:
@@ -168,7 +166,7 @@ class Emulator:
         request = Request(
             method=method,
             path=relative,
-            query=_query(environ),
+            query=query_first(environ),
             body=body,
             content_type=str(environ.get("CONTENT_TYPE", "")),
             root=_root_url(environ, self.config.app_path),
@@ -222,7 +220,7 @@ class Emulator:
     def _page(self, environ: WSGIEnvironment, method: str) -> Response:
         if method != "GET":
             return error_response(405, "The page only answers GET.", {"Allow": "GET"})
-        run_id = _query(environ).get("run", "")
+        run_id = query_first(environ).get("run", "")
         with self._lock:
             state = self._api.state
             state.tick(time.time())
@@ -251,7 +249,7 @@ class Emulator:
             return json_response(200, {"Message": "The emulator was reset."})
         if method == "POST":
             return self._configure_faults_from(body)
-        return json_response(200, _faults_json(self.faults))
+        return json_response(200, faults_json(self.faults))
 
     def _attachment(self, method: str, attachment_id: str) -> Response:
         if method != "GET":
@@ -264,38 +262,10 @@ class Emulator:
 
     def _configure_faults_from(self, body: bytes) -> Response:
         try:
-            fields = json.loads(body or b"{}")
-            if not isinstance(fields, dict):
-                raise TypeError("the body must be a JSON object of Faults fields")
-            if isinstance(fields.get("only_methods"), list):
-                fields["only_methods"] = set(fields["only_methods"])
-            faults = self.configure_faults(**fields)
+            faults = self.configure_faults(**faults_fields(body))
         except (ValueError, TypeError) as exc:
             return error_response(400, f"Cannot configure faults: {exc}")
-        return json_response(200, _faults_json(faults))
-
-
-def _faults_json(faults: Faults) -> dict[str, Any]:
-    data = asdict(faults)
-    if faults.only_methods is not None:
-        data["only_methods"] = sorted(faults.only_methods)
-    return data
-
-
-def _read_body(environ: WSGIEnvironment) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length <= 0:
-        return b""
-    data: bytes = environ["wsgi.input"].read(length)
-    return data
-
-
-def _query(environ: WSGIEnvironment) -> dict[str, str]:
-    parsed = parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)
-    return {key.lower(): values[0] for key, values in parsed.items()}
+        return json_response(200, faults_json(faults))
 
 
 def _root_url(environ: WSGIEnvironment, app_path: str) -> str:

@@ -15,16 +15,15 @@ has no application path (ref §1: paths are relative to the site URL).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from tmupload.emulation import FaultInjector, abort_connection
+from tmupload.emulation.wsgi import faults_fields, faults_json
 
 from .auth import authenticate, post_token, token_status
 from .config import EmulatorConfig, Faults
@@ -229,7 +228,7 @@ class Emulator:
             return json_response(200, {"message": "The emulator was reset."})
         if method == "POST":
             return self._configure_faults_from(body)
-        return json_response(200, _faults_json(self.faults))
+        return json_response(200, faults_json(self.faults))
 
     def _attachment(self, method: str, attachment_id: str) -> Response:
         if method != "GET":
@@ -250,22 +249,10 @@ class Emulator:
 
     def _configure_faults_from(self, body: bytes) -> Response:
         try:
-            fields = json.loads(body or b"{}")
-            if not isinstance(fields, dict):
-                raise TypeError("the body must be a JSON object of Faults fields")
-            if isinstance(fields.get("only_methods"), list):
-                fields["only_methods"] = set(fields["only_methods"])
-            faults = self.configure_faults(**fields)
+            faults = self.configure_faults(**faults_fields(body))
         except (ValueError, TypeError) as exc:
             return error_response(400, f"Cannot configure faults: {exc}")
-        return json_response(200, _faults_json(faults))
-
-
-def _faults_json(faults: Faults) -> dict[str, Any]:
-    data = asdict(faults)
-    if faults.only_methods is not None:
-        data["only_methods"] = sorted(faults.only_methods)
-    return data
+        return json_response(200, faults_json(faults))
 
 
 def _read_body(environ: WSGIEnvironment, limit: int) -> tuple[bytes, int]:

@@ -16,17 +16,15 @@ Paths from the server root:
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 from tmupload.emulation import FaultInjector, abort_connection
+from tmupload.emulation.wsgi import faults_fields, faults_json, query_first, read_body
 
 from .auth import authenticate, basic_user, open_session
 from .config import EmulatorConfig, Faults
@@ -124,7 +122,7 @@ class Emulator:
             return self._api_request(environ, method, path, match.group(1), match.group(2) or "/")
         if path.rstrip("/") == UPLOAD_PATH:
             return self._api_request(environ, method, path, "upload", UPLOAD_PATH)
-        body = _read_body(environ)
+        body = read_body(environ)
         if path in ("", "/"):
             return self._page(environ, method)
         if path.startswith("/_emulator/"):
@@ -142,7 +140,7 @@ class Emulator:
         if decision.reset:
             self._log(method, path, 0)
             abort_connection(environ)
-        body = _read_body(environ)  # read first: closing on unread data would reset
+        body = read_body(environ)  # read first: closing on unread data would reset
         if decision.slow:
             time.sleep(decision.slow)
         if decision.status is not None:
@@ -154,7 +152,7 @@ class Emulator:
         request = Request(
             method=method,
             path=relative,
-            query=_query(environ),
+            query=query_first(environ),
             body=body,
             content_type=str(environ.get("CONTENT_TYPE", "")),
         )
@@ -207,7 +205,7 @@ class Emulator:
     def _page(self, environ: WSGIEnvironment, method: str) -> Response:
         if method != "GET":
             return error_response(405, "The page only answers GET.", {"Allow": "GET"})
-        phase_id = _query(environ).get("phase", "")
+        phase_id = query_first(environ).get("phase", "")
         with self._lock:
             state = self._api.state
             if not phase_id:
@@ -235,7 +233,7 @@ class Emulator:
             return json_response(200, {"message": "The emulator was reset."})
         if method == "POST":
             return self._configure_faults_from(body)
-        return json_response(200, _faults_json(self.faults))
+        return json_response(200, faults_json(self.faults))
 
     def _attachment(self, method: str, raw_id: str) -> Response:
         if method != "GET":
@@ -254,35 +252,7 @@ class Emulator:
 
     def _configure_faults_from(self, body: bytes) -> Response:
         try:
-            fields = json.loads(body or b"{}")
-            if not isinstance(fields, dict):
-                raise TypeError("the body must be a JSON object of Faults fields")
-            if isinstance(fields.get("only_methods"), list):
-                fields["only_methods"] = set(fields["only_methods"])
-            faults = self.configure_faults(**fields)
+            faults = self.configure_faults(**faults_fields(body))
         except (ValueError, TypeError) as exc:
             return error_response(400, f"Cannot configure faults: {exc}")
-        return json_response(200, _faults_json(faults))
-
-
-def _faults_json(faults: Faults) -> dict[str, Any]:
-    data = asdict(faults)
-    if faults.only_methods is not None:
-        data["only_methods"] = sorted(faults.only_methods)
-    return data
-
-
-def _read_body(environ: WSGIEnvironment) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length <= 0:
-        return b""
-    data: bytes = environ["wsgi.input"].read(length)
-    return data
-
-
-def _query(environ: WSGIEnvironment) -> dict[str, str]:
-    parsed = parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)
-    return {key.lower(): values[0] for key, values in parsed.items()}
+        return json_response(200, faults_json(faults))
