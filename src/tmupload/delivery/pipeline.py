@@ -20,16 +20,12 @@ from tmupload.delivery.report import write_manifest
 from tmupload.errors import ConfigError, TmUploadError
 from tmupload.models import RunReport
 from tmupload.settings import Settings
-from tmupload.targets.base import Progress, Target
+from tmupload.targets.base import Progress, Target, quiet
 from tmupload.targets.registry import get_spec, load_target
 
 __all__ = ["UploadOutcome", "make_target", "resend", "settings_for_entry", "upload"]
 
 log = logging.getLogger("tmupload")
-
-
-def _quiet(_: str) -> None:
-    return None
 
 
 def make_target(
@@ -40,7 +36,7 @@ def make_target(
 ) -> Target:
     """The target ``settings.target`` names, built for these settings."""
     factory = load_target(settings.target)
-    target: Target = factory(settings, transport=transport, progress=progress or _quiet)
+    target: Target = factory(settings, transport=transport, progress=progress or quiet)
     return target
 
 
@@ -149,7 +145,7 @@ def resend(
     progress: Progress | None = None,
 ) -> list[UploadOutcome]:
     """Finish every run waiting in the outbox, each from the step where it stopped."""
-    say = progress or _quiet
+    say = progress or quiet
     outcomes: list[UploadOutcome] = []
     for entry in Outbox(settings.outbox.resolve()).entries():
         merged, overridden = settings_for_entry(settings, entry)

@@ -34,6 +34,7 @@ __all__ = [
     "ResultRef",
     "RunRef",
     "Target",
+    "quiet",
     "trouble_channel",
 ]
 
@@ -42,6 +43,11 @@ LinkStatus = Literal["linked", "already_linked", "noted", "unknown_ticket", "fai
 
 #: One line of progress for the person waiting ("uploading 2,000 results").
 Progress = Callable[[str], None]
+
+
+def quiet(_: str) -> None:
+    """A progress that says nothing (dry runs, checks, tests)."""
+    return None
 
 
 def trouble_channel(progress: Progress) -> Progress:

@@ -35,6 +35,7 @@ from tmupload.targets.base import (
     Progress,
     ResultRef,
     RunRef,
+    quiet,
     trouble_channel,
 )
 from tmupload.targets.et.api import EtApi, EtRun, EtTask, et_client
@@ -53,10 +54,6 @@ log = logging.getLogger("tmupload.et")
 IMPORT_GRACE = 10.0
 # Seconds the background placement lookup may take (it is only a head start).
 _PREPARE_BUDGET = 30.0
-
-
-def _noop(_: str) -> None:
-    return None
 
 
 # ET's run totals (reference §3.7) under the neutral names of ``Delivery.totals``.
@@ -78,7 +75,7 @@ class EtTarget:
         settings: Settings,
         *,
         transport: httpx.BaseTransport | None = None,
-        progress: Progress = _noop,
+        progress: Progress = quiet,
     ) -> None:
         self.settings = settings
         self._transport = transport

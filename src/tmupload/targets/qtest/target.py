@@ -25,6 +25,7 @@ from tmupload.targets.base import (
     Progress,
     ResultRef,
     RunRef,
+    quiet,
     trouble_channel,
 )
 from tmupload.targets.qtest.api import QTestApi, qtest_client
@@ -49,10 +50,6 @@ _BY_OUTCOME = {
 }
 
 
-def _noop(_: str) -> None:
-    return None
-
-
 class QTestTarget:
     """Deliver a RunReport to qTest Manager as one test log per case under a parent cycle."""
 
@@ -63,7 +60,7 @@ class QTestTarget:
         settings: Settings,
         *,
         transport: httpx.BaseTransport | None = None,
-        progress: Progress = _noop,
+        progress: Progress = quiet,
     ) -> None:
         self.settings = settings
         self._transport = transport

@@ -27,6 +27,7 @@ from tmupload.targets.base import (
     Progress,
     ResultRef,
     RunRef,
+    quiet,
     trouble_channel,
 )
 from tmupload.targets.zephyr.api import ZephyrApi, zephyr_client
@@ -51,10 +52,6 @@ __all__ = ["ZephyrTarget"]
 TITLE = "Zephyr Enterprise"
 
 
-def _noop(_: str) -> None:
-    return None
-
-
 class ZephyrTarget:
     """Deliver a RunReport to Zephyr Enterprise as one phase of executions in a cycle."""
 
@@ -65,7 +62,7 @@ class ZephyrTarget:
         settings: Settings,
         *,
         transport: httpx.BaseTransport | None = None,
-        progress: Progress = _noop,
+        progress: Progress = quiet,
     ) -> None:
         self.settings = settings
         self._transport = transport
@@ -120,7 +117,7 @@ class ZephyrTarget:
                     new_cases += 1
                 else:
                     wanted[case_id] = (folder, name)
-            cases = Cases(api, placement.project_id, placement.release_id, None, _noop)
+            cases = Cases(api, placement.project_id, placement.release_id, None, quiet)
             new_cases += len(wanted) - len(cases.existing(wanted))
             delivery.plan = [f"would create repository folder {p}" for p in folders.created]
             delivery.plan.append(
