@@ -1,14 +1,18 @@
 """The server-neutral model of a test run: what every front end produces and every target reads.
 
+The records are slotted dataclasses, not pydantic models: a session builds one per test at its
+end (10,000s of them) and an import may hold a million, so construction and memory are kept to
+what a plain record costs. Data that enters from outside (an outbox entry read back) is
+validated where it is read (:mod:`tmupload.delivery.runfile`).
+
 Names avoid a ``Test`` prefix on purpose: pytest would try to collect such classes.
 """
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-
-from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["Attachment", "Attempt", "CaseResult", "Outcome", "RunReport", "TicketRef", "bound"]
 
@@ -28,10 +32,9 @@ class Outcome(str, enum.Enum):
         return self in (Outcome.FAILED, Outcome.ERROR)
 
 
-class TicketRef(BaseModel):
+@dataclass(frozen=True, slots=True)
+class TicketRef:
     """A defect ticket a test is known to be linked to (``@pytest.mark.ticket``)."""
-
-    model_config = ConfigDict(frozen=True)
 
     key: str
     # Name or id of the defect tracker the key lives in (ET: an external system link); only
@@ -39,7 +42,8 @@ class TicketRef(BaseModel):
     external_system_link: str | None = None
 
 
-class Attachment(BaseModel):
+@dataclass(slots=True)
+class Attachment:
     """A file that goes with one result: a screenshot, a log, the captured output.
 
     ``path`` is where the bytes are: the outbox entry's copy once the run is spooled (stored
@@ -47,14 +51,15 @@ class Attachment(BaseModel):
     """
 
     name: str
-    content_type: str = "application/octet-stream"
     path: str
+    content_type: str = "application/octet-stream"
     size: int = 0
     sha256: str = ""
     attempt: int | None = None  # from an earlier attempt of a rerun test (1 = the first)
 
 
-class Attempt(BaseModel):
+@dataclass(slots=True)
+class Attempt:
     """One earlier, failed attempt of a test that a rerun plugin ran again."""
 
     outcome: Outcome
@@ -62,7 +67,8 @@ class Attempt(BaseModel):
     duration: float = 0.0
 
 
-class CaseResult(BaseModel):
+@dataclass(slots=True)
+class CaseResult:
     """The result of one test: a pytest node id, or one ``<testcase>`` of an imported file."""
 
     # Stable identity: the pytest node id, or ``suite::classname::name`` for imported files.
@@ -71,8 +77,8 @@ class CaseResult(BaseModel):
     # ``name`` is unique within the suite. Targets build their hierarchy from these.
     suite: str
     name: str
-    classname: str = ""
     outcome: Outcome
+    classname: str = ""
     duration: float = 0.0
     message: str = ""  # one line: the exception or skip reason
     details: str = ""  # the failure text (traceback, teardown error), size-bounded
@@ -81,10 +87,10 @@ class CaseResult(BaseModel):
     log: str = ""
     # The phase whose failure decided the outcome (setup, call, teardown), if any.
     failed_phase: str | None = None
-    attempts: list[Attempt] = Field(default_factory=list)
-    tickets: list[TicketRef] = Field(default_factory=list)
-    properties: list[tuple[str, str]] = Field(default_factory=list)
-    attachments: list[Attachment] = Field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    tickets: list[TicketRef] = field(default_factory=list)
+    properties: list[tuple[str, str]] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
 
     @property
     def flaky(self) -> bool:
@@ -96,14 +102,15 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class RunReport(BaseModel):
+@dataclass(slots=True)
+class RunReport:
     """A whole run: what gets spooled to the outbox and sent to a target."""
 
     name: str = "pytest run"
-    started_at: datetime = Field(default_factory=_now)
-    finished_at: datetime = Field(default_factory=_now)
-    environment: dict[str, str] = Field(default_factory=dict)
-    cases: list[CaseResult] = Field(default_factory=list)
+    started_at: datetime = field(default_factory=_now)
+    finished_at: datetime = field(default_factory=_now)
+    environment: dict[str, str] = field(default_factory=dict)
+    cases: list[CaseResult] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """How many cases ended with each outcome (every outcome present, zero or not)."""

@@ -124,19 +124,24 @@ def test_an_entry_written_before_the_targets_existed_still_resends(
     monkeypatch.setenv("TMUPLOAD_PASSWORD", PASSWORD)
     entry = tmp_path / "outbox" / "20261130T120000000000Z-0a1b2c3d"
     entry.mkdir(parents=True)
-    run = RunReport(
-        cases=[
-            CaseResult(case_id="t.py::test_ok", suite="t.py", name="test_ok", outcome="passed"),
-            CaseResult(
-                case_id="t.py::test_bad",
-                suite="t.py",
-                name="test_bad",
-                outcome="failed",
-                tickets=[{"key": "PAY-17"}],
-            ),
-        ]
-    )
-    (entry / "run.json").write_text(run.model_dump_json())
+    # What pydantic's model_dump_json wrote for a RunReport then (the format has not changed).
+    run = {
+        "name": "pytest run",
+        "started_at": "2026-11-30T12:00:00Z",
+        "finished_at": "2026-11-30T12:00:01Z",
+        "environment": {},
+        "cases": [
+            {"case_id": "t.py::test_ok", "suite": "t.py", "name": "test_ok", "outcome": "passed"},
+            {
+                "case_id": "t.py::test_bad",
+                "suite": "t.py",
+                "name": "test_bad",
+                "outcome": "failed",
+                "tickets": [{"key": "PAY-17", "external_system_link": None}],
+            },
+        ],
+    }
+    (entry / "run.json").write_text(json.dumps(run))
     old_settings = {  # what safe_dump() wrote then: no "schema", no "target"
         "upload": True, "url": live.url, "user": "admin", "password_file": None,
         "project": "Demo", "script_package": "Old/Scripts", "automated_test": "old suite",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import tracemalloc
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ UTF16 = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}
 
 
 def cases_of(path: Path) -> list[dict[str, Any]]:
-    return [case.model_dump() for case in read_junit([path]).run.cases]
+    return [asdict(case) for case in read_junit([path]).run.cases]
 
 
 def test_every_encoding_sample_is_there() -> None:

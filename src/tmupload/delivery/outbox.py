@@ -27,6 +27,7 @@ from typing import Any
 
 from tmupload.attachments import resolve, spool_attachments
 from tmupload.delivery.journal import FileJournal, write_atomic
+from tmupload.delivery.runfile import dump_run, load_run
 from tmupload.errors import TmUploadError
 from tmupload.models import RunReport
 from tmupload.settings import Settings
@@ -64,7 +65,7 @@ class OutboxEntry:
         return self._journal
 
     def run(self) -> RunReport:
-        run = RunReport.model_validate_json((self.path / "run.json").read_bytes())
+        run = load_run((self.path / "run.json").read_bytes())
         return resolve(run, self.path)
 
     def _settings_file(self) -> dict[str, Any]:
@@ -190,7 +191,7 @@ class Outbox:
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".incoming-"))
         try:
             notes = spool_attachments(run, settings, staging)
-            write_atomic(staging / "run.json", run.model_dump_json().encode("utf-8"))
+            write_atomic(staging / "run.json", dump_run(run))
             write_atomic(staging / "settings.json", json.dumps(stored, indent=1).encode("utf-8"))
             final = self.root / name
             os.replace(staging, final)

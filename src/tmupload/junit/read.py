@@ -42,7 +42,7 @@ import gc
 import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import BinaryIO
@@ -274,24 +274,23 @@ class _Reader:
             occurrence += 1
             unique = f"{case.case_id} #{occurrence}"
         self._first[unique] = (number, len(self.cases))
-        self.cases.append(case.model_copy(update={"case_id": unique}))
+        self.cases.append(replace(case, case_id=unique))
         return True
 
     def _fold_teardown(self, call: CaseResult, teardown: CaseResult) -> CaseResult:
         details = call.details
         if teardown.details:
             details = f"{details}\n--- error in teardown ---\n{teardown.details}"
-        return call.model_copy(
-            update={
-                "duration": round(call.duration + teardown.duration, 6),
-                "details": bound(details, self.max_output),
-                # The teardown report carries the output of every phase (as in _builder).
-                "stdout": teardown.stdout or call.stdout,
-                "stderr": teardown.stderr or call.stderr,
-                "tickets": call.tickets + [t for t in teardown.tickets if t not in call.tickets],
-                "properties": call.properties
-                + [p for p in teardown.properties if p not in call.properties],
-            }
+        return replace(
+            call,
+            duration=round(call.duration + teardown.duration, 6),
+            details=bound(details, self.max_output),
+            # The teardown report carries the output of every phase (as in _builder).
+            stdout=teardown.stdout or call.stdout,
+            stderr=teardown.stderr or call.stderr,
+            tickets=call.tickets + [t for t in teardown.tickets if t not in call.tickets],
+            properties=call.properties
+            + [p for p in teardown.properties if p not in call.properties],
         )
 
 

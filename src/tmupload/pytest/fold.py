@@ -221,8 +221,7 @@ class RunBuilder:
         if state.earlier_files:
             properties = [_mark_attempt(item, state.earlier_files) for item in properties]
         limit = self._max_output
-        # Every value below is already of the model's type: skip re-validating 10,000s of cases.
-        return CaseResult.model_construct(
+        return CaseResult(
             case_id=state.nodeid,
             suite=suite,
             name=name,

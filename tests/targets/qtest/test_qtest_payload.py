@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,7 @@ def test_a_long_failure_text_is_bounded() -> None:
         message="boom",
         details="x" * 50_000,
     )
-    (log,) = build_logs(sample_run().model_copy(update={"cases": [case]}), DEFAULT_STATUS_MAP)
+    (log,) = build_logs(replace(sample_run(), cases=[case]), DEFAULT_STATUS_MAP)
     assert len(log["note"]) < 4200
     assert "characters cut by tmupload" in log["note"]
 

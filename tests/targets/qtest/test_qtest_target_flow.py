@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ def _big_run(count: int, output: int = 0) -> RunReport:
         )
         for i in range(count)
     ]
-    return run.model_copy(update={"cases": cases})
+    return replace(run, cases=cases)
 
 
 def _posts(emulator: Emulator, suffix: str = "/auto-test-logs") -> list[int]:
@@ -225,9 +226,7 @@ def test_a_lost_submission_answer_never_adds_a_second_log(qlive: QLive, tmp_path
     settings = _settings(tmp_path, url=qlive.url)
     assert upload(sample_run(), settings).ok
     qlive.emulator.configure_faults(fail_next=["drop_after_apply"], only_methods={"POST"})
-    second = sample_run().model_copy(
-        update={"started_at": sample_run().started_at.replace(minute=20)}
-    )
+    second = replace(sample_run(), started_at=sample_run().started_at.replace(minute=20))
     outcome = upload(second, settings)
     assert outcome.ok, outcome.error
     assert [len(run["logs"]) for run in qlive.runs()] == [2] * 7

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -79,7 +79,7 @@ def many(count: int) -> RunReport:
         )
         for i in range(count)
     ]
-    return sample_run().model_copy(update={"cases": cases})
+    return replace(sample_run(), cases=cases)
 
 
 def settings_for(
