@@ -7,7 +7,7 @@ from typing import Any
 
 from tmupload.errors import ServerUnavailable
 from tmupload.linking import LinkRequest, link_all, link_requests
-from tmupload.models import RunReport
+from tmupload.models import CaseResult, RunReport
 from tmupload.settings import Settings
 from tmupload.targets.base import Delivery, Journal, LinkResult, Progress, ResultRef, RunRef
 
@@ -24,6 +24,9 @@ class SketchTarget:
     def _record(self, call: str, **data: Any) -> None:
         with self.log.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps({"call": call, **data}) + "\n")
+
+    def stream(self) -> SketchStream:
+        return SketchStream(self._record)
 
     def describe(self) -> str:
         return f"{self.settings.url} project {self.settings.project!r} (sketch)"
@@ -61,3 +64,16 @@ class SketchTarget:
             results={case.case_id: ResultRef(f"r{i}") for i, case in enumerate(run.cases)},
             links=links,
         )
+
+
+class SketchStream:
+    """Records every case it is given as the tests end, and the end of the tests."""
+
+    def __init__(self, record: Any) -> None:
+        self._record = record
+
+    def add(self, case: CaseResult) -> None:
+        self._record("streamed", case=case.case_id, outcome=case.outcome.value)
+
+    def end(self) -> None:
+        self._record("stream_end")

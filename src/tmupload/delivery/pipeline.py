@@ -79,8 +79,8 @@ def upload(
         ) from None
     outcome.outbox_entry = entry.path
     outcome.notes.extend(entry.notes)
-    # The target sends the spooled copy (attachments recorded, paths in the entry).
-    outcome.run = entry.run() if any(case.attachments for case in run.cases) else run
+    # Spooling recorded the attachments on the run itself, with their paths in the entry: the
+    # target sends those copies (reading the entry back would only build the run again).
     _deliver(target, entry, outcome)
     if settings.manifest is not None:
         outcome.manifest_path = write_manifest(outcome, settings.manifest)

@@ -23,6 +23,7 @@ from tmupload.delivery.report import summary_lines
 from tmupload.errors import TmUploadError
 from tmupload.pytest.fold import RunBuilder
 from tmupload.settings import Settings
+from tmupload.targets.base import CaseStream
 
 __all__ = ["ResultCollector"]
 
@@ -46,6 +47,10 @@ class ResultCollector:
         self.target = make_target(settings, progress=self.progress)
         self.description = self.target.describe()
         self._preparing: threading.Thread | None = None
+        # Each result goes to the target as its test ends, so that the session end does not
+        # have to do all the target's work for every result at once.
+        open_stream = getattr(self.target, "stream", None)
+        self.stream: CaseStream | None = open_stream() if callable(open_stream) else None
         if settings.ticket_map is not None:  # a broken map should stop the session up front
             from tmupload.ticket_map import load_ticket_map
 
@@ -78,6 +83,12 @@ class ResultCollector:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.builder.add(report)
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        cases = self.builder.finish(nodeid)
+        if self.stream is not None:
+            for case in cases:
+                self.stream.add(case)
 
     def _make_progress(self) -> UploadProgress:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -143,6 +154,8 @@ class ResultCollector:
             finished_at=finished_at,
             environment=self._environment(),
         )
+        if self.stream is not None:
+            self.stream.end()
         if not run.cases:
             self.skipped_reason = "no test ran, so nothing was uploaded"
             return

@@ -99,6 +99,10 @@ class RunBuilder:
         self._max_output = max_output
         self._xfail_as = xfail_as
         self._pending: dict[tuple[str, Any], _Pending] = {}
+        # Cases made final by ``finish`` (as each test ends), so the session end only has to
+        # make the ones still open (an interrupted session) and the run costs nothing to build.
+        self._final: dict[tuple[str, Any], CaseResult] = {}
+        self._keys: dict[str, list[tuple[str, Any]]] = {}  # node id -> its keys (per worker)
 
     def add(self, report: pytest.TestReport) -> None:
         """Take one ``TestReport`` (from ``pytest_runtest_logreport``)."""
@@ -107,6 +111,9 @@ class RunBuilder:
         worker = getattr(getattr(report, "node", None), "gateway", None)
         key = (report.nodeid, getattr(worker, "id", None))
         state = self._pending.get(key)
+        self._final.pop(key, None)  # a report after the end (a worker crash): made again
+        if state is None:
+            self._keys.setdefault(report.nodeid, []).append(key)
         if state is None or state.done:
             attempts = state.attempts if state is not None else []
             earlier = state.earlier_files if state is not None else {}
@@ -150,6 +157,20 @@ class RunBuilder:
             state.message = _crash_message(report) or "the test did not finish"
             state.details.append(str(getattr(report, "longreprtext", "")))
             self._finish(state, report)
+
+    def finish(self, nodeid: str) -> list[CaseResult]:
+        """Make the cases of ``nodeid`` final (``pytest_runtest_logfinish``: every attempt of a
+        rerun test has been reported) and return them; empty while its last report is missing.
+        """
+        made: list[CaseResult] = []
+        for key in self._keys.get(nodeid, ()):
+            state = self._pending[key]
+            # No outcome yet: an attempt that will run again (pytest-rerunfailures calls the
+            # hook after every attempt) or one cut short; the session end decides those.
+            if state.done and state.outcome is not None and key not in self._final:
+                self._final[key] = case = self._case(state)
+                made.append(case)
+        return made
 
     def _finish(self, state: _Pending, report: pytest.TestReport) -> None:
         # The last report of a test carries the captured sections of every phase, so they are
@@ -198,7 +219,8 @@ class RunBuilder:
         environment: dict[str, str] | None = None,
     ) -> RunReport:
         """Turn everything collected so far into a RunReport, in the order tests reported."""
-        cases = [self._case(state) for state in self._pending.values()]
+        final = self._final
+        cases = [final.get(key) or self._case(state) for key, state in self._pending.items()]
         return RunReport(
             name=name,
             started_at=started_at,

@@ -21,10 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from tmupload.models import RunReport
+from tmupload.models import CaseResult, RunReport
 
 __all__ = [
     "AttachmentResult",
+    "CaseStream",
     "Delivery",
     "Journal",
     "LinkResult",
@@ -33,6 +34,7 @@ __all__ = [
     "Progress",
     "ResultRef",
     "RunRef",
+    "Streaming",
     "Target",
     "quiet",
     "trouble_channel",
@@ -155,6 +157,32 @@ class Preparing(Protocol):
         in the background while the tests run; ``deliver`` uses what they found and does the
         rest. Never writes, never raises: a problem is found again, and reported, by
         ``deliver``."""
+        ...
+
+
+class CaseStream(Protocol):
+    """Takes each case the moment it is final, while the tests still run.
+
+    ``add`` is called on the session's main thread (the xdist controller's) once per test as
+    it ends: it must be quick and must not raise; slow work belongs on a thread of the
+    stream's own. A case id may come again (a crashed worker's test run elsewhere): the later
+    case wins. What a case holds may still change before ``deliver``: a ticket map adds
+    tickets, spooling moves attachments into the outbox. So whatever is made ahead of time
+    is checked against the run that ``deliver`` receives, which is the truth.
+    """
+
+    def add(self, case: CaseResult) -> None: ...
+
+    def end(self) -> None:
+        """The tests are over (before ``deliver``): finish or stop the stream's own work."""
+        ...
+
+
+class Streaming(Protocol):
+    """A target that can do part of its work as each result arrives."""
+
+    def stream(self) -> CaseStream:
+        """A stream for this session's results (opened when the session starts)."""
         ...
 
 
