@@ -25,7 +25,8 @@ class SketchTarget:
         with self.log.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps({"call": call, **data}) + "\n")
 
-    def stream(self) -> SketchStream:
+    def stream(self, *, may_send: bool) -> SketchStream:
+        self._record("stream_open", may_send=may_send)
         return SketchStream(self._record)
 
     def describe(self) -> str:

@@ -47,10 +47,7 @@ class ResultCollector:
         self.target = make_target(settings, progress=self.progress)
         self.description = self.target.describe()
         self._preparing: threading.Thread | None = None
-        # Each result goes to the target as its test ends, so that the session end does not
-        # have to do all the target's work for every result at once.
-        open_stream = getattr(self.target, "stream", None)
-        self.stream: CaseStream | None = open_stream() if callable(open_stream) else None
+        self.stream: CaseStream | None = None
         if settings.ticket_map is not None:  # a broken map should stop the session up front
             from tmupload.ticket_map import load_ticket_map
 
@@ -62,6 +59,13 @@ class ResultCollector:
         return f"tmupload: {mode} {self.description} (on-error={s.on_error})"
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # Each result goes to the target as its test ends, so that the session end does not
+        # have to do all the target's work for every result at once. (Opened here: xdist
+        # registers its controller after this plugin's configure.)
+        open_stream = getattr(self.target, "stream", None)
+        if callable(open_stream):
+            controller = self.config.pluginmanager.has_plugin("dsession")
+            self.stream = open_stream(may_send=controller and not self.settings.dry_run)
         # Every check of the settings has passed by now. The lookups are only a head start:
         # not worth a request when the run could not be spooled anyway.
         prepare = getattr(self.target, "prepare", None)

@@ -181,8 +181,15 @@ class CaseStream(Protocol):
 class Streaming(Protocol):
     """A target that can do part of its work as each result arrives."""
 
-    def stream(self) -> CaseStream:
-        """A stream for this session's results (opened when the session starts)."""
+    def stream(self, *, may_send: bool) -> CaseStream:
+        """A stream for this session's results (opened when the session starts).
+
+        ``may_send``: whether the stream may talk to the server while the tests run. It is
+        False in a plain session, whose tests run in this process and may mock httpx (as
+        pytest-httpx does for every transport) -- they would see our requests as theirs --
+        and in a dry run; it is True on an xdist controller, where no test runs. Without it
+        a stream may only prepare (build payloads, look up what it already knows).
+        """
         ...
 
 
