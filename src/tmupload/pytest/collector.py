@@ -199,6 +199,15 @@ class ResultCollector:
                 yellow=True,
             )
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        # The summary is written. The run (10,000s of records and their texts) goes now, freed
+        # as its references drop, instead of being walked by the interpreter's last garbage
+        # collection when the process exits (measured: ~0.4 s at exit for 10,000 tests).
+        self.builder.clear()
+        self.outcome = None
+        self.stream = None
+
 
 def _could_write(folder: Path) -> bool:
     """Whether ``folder`` exists writable or could be created (nothing is created here)."""

@@ -158,6 +158,12 @@ class RunBuilder:
             state.details.append(str(getattr(report, "longreprtext", "")))
             self._finish(state, report)
 
+    def clear(self) -> None:
+        """Forget every report and case (after the upload: nothing here is needed again)."""
+        self._pending.clear()
+        self._final.clear()
+        self._keys.clear()
+
     def finish(self, nodeid: str) -> list[CaseResult]:
         """Make the cases of ``nodeid`` final (``pytest_runtest_logfinish``: every attempt of a
         rerun test has been reported) and return them; empty while its last report is missing.
