@@ -6,6 +6,9 @@
   a benchmark can tell the upload window apart from the rest of a run;
 * :class:`EmulatorProcess` serves a target's emulator (ET or qTest, any ``EmulatorConfig``,
   optionally from another source tree) in a process of its own: ``python _common.py serve``;
+* :func:`session_env`, :func:`run_clocked` and :func:`prime` run one measured pytest session
+  with the helper plugin ``_session_clock.py`` against an emulator that already holds the
+  placement (``bench_attachments.py``, ``bench_session_end.py``);
 * :func:`median` / :func:`fmt_table` are small formatting helpers.
 """
 
@@ -33,6 +36,9 @@ PACKAGES = (
     "pydantic",
     "stamina",
 )
+
+#: ``benchmarks/``: on the measured sessions' ``PYTHONPATH`` so that ``-p _session_clock`` loads.
+HERE = Path(__file__).resolve().parent
 
 USER = "admin"
 PASSWORD = "admin"
@@ -308,6 +314,116 @@ def source_env(src: str | None) -> dict[str, str]:
             [str(Path(src).resolve()), *filter(None, [env.get("PYTHONPATH")])]
         )
     return env
+
+
+def importable(module: str, env: dict[str, str]) -> bool:
+    """Whether a child process with ``env`` can import ``module``."""
+    import subprocess
+
+    probe = [sys.executable, "-c", f"import {module}"]
+    return subprocess.run(probe, env=env, capture_output=True, check=False).returncode == 0
+
+
+def session_env(
+    scratch: Path, path: Sequence[str] = (), extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a measured pytest session.
+
+    Bytecode caching on, as in a normal checkout (``PYTHONDONTWRITEBYTECODE`` removed,
+    ``PYTHONPYCACHEPREFIX`` in ``scratch``, so no ``__pycache__`` lands in a source tree);
+    no ``TMUPLOAD_``/``PYTEST_``/``COV_`` variables of the driver's; ``path`` first on
+    ``PYTHONPATH`` (a ``--before-src`` tree, an ``--allure-site``), then ``benchmarks/`` (for
+    ``-p _session_clock``); ``extra`` last (a target's credentials).
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TMUPLOAD_", "PYTEST_", "COV_")) and key != "PYTHONDONTWRITEBYTECODE"
+    }
+    env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+    env["PYTHONPATH"] = os.pathsep.join(
+        [
+            *(str(Path(p).resolve()) for p in path),
+            str(HERE),
+            *filter(None, [os.environ.get("PYTHONPATH")]),
+        ]
+    )
+    env.update(extra or {})
+    return env
+
+
+def run_clocked(
+    command: Sequence[str], cwd: Path, env: dict[str, str], clock: Path, log: Path
+) -> dict[str, Any]:
+    """Run one pytest session that loads ``-p _session_clock`` and return its figures.
+
+    The stamps of ``_session_clock.py`` (``tests_end``, ``unconfigure``, the wire counts,
+    tmupload's ``upload_ok`` …) plus, from the driver: ``returncode``; ``wall`` (start to the
+    process seen to exit, ``time.monotonic()``); ``cpu`` (user + sys of the session and its
+    xdist workers: the ``RUSAGE_CHILDREN`` delta; emulators in processes of their own are
+    reaped only when stopped, so they are not in it); ``session_end`` (last test end to the
+    last ``pytest_unconfigure``); ``to_exit`` (last test end to the process exit);
+    ``sessionfinish``; ``end_requests`` / ``end_body_bytes`` (sent after the last test).
+    The output goes to ``log``; a session that left no clock stops the benchmark.
+    """
+    import json
+    import resource
+    import subprocess
+
+    clock.unlink(missing_ok=True)
+    env = {**env, "BENCH_SESSION_CLOCK_OUT": str(clock)}
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    with log.open("w", encoding="utf-8") as handle:
+        code = subprocess.run(
+            list(command), cwd=cwd, stdout=handle, stderr=subprocess.STDOUT, env=env, check=False
+        ).returncode
+    exited = time.monotonic()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if not clock.is_file():
+        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+        raise SystemExit(f"pytest exited {code} and left no clock ({log}):\n{tail}")
+    stamps: dict[str, Any] = json.loads(clock.read_text(encoding="utf-8"))
+    clock.unlink()
+    if "tests_end" not in stamps:
+        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+        raise SystemExit(f"pytest exited {code} and ran no test ({log}):\n{tail}")
+    stamps["returncode"] = code
+    stamps["start"] = started
+    stamps["exit"] = exited
+    stamps["wall"] = exited - started
+    stamps["cpu"] = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
+    stamps["session_end"] = stamps["unconfigure"] - stamps["tests_end"]
+    stamps["to_exit"] = exited - stamps["tests_end"]
+    stamps["sessionfinish"] = stamps["sessionfinish_end"] - stamps["sessionfinish_start"]
+    stamps["end_requests"] = stamps["wire_requests"] - stamps["wire_requests_during_tests"]
+    stamps["end_body_bytes"] = stamps["wire_body_bytes"] - stamps["wire_body_bytes_during_tests"]
+    return stamps
+
+
+def prime(target: str, url: str, scratch: Path) -> None:
+    """Upload one passing case of another test, so that what a first upload creates (ET's
+    packages, automated test and assignment; qTest's cycle; Zephyr's cycle, phase and folder)
+    exists when the session starts, as for every run after the first: ET's head start then
+    finds a complete placement. Runs in the driver, with the tmupload it imports."""
+    import shutil
+
+    from tmupload.delivery.pipeline import upload
+    from tmupload.models import CaseResult, Outcome, RunReport
+    from tmupload.settings import resolve
+
+    outbox = scratch / "outbox-prime"
+    flags, env = target_settings(target, url, str(outbox), attach="none")
+    case = CaseResult(
+        case_id="test_prime.py::test_prime",
+        suite="test_prime.py",
+        name="test_prime",
+        outcome=Outcome.PASSED,
+    )
+    outcome = upload(RunReport(name="prime", cases=[case]), resolve(flags, {}, env))
+    shutil.rmtree(outbox, ignore_errors=True)
+    if not outcome.ok:
+        raise SystemExit(f"priming {target} failed: {outcome.error}")
 
 
 class EmulatorProcess:

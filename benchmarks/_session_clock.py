@@ -1,7 +1,9 @@
 """A tiny pytest plugin for the benchmarks: when the tests ended, when the session ended.
 
-Loaded with ``-p _session_clock`` (``benchmarks/`` on ``PYTHONPATH``) by ``bench_attachments.py``.
-It writes one JSON object to the file named by ``BENCH_SESSION_CLOCK_OUT``:
+Loaded with ``-p _session_clock`` (``benchmarks/`` on ``PYTHONPATH``) by ``bench_attachments.py``
+and ``bench_session_end.py``. It writes one JSON object to the file named by
+``BENCH_SESSION_CLOCK_OUT`` (from the controller only, under pytest-xdist: xdist relays every
+worker's ``pytest_runtest_logfinish`` to it, and tmupload uploads from it):
 
 * ``tests_end``: ``time.monotonic()`` when the last test finished (``pytest_runtest_logfinish``);
 * ``sessionfinish_start`` / ``sessionfinish_end``: around every ``pytest_sessionfinish``
@@ -65,6 +67,8 @@ def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     _stamps["unconfigure"] = time.monotonic()
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller writes the stamps
+        return
     _stamps["wire_requests"] = _wire.requests
     _stamps["wire_body_bytes"] = _wire.body_bytes
     out = os.environ.get("BENCH_SESSION_CLOCK_OUT")

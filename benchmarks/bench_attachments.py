@@ -36,9 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,16 +47,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
     EMULATOR_PACKAGES,
+    HERE,
     EmulatorProcess,
     fmt_table,
     machine,
     median,
+    prime,
     print_machine,
     pytest_target_args,
-    target_settings,
+    run_clocked,
+    session_env,
 )
 
-HERE = Path(__file__).resolve().parent
 MODES = ("none", "output", "file", "file+output")
 #: Emulator configuration per target (as in bench_upload.py).
 EMULATOR_CONFIG: dict[str, dict[str, Any]] = {"et": {}, "qtest": {"job_delay": 0.0}, "zephyr": {}}
@@ -87,27 +87,6 @@ def write_suite(folder: Path, tests: int) -> None:
     (folder / "test_checkout.py").write_text(TEST_MODULE.format(tests=tests), encoding="utf-8")
 
 
-def prime(target: str, url: str, scratch: Path) -> None:
-    """Upload one passing case of another test, so that what a first upload creates (ET's
-    packages, automated test and assignment; qTest's cycle; Zephyr's cycle, phase and folder)
-    exists when the session starts, as for every run after the first: ET's head start then
-    finds a complete placement."""
-    from tmupload.delivery.pipeline import upload
-    from tmupload.models import CaseResult, Outcome, RunReport
-    from tmupload.settings import resolve
-
-    flags, env = target_settings(target, url, str(scratch / "outbox-prime"), attach="none")
-    case = CaseResult(
-        case_id="test_prime.py::test_prime",
-        suite="test_prime.py",
-        name="test_prime",
-        outcome=Outcome.PASSED,
-    )
-    outcome = upload(RunReport(name="prime", cases=[case]), resolve(flags, {}, env))
-    if not outcome.ok:
-        raise SystemExit(f"priming {target} failed: {outcome.error}")
-
-
 def session_command(
     variant: str, url: str | None, outbox: Path
 ) -> tuple[list[str], dict[str, str]]:
@@ -133,36 +112,17 @@ def run_session(
     tag: str,
 ) -> dict[str, Any]:
     outbox = scratch / f"outbox-{tag}"
-    clock = scratch / f"clock-{tag}.json"
     command, extra_env = session_command(variant, url, outbox)
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE), *filter(None, [env.get("PYTHONPATH")])])
-    env["BENCH_SESSION_CLOCK_OUT"] = str(clock)
-    env["BENCH_ATTACH_BYTES"] = str(size) if variant.endswith(("/file", "/file+output")) else ""
-    env.update(extra_env)
+    attach = str(size) if variant.endswith(("/file", "/file+output")) else ""
+    env = session_env(scratch, extra={**extra_env, "BENCH_ATTACH_BYTES": attach})
     log = scratch / f"session-{tag}.log"
-    started = time.monotonic()
-    with log.open("w", encoding="utf-8") as handle:
-        code = subprocess.run(
-            command, cwd=suite, stdout=handle, stderr=subprocess.STDOUT, env=env, check=False
-        ).returncode
-    exited = time.monotonic()
+    stamps = run_clocked(command, suite, env, scratch / f"clock-{tag}.json", log)
+    code = stamps["returncode"]
     if code != 1:  # every test fails: 1 is the only right exit status
         raise SystemExit(f"{variant}: pytest exited {code}; see {log}:\n{log.read_text()[-3000:]}")
-    stamps: dict[str, Any] = json.loads(clock.read_text(encoding="utf-8"))
     if variant != "bare" and not stamps.get("upload_ok"):
         raise SystemExit(f"{variant}: the upload failed: {stamps.get('upload_error')} (see {log})")
-    stamps["exit"] = exited
-    stamps["wall"] = exited - started
-    stamps["session_end"] = stamps["unconfigure"] - stamps["tests_end"]
-    stamps["to_exit"] = exited - stamps["tests_end"]
-    stamps["sessionfinish"] = stamps["sessionfinish_end"] - stamps["sessionfinish_start"]
-    stamps["end_requests"] = stamps["wire_requests"] - stamps["wire_requests_during_tests"]
-    stamps["end_body_bytes"] = stamps["wire_body_bytes"] - stamps["wire_body_bytes_during_tests"]
     shutil.rmtree(outbox, ignore_errors=True)
-    clock.unlink()
     log.unlink()
     return stamps
 

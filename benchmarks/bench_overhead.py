@@ -56,6 +56,7 @@ from _common import (
     USER,
     emulator_in_thread,
     fmt_table,
+    importable,
     machine,
     median,
     print_machine,
@@ -160,12 +161,6 @@ def child_env(scratch: Path, path: Sequence[str] = ()) -> dict[str, str]:
     if path:
         env["PYTHONPATH"] = os.pathsep.join([*path, *filter(None, [os.environ.get("PYTHONPATH")])])
     return env
-
-
-def importable(module: str, env: dict[str, str]) -> bool:
-    """Whether the measured processes can import ``module``."""
-    probe = [sys.executable, "-c", f"import {module}"]
-    return subprocess.run(probe, env=env, capture_output=True, check=False).returncode == 0
 
 
 class Runner:

@@ -1,0 +1,599 @@
+"""Session end: what a whole test session pays after its last test, per kind of reporting.
+
+Run: ``.venv/bin/python benchmarks/bench_session_end.py [--quick]`` (``--help`` for the knobs);
+with the tree before a change side by side and allure-pytest from its own directory::
+
+    .venv/bin/python benchmarks/bench_session_end.py --quick \\
+        --before-src /tmp/tmupload-base/src --allure-site /tmp/allure-site
+
+On this machine (2 cores) with every variant and ``--before-src``: ``--quick`` (2,000 tests,
+serial and ``-n 2``, 2 rounds, 64 sessions) about 7 minutes when the machine is quiet, 11
+under a load average of 3; the full run (2,000 tests × 3 rounds and 10,000 × 2) about 35
+minutes when quiet, much more when loaded (the 10,000-test ``-n 2`` sessions run 2-3 times as
+long under a load average of 5-8). ``--sizes 2000`` and ``--sizes 10000`` can run apart.
+
+The suite (generated per size in a scratch directory, with its own ``pytest.ini`` that
+registers the ``ticket`` marker so every variant is equal): ``--sizes`` (2,000 and 10,000)
+one-line tests in files of 100; 1 % fail with a short assertion, 1 % are skipped, 0.1 % are
+strict xfails, the rest pass; ``--tickets N`` failing tests carry ``@pytest.mark.ticket``
+(none by default). Every session is ``python -m pytest -p no:cacheprovider -p _session_clock
+-q [-n 2] …`` in that directory, in a fresh process, with ``benchmarks/`` on ``PYTHONPATH`` so
+that the helper plugin ``_session_clock.py`` loads (it stamps the end of the last test, the
+``pytest_sessionfinish`` hooks and the last ``pytest_unconfigure``, counts the requests the
+session's ``httpx`` transports send before and after the last test, and reads tmupload's own
+outcome; httpx is imported by every session anyway, pytest-httpx being installed). Variants:
+
+* ``bare``: ``-p no:tmupload -p no:allure_pytest`` (the plugin as if not installed);
+* ``off``: ``-p no:allure_pytest`` (installed, upload not enabled);
+* ``junitxml``: bare + ``--junitxml=DIR/junit.xml``;
+* ``allure``: ``-p no:tmupload --alluredir DIR --clean-alluredir`` with ``--allure-site`` first
+  on ``PYTHONPATH`` (for this variant only; left out, with a message, when allure-pytest
+  cannot be imported);
+* ``tm-et``, ``tm-qtest``, ``tm-zephyr``: ``-p no:allure_pytest --tm-upload`` to that target's
+  emulator with the default ``--tm-attach`` (an ``output.txt`` per failing test: what users
+  get), the outbox in the scratch directory;
+* ``tm-<t>-before`` (with ``--before-src DIR``): the same, importing tmupload from ``DIR``
+  (first on ``PYTHONPATH``); the emulator is the current tree's for both.
+
+The current tree ("after") is a copy of the checkout's ``src/`` taken when the script starts
+(printed with a fingerprint and the files that differ from HEAD), first on ``PYTHONPATH`` of
+every other session, of the emulators, and on ``sys.path`` of this driver, so that edits made
+to ``src/`` during the run do not mix two trees (``--live-src`` imports the checkout as is).
+
+each serial and with ``-n 2`` (pytest-xdist), and the tm variants against two server speeds:
+``fast`` (the emulators' own delays 0: ET ``import_delay`` and ``link_delay``, qTest
+``job_delay``) and ``slow`` (a realistic import: ET ``import_delay`` 0.5 s, qTest ``job_delay``
+0.5 s per queue job; Zephyr imports synchronously, so it gets a ``latency`` of
+``ZEPHYR_SLOW_LATENCY`` = 20 ms on every request instead, a round trip to a server that is not
+on loopback: with its ~150 requests for 2,000 tests and ~700 for 10,000 this adds about as
+much to its upload as qTest's job delay adds to qTest's, about 2 s and 10 s). The
+non-tm variants run once per size and ``-n``, not per speed: they are the same rows in both
+speeds' tables.
+
+Each emulator (one per target and speed) runs in a process of its own (``_common.serve``),
+reset before every session and primed with a one-case upload of another test, so that the
+placement exists as in every run after the first (``--first-upload`` leaves that out). The
+variants of one size and ``-n`` run round-robin, the first moving by one each round; each
+round goes through every size and ``-n``: ``--rounds`` (3) rounds, of which sizes of 10,000
+tests and more run ``--large-rounds`` (2, so that the full run fits in about half an hour).
+Before the rounds: one unmeasured session of every variant (and speed) at the smallest size,
+and one ``bare`` session of every other size and ``-n`` (bytecode caches on, in
+``PYTHONPYCACHEPREFIX`` in the scratch directory, as in a normal checkout; the emulators'
+first answers).
+
+Figures per session: the wall time of the pytest process (the driver's ``time.monotonic()``;
+one clock for all processes on Linux), its CPU (user + sys, with its xdist workers:
+``RUSAGE_CHILDREN``), the session end (last test end to the last ``pytest_unconfigure``, and to
+the process exit as the driver sees it), tmupload's own upload seconds, the requests the
+session sent after the last test and during the tests, and the emulator's own request count
+(the priming upload left out). Every session's exit status is checked (1: some tests fail)
+and so is every upload (``upload_ok`` of the clock plugin). Printed: the commands, the
+machine, and one Markdown table per size, ``-n`` and server speed; "beyond bare" is a
+variant's median session end to exit less bare's. Raw figures:
+``benchmarks/out/session_end.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (
+    HERE,
+    EmulatorProcess,
+    fmt_table,
+    importable,
+    machine,
+    median,
+    prime,
+    print_machine,
+    pytest_target_args,
+    run_clocked,
+    session_env,
+)
+
+TARGETS = ("et", "qtest", "zephyr")
+BASE_VARIANTS = ("bare", "off", "junitxml", "allure")
+BEFORE_SUFFIX = "-before"
+SPEEDS = ("fast", "slow")
+#: Seconds added to every Zephyr request at the slow speed (see the docstring).
+ZEPHYR_SLOW_LATENCY = 0.02
+#: ``EmulatorConfig`` fields per speed and target.
+EMULATOR_CONFIG: dict[str, dict[str, dict[str, Any]]] = {
+    "fast": {
+        "et": {"import_delay": 0.0, "link_delay": 0.0},
+        "qtest": {"job_delay": 0.0},
+        "zephyr": {},
+    },
+    "slow": {
+        "et": {"import_delay": 0.5},  # link_delay stays at its default, 0.02 s
+        "qtest": {"job_delay": 0.5},
+        "zephyr": {"latency": ZEPHYR_SLOW_LATENCY},
+    },
+}
+ROOT = HERE.parent
+TESTS_PER_FILE = 100
+#: Sizes from this one on run ``--large-rounds`` rounds.
+LARGE = 10_000
+
+
+def generate_suite(root: Path, tests: int, tickets: int = 0) -> dict[str, int]:
+    """Write ``tests`` one-line tests in files of 100; return how many of each kind."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pytest.ini").write_text(
+        "[pytest]\n"
+        "markers =\n"
+        "    ticket(*keys): defect tickets (registered here so every variant is equal)\n",
+        encoding="utf-8",
+    )
+    counts = {"passed": 0, "failed": 0, "skipped": 0, "xfailed": 0, "ticketed": 0}
+    number = 0
+    for index in range((tests + TESTS_PER_FILE - 1) // TESTS_PER_FILE):
+        parts = ["import pytest\n"]
+        for _ in range(min(TESTS_PER_FILE, tests - number)):
+            name = f"test_{number:05d}"
+            if number % 100 == 50:  # 1 % failures, a short assertion traceback each
+                ticket = ""
+                if counts["ticketed"] < tickets:
+                    ticket = '@pytest.mark.ticket("PAY-17")\n'
+                    counts["ticketed"] += 1
+                parts.append(
+                    f"{ticket}def {name}():\n"
+                    f"    expected = {number}\n"
+                    "    assert expected + 1 == expected, 'off by one'\n"
+                )
+                counts["failed"] += 1
+            elif number % 100 == 75:  # 1 % skips
+                parts.append(
+                    f"@pytest.mark.skip(reason='not on this platform')\ndef {name}():\n    pass\n"
+                )
+                counts["skipped"] += 1
+            elif number % 1000 == 25:  # 0.1 % expected failures
+                parts.append(
+                    f"@pytest.mark.xfail(reason='known bug', strict=True)\ndef {name}():\n"
+                    "    assert 1 == 2\n"
+                )
+                counts["xfailed"] += 1
+            else:
+                parts.append(f"def {name}():\n    assert {number} >= 0\n")
+                counts["passed"] += 1
+            number += 1
+        (root / f"test_part{index:03d}.py").write_text("\n".join(parts), encoding="utf-8")
+    return counts
+
+
+def pin_src(dest: Path) -> str:
+    """Copy the checkout's ``src/`` to ``dest`` (the "after" tree of the whole run) and import
+    tmupload from it in this process too (the priming uploads); return its path."""
+    shutil.copytree(ROOT / "src", dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    sys.path.insert(0, str(dest))
+    return str(dest)
+
+
+def describe_tree(src: Path) -> str:
+    """The copy of src/: its fingerprint and the files that differ from HEAD."""
+    digest = hashlib.sha256()
+    for path in sorted(src.rglob("*.py")):
+        digest.update(str(path.relative_to(src)).encode() + b"\0" + path.read_bytes())
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--", "src"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split("\n")
+    files = [line[3:] for line in changed if line.strip()]
+    return (
+        f"a copy of src/ taken at the start, in {src} (sha256 of its .py files "
+        f"{digest.hexdigest()[:12]}; differing from HEAD: {', '.join(files) or 'none'})"
+    )
+
+
+def target_of(variant: str) -> str | None:
+    """``et`` for ``tm-et`` and ``tm-et-before``; None for a variant that does not upload."""
+    if not variant.startswith("tm-"):
+        return None
+    return variant.removeprefix("tm-").removesuffix(BEFORE_SUFFIX)
+
+
+@dataclass
+class Bench:
+    scratch: Path
+    after_src: str | None
+    before_src: str | None
+    allure_site: str | None
+    first_upload: bool
+    emulators: dict[tuple[str, str], EmulatorProcess] = field(default_factory=dict)
+    suites: dict[int, Path] = field(default_factory=dict)
+    counts: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def emulator(self, variant: str, speed: str) -> EmulatorProcess | None:
+        target = target_of(variant)
+        return None if target is None else self.emulators[(target, speed)]
+
+    def command(self, variant: str, speed: str, workers: int) -> tuple[list[str], dict[str, str]]:
+        """The pytest command line of ``variant`` and what its environment adds."""
+        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "_session_clock"]
+        cmd.append("-q")
+        if workers:
+            cmd += ["-n", str(workers)]
+        if variant == "bare":
+            return [*cmd, "-p", "no:tmupload", "-p", "no:allure_pytest"], {}
+        if variant == "off":
+            return [*cmd, "-p", "no:allure_pytest"], {}
+        if variant == "junitxml":
+            junit = f"--junitxml={self.scratch / 'junit.xml'}"
+            return [*cmd, "-p", "no:tmupload", "-p", "no:allure_pytest", junit], {}
+        if variant == "allure":
+            allure = ["--alluredir", str(self.scratch / "allure"), "--clean-alluredir"]
+            return [*cmd, "-p", "no:tmupload", *allure], {}
+        emulator = self.emulator(variant, speed)
+        target = target_of(variant)
+        assert emulator is not None and target is not None, variant
+        args, env = pytest_target_args(target, emulator.url)
+        outbox = ["--tm-outbox", str(self.scratch / "outbox")]
+        return [*cmd, "-p", "no:allure_pytest", *args, *outbox], env
+
+    def path(self, variant: str) -> list[str]:
+        """What goes first on the session's ``PYTHONPATH``."""
+        if variant.endswith(BEFORE_SUFFIX):
+            assert self.before_src is not None
+            return [self.before_src]
+        path = [self.after_src] if self.after_src else []
+        if variant == "allure" and self.allure_site:
+            return [self.allure_site, *path]
+        return path
+
+    def shown(self, variant: str, speed: str, workers: int) -> str:
+        command, extra = self.command(variant, speed, workers)
+        env = dict(extra)
+        path = self.path(variant)
+        if path:
+            env = {"PYTHONPATH": ":".join([*path, str(HERE)]), **env}
+        return " ".join([*(f"{k}={v}" for k, v in env.items()), *command])
+
+    def run(self, size: int, workers: int, variant: str, speed: str, tag: str) -> dict[str, Any]:
+        for leftover in ("junit.xml", "outbox", "allure"):
+            path = self.scratch / leftover
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+        emulator = self.emulator(variant, speed)
+        seen = 0
+        if emulator is not None:
+            emulator.reset()
+            if not self.first_upload:
+                prime(str(target_of(variant)), emulator.url, self.scratch)
+            seen = len(emulator.requests())
+        command, extra = self.command(variant, speed, workers)
+        env = session_env(self.scratch, self.path(variant), extra)
+        log = self.scratch / "session.log"
+        name = f"{variant}{f' {speed}' if emulator else ''} size {size} -n {workers} ({tag})"
+        result = run_clocked(command, self.suites[size], env, self.scratch / "clock.json", log)
+
+        def fail(why: str) -> SystemExit:
+            tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+            return SystemExit(f"{name}: {why}; the output ({log}) ends:\n{tail}")
+
+        expected = 1 if self.counts[size]["failed"] else 0
+        if result["returncode"] != expected:
+            raise fail(f"pytest exited {result['returncode']}, not {expected}")
+        if result["tests"] != size:
+            raise fail(f"{result['tests']} tests finished, not {size}")
+        if emulator is not None:
+            if "upload_ok" not in result:
+                raise fail("the clock plugin found no tmupload outcome (ResultCollector.outcome)")
+            if not result["upload_ok"]:
+                raise fail(f"the upload failed: {result.get('upload_error')}")
+            result["server_requests"] = len(emulator.requests()) - seen
+        if variant == "junitxml" and not (self.scratch / "junit.xml").is_file():
+            raise fail("no junit.xml written")
+        if variant == "allure" and not any((self.scratch / "allure").glob("*-result.json")):
+            raise fail("no allure result written")
+        result.update(size=size, workers=workers, variant=variant, speed=speed if emulator else "")
+        return result
+
+
+def describe(result: dict[str, Any]) -> str:
+    text = (
+        f"{result['wall']:6.2f}s (CPU {result['cpu']:.2f}s), end to unconfigure "
+        f"{result['session_end']:.2f}s, to exit {result['to_exit']:.2f}s"
+    )
+    if "server_requests" in result:
+        text += (
+            f", upload {result.get('upload_seconds') or 0:.2f}s, requests "
+            f"{result['end_requests']} after / {result['wire_requests_during_tests']} during "
+            f"the tests (server {result['server_requests']})"
+        )
+    return text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="2000,10000", help="tests per session, comma separated")
+    parser.add_argument("--n", default="0,2", help="pytest-xdist -n values (0: serial)")
+    parser.add_argument("--serial-only", action="store_true", help="the same as --n 0")
+    parser.add_argument("--xdist-only", action="store_true", help="the same as --n 2")
+    parser.add_argument("--targets", default=",".join(TARGETS))
+    parser.add_argument(
+        "--variants",
+        default="",
+        help="only these variants (comma separated names as printed; bare is always run)",
+    )
+    parser.add_argument("--speeds", default=",".join(SPEEDS), help="server speeds of the tm runs")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--large-rounds",
+        type=int,
+        default=2,
+        help=f"rounds of the sizes of {LARGE:,} tests and more (at most --rounds; default 2, "
+        "so that the full run fits in about half an hour)",
+    )
+    parser.add_argument("--quick", action="store_true", help="--sizes 2000 --rounds 2")
+    parser.add_argument("--tickets", type=int, default=0, help="failing tests with a ticket")
+    parser.add_argument(
+        "--before-src",
+        help="a src/ directory to import tmupload from for the tm-<t>-before variants",
+    )
+    parser.add_argument(
+        "--allure-site",
+        help="a directory holding allure-pytest, put first on PYTHONPATH of the allure variant",
+    )
+    parser.add_argument(
+        "--first-upload",
+        action="store_true",
+        help="do not prime the emulators: every session is the project's first upload",
+    )
+    parser.add_argument(
+        "--live-src",
+        action="store_true",
+        help="import the checkout's src/ as it is at every moment of the run, instead of a copy "
+        "taken at the start (others' edits during the run would then mix two trees)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    parser.add_argument("--out", default=str(HERE / "out" / "session_end.json"))
+    args = parser.parse_args()
+    if args.quick:
+        args.sizes = "2000"
+        args.rounds = 2
+    if args.serial_only and args.xdist_only:
+        parser.error("--serial-only and --xdist-only exclude each other")
+    if args.serial_only:
+        args.n = "0"
+    if args.xdist_only:
+        args.n = "2"
+    sizes = sorted({int(s) for s in args.sizes.split(",") if s})
+    ns = [int(n) for n in args.n.split(",") if n]
+    speeds = [s for s in args.speeds.split(",") if s]
+    targets = [t for t in args.targets.split(",") if t]
+    for speed in speeds:
+        if speed not in SPEEDS:
+            parser.error(f"unknown speed {speed!r}; choose from {', '.join(SPEEDS)}")
+    for target in targets:
+        if target not in TARGETS:
+            parser.error(f"unknown target {target!r}; choose from {', '.join(TARGETS)}")
+    if not sizes or not ns or not speeds or args.rounds < 1 or args.large_rounds < 1:
+        parser.error("--sizes, --n, --speeds and --(large-)rounds need at least one value each")
+
+    def rounds_of(size: int) -> int:
+        return min(args.rounds, args.large_rounds) if size >= LARGE else args.rounds
+
+    if args.before_src and not (Path(args.before_src) / "tmupload").is_dir():
+        parser.error(f"--before-src {args.before_src}: no tmupload package in it")
+
+    variants = [*BASE_VARIANTS, *(f"tm-{t}" for t in targets)]
+    if args.before_src:
+        variants += [f"tm-{t}{BEFORE_SUFFIX}" for t in targets]
+    if args.variants:
+        wanted = {v for v in args.variants.split(",") if v}
+        unknown = wanted - set(variants)
+        if unknown:
+            parser.error(
+                f"unknown variant(s) {', '.join(sorted(unknown))}; choose from "
+                f"{', '.join(variants)} (the -before ones need --before-src)"
+            )
+        variants = [v for v in variants if v == "bare" or v in wanted]
+    probe_dir = Path(tempfile.gettempdir())
+    if "allure" in variants:
+        site = [args.allure_site] if args.allure_site else []
+        if not importable("allure_pytest", session_env(probe_dir, site)):
+            print("allure-pytest is not importable (see --allure-site): leaving out allure")
+            variants.remove("allure")
+    plan = [(v, s) for v in variants for s in (speeds if target_of(v) else [""])]
+    groups = [(size, n) for size in sizes for n in ns]
+
+    scratch = Path(tempfile.mkdtemp(prefix="tmupload-bench-session-end-"))
+    after_src = None if args.live_src else pin_src(scratch / "after-src")
+    print_machine()
+    if after_src:
+        print(f"after: {describe_tree(Path(after_src))}", flush=True)
+    trees: list[tuple[str, str | None]] = [("after", after_src)]
+    if args.before_src:
+        trees.append(("before", args.before_src))
+    for label, path in trees:
+        probe = [sys.executable, "-c", "import tmupload; print(tmupload.__file__)"]
+        env = session_env(probe_dir, [path] if path else [])
+        found = subprocess.run(probe, env=env, capture_output=True, text=True, check=False)
+        origin = found.stdout.strip() or found.stderr.strip()[-500:]
+        print(f"tmupload imported by the {label} sessions: {origin}", flush=True)
+        if path and not origin.startswith(str(Path(path).resolve())):
+            raise SystemExit(f"{path}: the {label} sessions would not import tmupload from it")
+    bench = Bench(
+        scratch,
+        after_src,
+        str(Path(args.before_src).resolve()) if args.before_src else None,
+        str(Path(args.allure_site).resolve()) if args.allure_site else None,
+        args.first_upload,
+    )
+    for size in sizes:
+        bench.suites[size] = scratch / f"suite-{size}"
+        bench.counts[size] = generate_suite(bench.suites[size], size, args.tickets)
+        print(f"suite: {size} tests in {bench.suites[size]} {bench.counts[size]}", flush=True)
+    runs: list[dict[str, Any]] = []
+    commands: dict[str, str] = {}
+    started = time.perf_counter()
+    ok = False
+    # A plain `kill` must stop the emulators too: SystemExit runs the finally below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        for speed in speeds:
+            for target in dict.fromkeys(t for v in variants if (t := target_of(v))):
+                process = EmulatorProcess(target, EMULATOR_CONFIG[speed][target], after_src)
+                bench.emulators[(target, speed)] = process
+                print(f"emulator [{target} {speed}]: {process.command}", flush=True)
+        for n in ns:
+            for variant, speed in plan:
+                key = f"[{variant}{f' {speed}' if speed else ''} -n {n}]"
+                commands[key] = bench.shown(variant, speed, n)
+                print(f"command {key} (cwd suite-SIZE): {commands[key]}", flush=True)
+        print(
+            "every session also: BENCH_SESSION_CLOCK_OUT=FILE, PYTHONPYCACHEPREFIX="
+            f"{scratch / 'pycache'}, PYTHONPATH ending with {HERE}; "
+            f"PYTHONDONTWRITEBYTECODE removed; emulators reset and "
+            f"{'not primed' if args.first_upload else 'primed'} before each tm session",
+            flush=True,
+        )
+        warm = time.perf_counter()
+        first = groups[0]
+        for variant, speed in plan:
+            bench.run(*first, variant, speed, "warm-up")
+        for group in groups[1:]:
+            bench.run(*group, "bare", "", "warm-up")
+        print(f"warm-up: {time.perf_counter() - warm:.0f}s", flush=True)
+        for round_no in range(args.rounds):
+            shift = round_no % len(plan)
+            for size, n in groups:
+                if round_no >= rounds_of(size):
+                    continue
+                for variant, speed in plan[shift:] + plan[:shift]:
+                    result = bench.run(size, n, variant, speed, f"round {round_no + 1}")
+                    result["round"] = round_no
+                    runs.append(result)
+                    label = f"{variant}{f' {speed}' if speed else ''}"
+                    print(
+                        f"round {round_no + 1}/{rounds_of(size)} size {size} -n {n} {label:22} "
+                        f"{describe(result)}",
+                        flush=True,
+                    )
+        ok = True
+    finally:
+        for process in bench.emulators.values():
+            process.stop()
+        if ok and not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+        else:
+            print(f"scratch kept: {scratch}", flush=True)
+    elapsed = time.perf_counter() - started
+
+    summary: list[dict[str, Any]] = []
+    for size, n in groups:
+        cell_runs = [r for r in runs if r["size"] == size and r["workers"] == n]
+        bare = {r["round"]: r for r in cell_runs if r["variant"] == "bare"}
+        bare_wall = median(r["wall"] for r in bare.values())
+        bare_exit = median(r["to_exit"] for r in bare.values())
+        table_speeds = speeds if any(target_of(v) for v in variants) else [""]
+        for speed in table_speeds:
+            rows = []
+            for variant, run_speed in plan:
+                if run_speed not in ("", speed):
+                    continue
+                mine = [r for r in cell_runs if r["variant"] == variant and r["speed"] == run_speed]
+                walls = [r["wall"] for r in mine]
+                per_round = [r["wall"] / bare[r["round"]]["wall"] for r in mine]
+                row: dict[str, Any] = {
+                    "size": size,
+                    "workers": n,
+                    "speed": speed,
+                    "variant": variant,
+                    "wall": median(walls),
+                    "wall_min": min(walls),
+                    "wall_max": max(walls),
+                    "ratio_of_medians": median(walls) / bare_wall,
+                    "median_round_ratio": median(per_round),
+                    "cpu": median(r["cpu"] for r in mine),
+                    "to_unconfigure": median(r["session_end"] for r in mine),
+                    "to_exit": median(r["to_exit"] for r in mine),
+                    "beyond_bare": median(r["to_exit"] for r in mine) - bare_exit,
+                    "end_requests": median(r["end_requests"] for r in mine),
+                    "requests_during_tests": median(r["wire_requests_during_tests"] for r in mine),
+                    "server_requests": median(r.get("server_requests", 0) for r in mine),
+                    "upload_seconds": median(r.get("upload_seconds") or 0 for r in mine),
+                }
+                summary.append(row)
+                tm = target_of(variant) is not None
+                rows.append(
+                    [
+                        variant,
+                        f"{row['wall']:.2f} ({row['wall_min']:.2f}-{row['wall_max']:.2f})",
+                        f"{row['ratio_of_medians']:.3f}",
+                        f"{row['median_round_ratio']:.3f}",
+                        f"{row['cpu']:.2f}",
+                        f"{row['to_unconfigure']:.2f}",
+                        f"{row['to_exit']:.2f}",
+                        "" if variant == "bare" else f"{row['beyond_bare']:+.2f}",
+                        f"{row['upload_seconds']:.2f}" if tm else "",
+                        f"{row['end_requests']:g} / {row['requests_during_tests']:g}",
+                        f"{row['server_requests']:g}" if tm else "",
+                    ]
+                )
+            print()
+            where = "serial" if not n else f"-n {n}"
+            server = f", {speed} server" if speed else ""
+            print(f"{size:,} tests, {where}{server} ({rounds_of(size)} rounds; medians):")
+            print(
+                fmt_table(
+                    [
+                        "variant",
+                        "wall s (min-max)",
+                        "ratio to bare (medians)",
+                        "median per-round ratio",
+                        "CPU s",
+                        "end to unconfigure s",
+                        "end to exit s",
+                        "beyond bare s",
+                        "upload s",
+                        "requests after / during the tests",
+                        "server requests",
+                    ],
+                    rows,
+                )
+            )
+    print()
+    print(f"{len(runs)} measured sessions, {elapsed:.0f}s in all (warm-up included)")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "machine": machine(),
+                "args": vars(args),
+                "elapsed": elapsed,
+                "suites": {str(size): counts for size, counts in bench.counts.items()},
+                "emulator_config": EMULATOR_CONFIG,
+                "commands": commands,
+                "summary": summary,
+                "runs": runs,
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    print(f"results: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
