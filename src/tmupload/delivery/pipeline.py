@@ -21,23 +21,11 @@ from tmupload.errors import ConfigError, TmUploadError
 from tmupload.models import RunReport
 from tmupload.settings import Settings
 from tmupload.targets.base import Progress, Target, quiet
-from tmupload.targets.registry import get_spec, load_target
+from tmupload.targets.registry import get_spec, make_target
 
 __all__ = ["UploadOutcome", "make_target", "resend", "settings_for_entry", "upload"]
 
 log = logging.getLogger("tmupload")
-
-
-def make_target(
-    settings: Settings,
-    *,
-    transport: httpx.BaseTransport | None = None,
-    progress: Progress | None = None,
-) -> Target:
-    """The target ``settings.target`` names, built for these settings."""
-    factory = load_target(settings.target)
-    target: Target = factory(settings, transport=transport, progress=progress or quiet)
-    return target
 
 
 def upload(

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from tmupload.delivery.pipeline import UploadOutcome, make_target, upload
+from tmupload.delivery.outcome import UploadOutcome
 from tmupload.delivery.progress import ProgressRelay, UploadProgress
-from tmupload.delivery.report import summary_lines
 from tmupload.errors import TmUploadError
 from tmupload.pytest.fold import RunBuilder
 from tmupload.settings import Settings
 from tmupload.targets.base import CaseStream
+from tmupload.targets.registry import make_target
 
 __all__ = ["ResultCollector"]
 
@@ -59,6 +59,8 @@ class ResultCollector:
         return f"tmupload: {mode} {self.description} (on-error={s.on_error})"
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # What only the session end needs is imported while the tests run, not before them.
+        threading.Thread(target=_import_session_end, name="tmupload-imports", daemon=True).start()
         # Each result goes to the target as its test ends, so that the session end does not
         # have to do all the target's work for every result at once. (Opened here: xdist
         # registers its controller after this plugin's configure.)
@@ -173,6 +175,8 @@ class ResultCollector:
         progress = self._make_progress()
         self.progress.to = progress
         try:
+            from tmupload.delivery.pipeline import upload
+
             self.outcome = upload(run, self.settings, progress=progress, target=self.target)
         except TmUploadError as exc:  # configuration problems found late (e.g. the outbox)
             self.outcome = UploadOutcome(run=run, settings=self.settings, error=exc)
@@ -190,6 +194,8 @@ class ResultCollector:
         terminalreporter.write_sep("-", "tmupload", red=failed, bold=failed)
         if self.interrupted_note:
             terminalreporter.write_line(f"tmupload: {self.interrupted_note}", yellow=True)
+        from tmupload.delivery.report import summary_lines
+
         for colour, text in summary_lines(self.outcome):
             markup = {colour: True} if colour else {}
             terminalreporter.write_line(f"tmupload: {text}", **markup)
@@ -207,6 +213,11 @@ class ResultCollector:
         self.builder.clear()
         self.outcome = None
         self.stream = None
+
+
+def _import_session_end() -> None:
+    import tmupload.delivery.pipeline
+    import tmupload.delivery.report  # noqa: F401
 
 
 def _could_write(folder: Path) -> bool:

@@ -15,13 +15,17 @@ from tmupload.options import OPTIONS, OptionSpec
 from tmupload.targets.spec import TargetSpec
 
 if TYPE_CHECKING:
-    from tmupload.targets.base import Target
+    import httpx
+
+    from tmupload.settings import Settings
+    from tmupload.targets.base import Progress, Target
 
 __all__ = [
     "all_options",
     "get_spec",
     "load_attribute",
     "load_target",
+    "make_target",
     "register",
     "target_names",
     "unregister",
@@ -124,3 +128,17 @@ def load_target(name: str) -> Callable[..., Target]:
         raise ConfigError(
             f"{spec.title} (--tm-target {name}) is not supported by this version of tmupload yet"
         ) from None
+
+
+def make_target(
+    settings: Settings,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    progress: Progress | None = None,
+) -> Target:
+    """The target ``settings.target`` names, built for these settings."""
+    from tmupload.targets.base import quiet
+
+    factory = load_target(settings.target)
+    target: Target = factory(settings, transport=transport, progress=progress or quiet)
+    return target
