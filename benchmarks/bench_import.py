@@ -17,6 +17,9 @@ the work). Measured:
   result -- the tree only, no CaseResults, so less work than ``read_junit`` does;
 * ``junitparser+cases``: the same tree turned into CaseResults (outcome, message, text,
   output; none of the dialect rules) -- what reading with junitparser would cost.
+
+The whole import (read -> outbox -> payload -> upload to each target's emulator) is measured by
+``bench_import_upload.py``.
 """
 
 from __future__ import annotations

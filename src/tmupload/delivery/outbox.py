@@ -1,10 +1,12 @@
 """The outbox: a run is on disk before the first request and leaves only when fully delivered.
 
-Layout: ``<outbox>/<entry>/run.json`` (the RunReport), ``settings.json`` (which target and
-where it goes, no secrets), ``steps.json`` and ``items.jsonl`` (the journal, see
-``journal.py``) and ``error.txt`` (the last failure). Every file is written to a temporary
-name and renamed, and a new entry is built in a hidden directory and renamed into place, so a
-crash never leaves a half-written entry.
+Layout: ``<outbox>/<entry>/run.json`` and ``cases.jsonl`` (the RunReport, see ``runfile.py``;
+an entry of an earlier version has the whole run in ``run.json``), ``settings.json`` (which
+target and where it goes, no secrets), ``steps.json`` and ``items.jsonl`` (the journal, see
+``journal.py``) and ``error.txt`` (the last failure). A new entry is built in a hidden
+directory and renamed into place, and every file written later goes to a temporary name and
+is renamed, so a crash never leaves a half-written entry: a hidden ``.incoming-*`` directory
+left by a crash is never taken for an entry.
 
 ``settings.json`` of schema 2 is ``{"schema": 2, "target": NAME, "frozen": {setting: value}}``:
 the settings that fix where the run goes, frozen at spool time. Schema 1 (no ``schema`` key)
@@ -27,7 +29,7 @@ from typing import Any
 
 from tmupload.attachments import resolve, spool_attachments
 from tmupload.delivery.journal import FileJournal, write_atomic
-from tmupload.delivery.runfile import dump_run, load_run
+from tmupload.delivery.runfile import RUN_FILE, case_count, read_run, write_run
 from tmupload.errors import TmUploadError
 from tmupload.models import RunReport
 from tmupload.settings import Settings
@@ -65,8 +67,12 @@ class OutboxEntry:
         return self._journal
 
     def run(self) -> RunReport:
-        run = load_run((self.path / "run.json").read_bytes())
-        return resolve(run, self.path)
+        """The spooled run, read back and validated (attachment paths made absolute)."""
+        return resolve(read_run(self.path), self.path)
+
+    def case_count(self) -> int:
+        """How many results the entry holds, without reading them (format 2 entries)."""
+        return case_count(self.path)
 
     def _settings_file(self) -> dict[str, Any]:
         if self._stored is None:
@@ -97,7 +103,7 @@ class OutboxEntry:
 
     def age(self) -> float:
         """Seconds since the entry was spooled."""
-        return max(0.0, time.time() - (self.path / "run.json").stat().st_mtime)
+        return max(0.0, time.time() - (self.path / RUN_FILE).stat().st_mtime)
 
     def record_error(self, message: str) -> None:
         write_atomic(self.path / "error.txt", message.encode("utf-8"))
@@ -191,7 +197,7 @@ class Outbox:
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".incoming-"))
         try:
             notes = spool_attachments(run, settings, staging)
-            write_atomic(staging / "run.json", dump_run(run))
+            write_run(run, staging)
             write_atomic(staging / "settings.json", json.dumps(stored, indent=1).encode("utf-8"))
             final = self.root / name
             os.replace(staging, final)
@@ -217,5 +223,5 @@ class Outbox:
         return [
             OutboxEntry(path)
             for path in sorted(self.root.iterdir())
-            if path.is_dir() and not path.name.startswith(".") and (path / "run.json").is_file()
+            if path.is_dir() and not path.name.startswith(".") and (path / RUN_FILE).is_file()
         ]

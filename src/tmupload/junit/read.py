@@ -37,6 +37,7 @@ How the dialects map (each has a real or hand-written sample in ``tests/data/jun
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gc
 import re
@@ -111,7 +112,10 @@ class _Reader:
         self.earliest: datetime | None = None
         self.latest: datetime | None = None
         self.untimed = 0.0  # seconds of top-level suites (and loose cases) without a timestamp
-        self._first: dict[str, tuple[int, int]] = {}  # case id -> (file number, position)
+        # case id -> its position in ``cases`` (a plain int: a tuple per case would cost
+        # ~80 bytes more for each of a million cases); ``_starts[n]`` is where file n+1 began.
+        self._first: dict[str, int] = {}
+        self._starts: list[int] = []
         self._merged: set[int] = set()
         self._duplicates: dict[str, list[str]] = {}
         # Suite names and classnames repeat across thousands of cases: keep one copy of each.
@@ -128,6 +132,7 @@ class _Reader:
     def read_file(self, number: int) -> FileSummary:
         path = self.paths[number - 1]
         counts = {outcome.value: 0 for outcome in Outcome}
+        self._starts.append(len(self.cases))
         try:
             size = path.stat().st_size
             with path.open("rb") as handle:
@@ -246,12 +251,12 @@ class _Reader:
 
     def _add(self, case: CaseResult, number: int) -> bool:
         """Append a case; False when it was folded into an earlier one instead."""
-        first = self._first.get(case.case_id)
-        if first is None:
-            self._first[case.case_id] = (number, len(self.cases))
+        position = self._first.get(case.case_id)
+        if position is None:
+            self._first[case.case_id] = len(self.cases)
             self.cases.append(case)
             return True
-        first_number, position = first
+        first_number = bisect.bisect_right(self._starts, position)
         earlier = self.cases[position]
         if (
             first_number == number
@@ -273,7 +278,7 @@ class _Reader:
         while unique in self._first:
             occurrence += 1
             unique = f"{case.case_id} #{occurrence}"
-        self._first[unique] = (number, len(self.cases))
+        self._first[unique] = len(self.cases)
         self.cases.append(replace(case, case_id=unique))
         return True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import BinaryIO
 
 __all__ = ["XmlWriter", "escape_attr", "escape_text", "xml_text"]
 
@@ -32,11 +33,22 @@ def escape_attr(text: str) -> str:
 
 class XmlWriter:
     """A minimal streaming XML writer: ``xml.sax``'s XMLGenerator costs several times more per
-    element, which shows on runs of 100,000 cases. Empty elements are written as ``<x/>``."""
+    element, which shows on runs of 100,000 cases. Empty elements are written as ``<x/>``.
 
-    def __init__(self) -> None:
+    Without ``out`` the document is kept and :meth:`getvalue` returns it. With ``out`` (a
+    binary file) the caller calls :meth:`spill` now and then (e.g. after each testcase) and
+    :meth:`close` at the end: what is written so far goes to ``out`` as UTF-8, so only a few
+    thousand pieces are ever held, whatever the size of the document; ``size`` counts the
+    bytes written.
+    """
+
+    SPILL_AT = 4096  # pieces held before :meth:`spill` writes them out
+
+    def __init__(self, out: BinaryIO | None = None) -> None:
         self.parts: list[str] = ['<?xml version="1.0" encoding="utf-8"?>\n']
         self._open_tag_pending = False
+        self._out = out
+        self.size = 0
 
     def _flush(self) -> None:
         if self._open_tag_pending:
@@ -59,6 +71,19 @@ class XmlWriter:
             self._open_tag_pending = False
         else:
             self.parts.append(f"</{tag}>")
+
+    def spill(self, *, force: bool = False) -> None:
+        """Write the pieces held so far to ``out`` once there are many (or now: ``force``)."""
+        if self._out is None or not self.parts or (len(self.parts) < self.SPILL_AT and not force):
+            return
+        data = "".join(self.parts).encode("utf-8")
+        self.parts.clear()
+        self._out.write(data)
+        self.size += len(data)
+
+    def close(self) -> None:
+        """Write what is left to ``out`` (the document must be complete)."""
+        self.spill(force=True)
 
     def getvalue(self) -> bytes:
         return "".join(self.parts).encode("utf-8")

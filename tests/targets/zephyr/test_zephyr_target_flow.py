@@ -95,13 +95,33 @@ def test_a_second_upload_adds_one_phase_and_no_test_case_or_cycle(tmp_path: Path
     assert not [p for m, p, _ in _writes(emulator)[-12:] if p.endswith(("bulk", "testcasetree"))]
 
 
-def test_more_executions_than_a_page_are_all_mapped(tmp_path: Path) -> None:
+def test_executions_are_mapped_from_the_answers_without_listing_them(tmp_path: Path) -> None:
     emulator, transport = _in_process(result_size_cap=40)
     outcome = upload(many(130), settings_for(tmp_path), transport=transport)
     assert outcome.ok, outcome.error
     assert outcome.delivery is not None
     assert outcome.delivery.totals == {"passed": 117, "failed": 13}
     assert len(executions(emulator)) == 130
+    assert not [p for m, p, _ in emulator.requests if m == "GET" and p.endswith("/execution")]
+
+
+def test_more_executions_than_a_page_are_all_mapped_when_they_must_be_listed(
+    tmp_path: Path,
+) -> None:
+    emulator, transport = _in_process(result_size_cap=40)
+    # A server without execution/modify (the phase is assigned whole, then listed) and
+    # whose status answers show nothing (the statuses are read back).
+    transport.answer("POST", r"/execution/modify$", 404)
+    transport.blank("PUT", r"/execution/bulk/execute$")
+    outcome = upload(many(130), settings_for(tmp_path), transport=transport)
+    assert outcome.ok, outcome.error
+    assert outcome.delivery is not None
+    assert outcome.delivery.totals == {"passed": 117, "failed": 13}
+    assert len(executions(emulator)) == 130
+    landed = {name: e["status_name"] for name, e in executions(emulator).items()}
+    assert landed == {
+        name: ("Fail" if int(name.rsplit("_", 1)[1]) % 10 == 0 else "Pass") for name in landed
+    }
     pages = [p for m, p, _ in emulator.requests if m == "GET" and p.endswith("/execution")]
     assert len(pages) == 8  # 4 pages (40 a page) when mapping, 4 when reading back
 

@@ -5,6 +5,7 @@ real loopback socket with the environment pointing at it."""
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -68,11 +69,12 @@ def sample_run(name: str = "sample") -> RunReport:
     )
 
 
-def many(count: int) -> RunReport:
+def many(count: int, files: int = 1) -> RunReport:
+    """``count`` cases in ``files`` test files; every tenth fails."""
     cases = [
         CaseResult(
-            case_id=f"tests/test_many.py::test_{i}",
-            suite="tests/test_many.py",
+            case_id=f"tests/test_many{i % files or ''}.py::test_{i}",
+            suite=f"tests/test_many{i % files or ''}.py",
             name=f"test_{i}",
             outcome=Outcome.FAILED if i % 10 == 0 else Outcome.PASSED,
             message="boom" if i % 10 == 0 else "",
@@ -98,13 +100,19 @@ def settings_for(
     return resolve(values, {}, env if env is not None else {"TMUPLOAD_TOKEN": TOKEN})
 
 
+_BLANK = -1  # a rule's "status": applied, then answered 200 with an empty body
+
+
 class Tamper(httpx.BaseTransport):
     """In process: send to the emulator, then lose the answer (the request was applied) or
-    answer ``status`` instead of the emulator (the request was not) for matching requests."""
+    answer ``status`` instead of the emulator (the request was not) for matching requests,
+    or apply them and answer 200 with an empty body (``blank``: an answer that shows
+    nothing). Thread-safe (the stream's thread and the delivery share it)."""
 
     def __init__(self, emulator: Emulator) -> None:
         self.inner = httpx.WSGITransport(app=emulator)
         self.rules: list[list[Any]] = []  # [method, pattern, times, status or None]
+        self._lock = threading.Lock()
 
     def lose(self, method: str, pattern: str, times: int = 1) -> Tamper:
         self.rules.append([method, re.compile(pattern), times, None])
@@ -114,18 +122,33 @@ class Tamper(httpx.BaseTransport):
         self.rules.append([method, re.compile(pattern), times, status])
         return self
 
+    def blank(self, method: str, pattern: str, times: int = 1_000_000) -> Tamper:
+        self.rules.append([method, re.compile(pattern), times, _BLANK])
+        return self
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        for rule in self.rules:
-            method, pattern, times, status = rule
-            if times and request.method == method and pattern.search(request.url.path):
+        with self._lock:
+            rule = next(
+                (
+                    rule
+                    for rule in self.rules
+                    if rule[2] and request.method == rule[0] and rule[1].search(request.url.path)
+                ),
+                None,
+            )
+            if rule is not None:
                 rule[2] -= 1
-                if status is not None:
-                    body = {"errorCode": "X", "errorMsg": f"refused by the test ({status})"}
-                    return httpx.Response(status, json=body, request=request)
-                response = self.inner.handle_request(request)
-                response.read()
-                raise httpx.ReadError("the answer was lost (test)", request=request)
-        return self.inner.handle_request(request)
+        if rule is None:
+            return self.inner.handle_request(request)
+        status = rule[3]
+        if status is not None and status != _BLANK:
+            body = {"errorCode": "X", "errorMsg": f"refused by the test ({status})"}
+            return httpx.Response(status, json=body, request=request)
+        response = self.inner.handle_request(request)
+        response.read()
+        if status == _BLANK:
+            return httpx.Response(200, content=b"", request=request)
+        raise httpx.ReadError("the answer was lost (test)", request=request)
 
 
 def executions(emulator: Emulator, phase: int = -1) -> dict[str, dict[str, Any]]:

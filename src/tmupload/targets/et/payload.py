@@ -1,4 +1,4 @@
-"""RunReport -> the JUnit XML document ET's importer turns into result nodes (pure function).
+"""RunReport -> the JUnit XML document ET's importer turns into result nodes, and its upload body.
 
 Shape, chosen so every node maps back to exactly one case:
 
@@ -12,20 +12,40 @@ Shape, chosen so every node maps back to exactly one case:
 
 The server's node hierarchy for a JUnit file is not documented (reference §3.9): the mapping
 back therefore keys on (suite, name) and falls back to unique leaf names (see ``nodes.py``).
+
+ET takes one document per run, which for a large import is hundreds of megabytes: the
+delivery writes it piece by piece to a temporary file (:func:`payload_file`) and sends it from
+there (:class:`UploadBody`), so the document is never held in memory; :func:`build_payload`
+gives the same bytes in memory (dry runs, tests). The (suite, name) -> case id map is worked
+out only when something asks for it (mapping nodes, recognising a run after a lost answer).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+import io
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
 
 from tmupload.junit.write import XmlWriter, xml_text
 from tmupload.models import CaseResult, Outcome, RunReport
 
-__all__ = ["MAX_NODE_NAME", "EtPayload", "build_payload", "node_name"]
+__all__ = [
+    "MAX_NODE_NAME",
+    "EtPayload",
+    "UploadBody",
+    "build_payload",
+    "node_name",
+    "payload_file",
+    "write_payload",
+]
 
 MAX_NODE_NAME = 255
+_READ_CHUNK = 1 << 20  # bytes read from the payload file at a time while sending
 
 
 def node_name(case: CaseResult) -> str:
@@ -37,12 +57,89 @@ def node_name(case: CaseResult) -> str:
     return f"{name[: MAX_NODE_NAME - 16]}… #{digest}"
 
 
-@dataclass(frozen=True)
 class EtPayload:
-    """The document to upload and how its (suite, testcase name) pairs map to case ids."""
+    """The document of a run: its size, where it is, and how its (suite, testcase name) pairs
+    map to case ids."""
 
-    xml: bytes
-    case_ids: dict[tuple[str, str], str]
+    def __init__(
+        self,
+        run: RunReport,
+        size: int,
+        *,
+        xml: bytes | None = None,
+        handle: BinaryIO | None = None,
+    ) -> None:
+        self._run = run
+        self.size = size
+        self._xml = xml
+        self._handle = handle
+        self._case_ids: dict[tuple[str, str], str] | None = None
+
+    @property
+    def xml(self) -> bytes:
+        """The document's bytes (read from its file when it was written to one)."""
+        if self._xml is not None:
+            return self._xml
+        assert self._handle is not None
+        self._handle.seek(0)
+        return self._handle.read()
+
+    @property
+    def case_ids(self) -> dict[tuple[str, str], str]:
+        """(suite, testcase name as sent) -> case id, for every case of the document."""
+        if self._case_ids is None:
+            self._case_ids = {
+                (suite, name): case.case_id
+                for suite, cases in _group(self._run.cases).items()
+                for name, case in _named(cases)
+            }
+        return self._case_ids
+
+    def body(self, filename: str) -> UploadBody:
+        """The upload's request body, read from the payload file each time it is sent."""
+        if self._handle is None:
+            return UploadBody(io.BytesIO(self.xml), self.size, filename)
+        return UploadBody(self._handle, self.size, filename)
+
+
+class UploadBody:
+    """ET's upload body (``multipart/mixed``, reference §1.10, §3.6; the vendor's cURL form),
+    as ``EtApi.upload_results`` frames it, but sent in pieces from the payload file.
+
+    Iterating it yields the whole body from its start, every time (a retried request sends
+    it again); ``len()`` is its size, sent as ``Content-Length``.
+    """
+
+    def __init__(self, handle: BinaryIO, size: int, filename: str) -> None:
+        self.boundary = uuid.uuid4().hex
+        self._handle = handle
+        self._size = size
+        self._head = (
+            f"--{self.boundary}\r\n"
+            f'Content-Disposition: form-data; name="fileupload"; filename="{filename}"\r\n'
+            "Content-Type: text/xml\r\n"
+            f"Content-Length: {size}\r\n\r\n"
+        ).encode("ascii")
+        self._tail = f"\r\n--{self.boundary}--\r\n".encode("ascii")
+
+    @property
+    def content_type(self) -> str:
+        return f"multipart/mixed; boundary={self.boundary}"
+
+    def __len__(self) -> int:
+        return len(self._head) + self._size + len(self._tail)
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self._head
+        self._handle.seek(0)
+        left = self._size
+        while left > 0:
+            chunk = self._handle.read(min(_READ_CHUNK, left))
+            if not chunk:
+                raise OSError(f"the payload file ended {left:,} bytes early")
+            left -= len(chunk)
+            yield chunk
+        yield self._tail
 
 
 def _group(cases: Iterable[CaseResult]) -> dict[str, list[CaseResult]]:
@@ -50,6 +147,21 @@ def _group(cases: Iterable[CaseResult]) -> dict[str, list[CaseResult]]:
     for case in cases:
         suites.setdefault(xml_text(case.suite), []).append(case)
     return suites
+
+
+def _named(cases: list[CaseResult]) -> Iterator[tuple[str, CaseResult]]:
+    """The cases of one suite with the testcase name each is sent under: a name met before in
+    the suite (only duplicated ids from imported files) gets `` #2``, `` #3``, ..."""
+    taken: set[str] = set()
+    for case in cases:
+        name = node_name(case)
+        unique = name
+        counter = 2
+        while unique in taken:
+            unique = f"{name} #{counter}"
+            counter += 1
+        taken.add(unique)
+        yield unique, case
 
 
 def _outcome_element(case: CaseResult) -> tuple[str, str, str] | None:
@@ -67,8 +179,24 @@ def _outcome_element(case: CaseResult) -> tuple[str, str, str] | None:
 
 
 def build_payload(run: RunReport) -> EtPayload:
-    """Write the run as a JUnit XML document (UTF-8 bytes) plus the name -> case id map."""
-    xml = XmlWriter()
+    """The run as a JUnit XML document (UTF-8 bytes) in memory, plus the name -> case id map."""
+    buffer = io.BytesIO()
+    payload = write_payload(run, buffer)
+    return EtPayload(run, payload.size, xml=buffer.getvalue())
+
+
+@contextlib.contextmanager
+def payload_file(run: RunReport, folder: Path | None = None) -> Iterator[EtPayload]:
+    """The run's document written to an anonymous temporary file in ``folder`` (the outbox,
+    when it exists; else the system's temporary folder), removed when the block ends."""
+    where = str(folder) if folder is not None and folder.is_dir() else None
+    with tempfile.TemporaryFile(dir=where, prefix=".et-payload-") as handle:
+        yield write_payload(run, handle)
+
+
+def write_payload(run: RunReport, out: BinaryIO) -> EtPayload:
+    """Write the run as a JUnit XML document to ``out``, a piece at a time."""
+    xml = XmlWriter(out)
     counts = run.counts()
     failures = counts["failed"]
     errors = counts["error"]
@@ -85,7 +213,6 @@ def build_payload(run: RunReport) -> EtPayload:
         },
     )
     timestamp = run.started_at.isoformat(timespec="microseconds")
-    case_ids: dict[tuple[str, str], str] = {}
     for suite, cases in _group(run.cases).items():
         suite_counts = {"failure": 0, "error": 0, "skipped": 0}
         for case in cases:
@@ -104,18 +231,14 @@ def build_payload(run: RunReport) -> EtPayload:
                 "timestamp": timestamp,
             },
         )
-        for case in cases:
-            name = node_name(case)
-            unique = name
-            counter = 2
-            while (suite, unique) in case_ids:  # only duplicated ids from imported files
-                unique = f"{name} #{counter}"
-                counter += 1
-            case_ids[(suite, unique)] = case.case_id
-            _write_case(xml, case, unique)
+        for name, case in _named(cases):
+            _write_case(xml, case, name)
+            xml.spill()
         xml.end("testsuite")
     xml.end("testsuites")
-    return EtPayload(xml=xml.getvalue(), case_ids=case_ids)
+    xml.close()
+    out.flush()
+    return EtPayload(run, xml.size, handle=out)
 
 
 def _write_case(xml: XmlWriter, case: CaseResult, name: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -41,7 +41,7 @@ from tmupload.targets.base import (
 from tmupload.targets.et.api import EtApi, EtRun, EtTask, et_client
 from tmupload.targets.et.files import attach_to_node, node_attachments
 from tmupload.targets.et.linking import Linker, LinkJob
-from tmupload.targets.et.payload import EtPayload, build_payload
+from tmupload.targets.et.payload import EtPayload, UploadBody, payload_file
 from tmupload.targets.et.placement import Placement, resolve_placement
 from tmupload.targets.et.runs import find_new_run, known_run_ids, map_nodes
 
@@ -130,14 +130,15 @@ class EtTarget:
 
     def plan(self, run: RunReport) -> Delivery:
         delivery = Delivery(target=self.name)
-        payload = build_payload(run)
+        with payload_file(run) as payload:
+            size = payload.size
         with self._client() as http:
             api = EtApi(http)
             api.root()
             placement = self._placement(api, create=False)
             delivery.plan = [f"would create {what}" for what in placement.created]
             delivery.plan.append(
-                f"would upload {len(run.cases)} results ({len(payload.xml):,} bytes of JUnit XML)"
+                f"would upload {len(run.cases)} results ({size:,} bytes of JUnit XML)"
                 + (" to the existing assignment" if placement.complete else "")
             )
             pairs = link_requests(run, self.settings)
@@ -147,8 +148,8 @@ class EtTarget:
 
     def deliver(self, run: RunReport, journal: Journal) -> Delivery:
         delivery = Delivery(target=self.name)
-        payload = build_payload(run)
-        with self._client() as http:
+        # The document goes to a temporary file in the outbox and is sent from there.
+        with payload_file(run, self.settings.outbox) as payload, self._client() as http:
             api = EtApi(http)
             try:
                 self._deliver(api, run, payload, journal, delivery)
@@ -300,9 +301,9 @@ class EtTarget:
                 return {"run_id": found.Id}
         before = set(known_run_ids(api, assignment_id))
         journal.declare("upload", {"before": sorted(before), "at_epoch": time.time()})
-        progress(f"uploading {len(run.cases):,} results ({len(payload.xml):,} bytes)")
+        progress(f"uploading {len(run.cases):,} results ({payload.size:,} bytes)")
         try:
-            response = api.upload_results(assignment_id, payload.xml, "tmupload-results.xml")
+            response = self._post(api, assignment_id, payload.body("tmupload-results.xml"))
         except TransportError as exc:
             # The connection broke after the request may have reached the server: a second
             # POST could create a second run, so look for the first one instead.
@@ -325,6 +326,21 @@ class EtTarget:
                 "check the server's import log (the results are kept in the outbox)"
             )
         return {"run_id": found.Id}
+
+    def _post(self, api: EtApi, assignment_id: str, body: UploadBody) -> httpx.Response:
+        """``EtApi.upload_results``, with the body sent from the payload file in pieces.
+
+        ``HttpClient.request`` is typed for bytes; httpx takes any re-iterable body, and the
+        client needs only ``len()`` of it (``bytes_sent``).
+        """
+        return api.http.request(
+            "POST",
+            f"api/automatedtestassignment/{assignment_id}/runs",
+            content=cast(bytes, body),
+            headers={"Content-Type": body.content_type, "Content-Length": str(len(body))},
+            idempotent=False,
+            ok=(202, 200),
+        )
 
     def _find_after_ambiguous_post(
         self, api: EtApi, assignment_id: str, before: set[str], run: RunReport, payload: EtPayload

@@ -5,8 +5,12 @@ the run's logs by the dates this upload sent. Each key is linked alone with
 ``POST …/test-logs/{id}/defects``: a request holding one unknown key may link nothing at all
 (ref §6.2 gives only a 404 "Link defect unsuccessfully"), and ``defect_pids`` in the batch is
 not used because whether an unknown key fails the whole job is [UNCONFIRMED] (ref §6.1).
-Every link is read back (``linked-artifacts``) before and after: a key already there is
-``already_linked`` (a resend never links twice), one the server does not show is unknown.
+Every link is read back (``linked-artifacts``) after, and before unless the log is
+``fresh``: a key already there is ``already_linked`` (a resend never links twice), one the
+server does not show is unknown. The id of a log may come from its queue job (``log_ids``)
+instead of a search among the run's logs; with ``fresh``, those logs are this very delivery's
+(no earlier attempt reached the links, and the logs carried no ``defect_pids``), so nothing
+can be linked to them yet and the read before is left out.
 """
 
 from __future__ import annotations
@@ -37,12 +41,16 @@ class Linker:
         project_id: str,
         runs: dict[str, str],
         sent: dict[str, dict[str, Any]],
+        *,
+        log_ids: dict[str, str] | None = None,
+        fresh: bool = False,
     ) -> None:
         self.api = api
         self.project_id = project_id
         self.runs = runs  # case id -> run id
-        self.sent = sent  # case id -> the log we sent
-        self._logs: dict[str, str | None] = {}
+        self.sent = sent  # case id -> the log we sent (to find its id among the run's logs)
+        self._logs: dict[str, str | None] = dict(log_ids or {})
+        self._fresh = set(log_ids or ()) if fresh else set()  # case ids
         self._lock = threading.Lock()
 
     def _log_id(self, case_id: str) -> str | None:
@@ -71,7 +79,7 @@ class Linker:
             return LinkResult(
                 case_id, key, "failed", "qTest shows no test log of this upload for the case"
             )
-        if _has(self._read(log_id), key):
+        if case_id not in self._fresh and _has(self._read(log_id), key):
             return LinkResult(case_id, key, "already_linked")
         response = self.api.link_defects(self.project_id, log_id, [key])
         if response.status_code == 404:

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from tmupload.errors import ConfigError
 from tmupload.models import CaseResult, Outcome, RunReport, bound
@@ -31,6 +32,7 @@ __all__ = [
     "DEFAULT_STATUS_MAP",
     "MAX_NAME",
     "MAX_NOTE",
+    "RunLogs",
     "build_log",
     "build_logs",
     "format_time",
@@ -179,4 +181,51 @@ def build_log(
 
 def build_logs(run: RunReport, status_map: Mapping[str, str]) -> list[dict[str, Any]]:
     """The test logs of a run, in the run's order (the journal keys chunks by position)."""
-    return [build_log(case, status_map, run.started_at) for case in run.cases]
+    return list(RunLogs(run, status_map))
+
+
+class RunLogs(Sequence[dict[str, Any]]):
+    """The test logs of a run, in the run's order, each built when it is asked for.
+
+    A log is several times the size of its case (its dates, path and note as new strings, its
+    attachments in base64): a run of a million cases cannot hold them all. Building one again
+    gives the same log (the attachments are the outbox entry's copies). Besides a sequence
+    of logs it is a ``submit.LogSource`` (``log``, ``encoded``, ``content`` by position).
+    """
+
+    def __init__(self, run: RunReport, status_map: Mapping[str, str]) -> None:
+        self._cases = run.cases
+        self._status_map = status_map
+        self._started_at = run.started_at
+
+    def __len__(self) -> int:
+        return len(self._cases)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self._build(case) for case in self._cases[index]]
+        return self._build(self._cases[index])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for case in self._cases:
+            yield self._build(case)
+
+    def log(self, position: int) -> dict[str, Any]:
+        return self._build(self._cases[position])
+
+    def encoded(self, position: int) -> bytes:
+        """The log as it goes in a chunk: JSON, UTF-8."""
+        return json.dumps(self.log(position), ensure_ascii=False).encode("utf-8")
+
+    def content(self, position: int) -> str:
+        """The log's Automation Content: its case id."""
+        return self._cases[position].case_id
+
+    def _build(self, case: CaseResult) -> dict[str, Any]:
+        return build_log(case, self._status_map, self._started_at)

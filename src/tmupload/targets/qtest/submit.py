@@ -2,14 +2,29 @@
 
 * Chunks of at most ``MAX_LOGS`` logs and ``MAX_BYTES`` bytes (ref §3.7: no published limit;
   "a few hundred logs"); a 413 halves the chunk and lowers both limits for the rest.
-* Each job is polled at ``/api/v3/projects/queue-processing/{id}`` until ``SUCCESS`` or
-  ``FAILED``; any other state, known or not, is not final (ref §4).
-* Journal (by positions in the run's case list, half-open ``a-b`` keys): the intent
-  ``submit`` is declared before every POST; ``jobs`` records an accepted job; ``chunks``
-  records a chunk that landed. A chunk whose answer was lost (a broken connection or a 5xx
-  after the POST was sent, or a resend finding an intent without a result) is looked for on
-  the server before it is ever sent again (ref §8: no idempotency): one upload never adds two
-  logs to a run.
+* Several jobs in flight: the batch endpoint only queues a job (ref §3.1: 201 with a
+  ``QueueProcessingResponse``; §4: jobs wait ``IN_WAITING``), and the reference names no limit
+  on a project's queued jobs, so every chunk of a wave is POSTed before any job is waited
+  for. The jobs are then polled together, oldest first, at
+  ``/api/v3/projects/queue-processing/{id}`` until ``SUCCESS`` or ``FAILED``; any other
+  state, known or not, is not final (ref §4). [UNCONFIRMED: whether a real server runs two
+  jobs of one project at once; if it did, two chunks creating the same *new* sub-cycle could
+  race (ref §3.1 reuses a folder "when one with the same name and location already exists").
+  The read-back finds runs below the parent cycle whichever sub-cycle holds them.]
+* A job's ``content`` is kept where it names, per log, the run and log it made (the keys are
+  [UNCONFIRMED], ref §4: read tolerantly by :func:`landed_logs`, else ignored): what the
+  target then need not read back.
+
+Journal (by positions in the run's case list, half-open ``a-b`` keys): the intent ``submit``
+holds the *waves* — ``{"waves": [{"spans": [[a, b], ...], "at_epoch": t}, ...]}``, declared
+once before a wave's first POST and covering every chunk of it (an older entry's intent is
+one ``{"start", "end", "at_epoch"}``); ``jobs`` records an accepted job; ``chunks`` a chunk
+that landed. A declared position that is neither landed nor in an accepted job may have been
+sent with its answer lost (a broken connection or a 5xx after the POST went out, or a resend
+finding the intent): it is looked for on the server before it is ever sent again (ref §8: no
+idempotency), so one upload never adds two logs to a run. The step ``stream`` (written by the
+target, see stream.py) holds the same three kinds of record for what was submitted while the
+tests ran, and is read like the journal's own.
 """
 
 from __future__ import annotations
@@ -17,9 +32,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from tmupload.errors import (
     ServerError,
@@ -31,10 +47,23 @@ from tmupload.errors import (
 )
 from tmupload.http.poll import poll
 from tmupload.targets.base import Journal, Progress
-from tmupload.targets.qtest.api import QTestApi
+from tmupload.targets.qtest.api import QTestApi, status_name
 from tmupload.targets.qtest.readback import find_landed, ranges
 
-__all__ = ["MAX_BYTES", "MAX_LOGS", "Submitter", "chunk_ranges", "failure_message"]
+__all__ = [
+    "CHUNKS",
+    "INTENT",
+    "JOBS",
+    "MAX_BYTES",
+    "MAX_LOGS",
+    "LogSource",
+    "Submitter",
+    "chunk_ranges",
+    "failure_message",
+    "landed_logs",
+    "span_key",
+    "spans_of",
+]
 
 log = logging.getLogger("tmupload.qtest")
 
@@ -51,14 +80,43 @@ CHUNKS = "chunks"
 JOBS = "jobs"
 INTENT = "submit"
 
+Span = tuple[int, int]
 
-def _key(start: int, end: int) -> str:
+
+def span_key(start: int, end: int) -> str:
     return f"{start}-{end}"
 
 
 def _span(key: str) -> range:
     start, _, end = key.partition("-")
     return range(int(start), int(end))
+
+
+def spans_of(data: Iterable[Any]) -> list[Span]:
+    """``[[a, b], ...]`` as read from a journal, tolerating junk."""
+    spans: list[Span] = []
+    for item in data:
+        if isinstance(item, (list, tuple)) and len(item) == 2:
+            spans.append((int(item[0]), int(item[1])))
+    return spans
+
+
+class LogSource(Protocol):
+    """The test logs of one run by position, each built (or encoded) when asked for."""
+
+    def __len__(self) -> int: ...
+
+    def log(self, position: int) -> dict[str, Any]:
+        """The whole log (to look for it on the server, or to send it without files)."""
+        ...
+
+    def encoded(self, position: int) -> bytes:
+        """The log as JSON (UTF-8), as it goes in a chunk."""
+        ...
+
+    def content(self, position: int) -> str:
+        """Its Automation Content (the case id, see payload.py)."""
+        ...
 
 
 def chunk_ranges(
@@ -99,176 +157,339 @@ def failure_message(job: dict[str, Any]) -> str:
     return str(data)[:1000] if data else "no details given"
 
 
+def _first(item: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        value = item.get(key)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def landed_logs(job: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """What a SUCCESS job's ``content`` says of each log: Automation Content -> ``run``,
+    ``status`` and (when named) ``log``. The keys are [UNCONFIRMED] (ref §4; the Jenkins
+    plugin reads ``totalTestLogs`` of its jobs): a list under ``testLogs`` (or ``test_logs``,
+    ``logs``) whose items name the content, the run id and its status, in either spelling.
+    Anything else gives nothing, and the target reads the runs back instead."""
+    data: Any = job.get("content")
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return {}
+    if not isinstance(data, dict):
+        return {}
+    items = _first(data, "testLogs", "test_logs", "logs")
+    if not isinstance(items, list):
+        return {}
+    landed: dict[str, dict[str, str]] = {}
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        content = _first(item, "automation_content", "automationContent")
+        run = _first(item, "testRunId", "test_run_id", "runId")
+        status = status_name(item)
+        if not isinstance(content, str) or run is None or not status:
+            continue
+        found = {"run": str(run), "status": status}
+        log_id = _first(item, "testLogId", "test_log_id", "logId")
+        if log_id is not None:
+            found["log"] = str(log_id)
+        landed[content] = found
+    return landed
+
+
+@dataclass
+class _Job:
+    spans: list[Span]
+    at_epoch: float
+
+
 class Submitter:
-    """Send the logs of one run to one parent cycle, chunk by chunk, journaling each."""
+    """Send the logs of one run to one parent cycle, journaling each chunk and job.
+
+    :meth:`run` does it all; :meth:`send`, :meth:`check` and :meth:`settle` are its steps,
+    used one batch at a time by the stream while the tests run.
+    """
 
     def __init__(
         self,
         api: QTestApi,
         project_id: str,
         cycle_id: str,
-        logs: list[dict[str, Any]],
+        logs: LogSource,
         journal: Journal,
         progress: Progress,
+        *,
+        handed: dict[str, Any] | None = None,
+        landed: dict[int, dict[str, str]] | None = None,
     ) -> None:
         self.api = api
         self.project_id = project_id
         self.cycle_id = cycle_id
         self.logs = logs
-        self.encoded = [json.dumps(item, ensure_ascii=False).encode("utf-8") for item in logs]
         self.journal = journal
         self.progress = progress
+        self.handed = handed  # the journal's ``stream`` step: what was sent during the tests
         self.max_logs = MAX_LOGS
         self.max_bytes = MAX_BYTES
         self.stripped: set[int] = set()  # logs sent without their attachments (too large)
         self.done: set[int] = set()
-        self.jobs: list[str] = []
+        self.jobs: list[str] = []  # jobs that succeeded, in the order they were seen to
+        self.landed: dict[int, dict[str, str]] = dict(landed or {})  # from the jobs' content
+        self.outstanding: dict[str, _Job] = {}  # accepted jobs not yet final, oldest first
+        self.lost: list[_Job] = []  # sent (perhaps), answer lost: to look for before resending
+        self.failures: list[tuple[str, str]] = []  # (message, job url) of FAILED jobs
+        self._waves: list[dict[str, Any]] = []  # declared and not yet all landed
+        self._total = 0  # logs this attempt sends, and how many went so far (progress)
+        self._sent = 0
 
     # -- the whole submission ------------------------------------------------------------
     def run(self) -> None:
-        for key in self.journal.items(CHUNKS):
-            self.done.update(_span(key))
         self._resume()
-        todo = [p for p in range(len(self.logs)) if p not in self.done]
-        if not todo:
-            return
-        self.progress(f"submitting {len(todo):,} test logs to qTest")
-        pending = deque(self._chunks(todo))
-        while pending:
-            start, end = pending.popleft()
-            pending.extendleft(reversed(self._send(start, end)))
-            sent = len(self.done)
-            if pending and sent:
-                self.progress(f"submitted {sent:,} of {len(self.logs):,} test logs")
-
-    def _chunks(self, positions: list[int]) -> list[tuple[int, int]]:
-        sizes = {p: len(self.encoded[p]) for p in positions}
-        return chunk_ranges(sizes, self.max_logs, self.max_bytes)
+        busy = set(self.done)
+        for job in (*self.outstanding.values(), *self.lost):
+            busy.update(p for start, end in job.spans for p in range(start, end))
+        todo = [p for p in range(len(self.logs)) if p not in busy]
+        if todo:
+            self.progress(f"submitting {len(todo):,} test logs to qTest")
+            self._total = len(todo)
+            self.send(todo)
+        while True:
+            self.check(wait=True)
+            if self.failures:
+                message, url = self.failures[0]
+                raise TaskError(message, url=url)
+            missing = self.settle()
+            if not missing:
+                return
+            self.progress(f"{len(missing)} test logs did not land; sending them")
+            self.send(missing)
 
     def _resume(self) -> None:
-        """Finish what an earlier attempt left: accepted jobs, and a POST never answered."""
-        polled: set[str] = set()
-        for key, data in self.journal.items(JOBS).items():
+        """Read what an earlier attempt (or the stream) left: landed chunks, accepted jobs,
+        declared waves. Nothing is sent or awaited here."""
+        handed = self.handed or {}
+        for start, end in spans_of(handed.get("chunks") or ()):
+            self.done.update(range(start, end))
+        for key in self.journal.items(CHUNKS):
+            self.done.update(_span(key))
+        jobs: dict[str, dict[str, Any]] = {}
+        for source in (dict(handed.get("jobs") or {}), self.journal.items(JOBS)):
+            jobs.update(source)
+        covered: set[int] = set()
+        for key, data in jobs.items():
             span = _span(key)
-            if all(p in self.done for p in span):
+            if all(p in self.done for p in span) or "job" not in data:
                 continue
-            polled.add(key)
-            self.progress(f"waiting for the qTest job {data['job']} of an earlier attempt")
-            job = self.api.job(str(data["job"]))
-            if job is None:  # flushed or unknown: look for its logs instead
-                self._look(span.start, span.stop, float(data.get("at_epoch", 0.0)), 0.0)
-            else:
-                self._wait(str(data["job"]), span.start, span.stop, job)
-        intent = self.journal.intent(INTENT)
-        if intent is None:
-            return
-        start, end = int(intent["start"]), int(intent["end"])
-        if _key(start, end) in polled or all(p in self.done for p in range(start, end)):
-            return
-        self.progress("looking for test logs an interrupted submission may have added")
-        age = time.time() - float(intent.get("at_epoch", 0.0))
-        self._look(start, end, float(intent.get("at_epoch", 0.0)), max(0.0, LOOK_GRACE - age))
+            job = self.outstanding.setdefault(
+                str(data["job"]), _Job([], float(data.get("at_epoch", 0.0)))
+            )
+            job.spans.append((span.start, span.stop))
+            covered.update(span)
+        intent = self.journal.intent(INTENT) or {}
+        declared = [w for w in intent.get("waves") or () if isinstance(w, dict)]
+        if "start" in intent and "end" in intent:  # the form of an earlier version
+            declared.append(
+                {
+                    "spans": [[int(intent["start"]), int(intent["end"])]],
+                    "at_epoch": float(intent.get("at_epoch", 0.0)),
+                }
+            )
+        # Kept declared until every log of them landed: a crash before the look must not
+        # make a resend forget it (the stream's waves stay in its own step).
+        self._waves = declared
+        for wave in [*(handed.get("waves") or ()), *declared]:
+            unsure = [
+                p
+                for start, end in spans_of(wave.get("spans") or ())
+                for p in range(start, end)
+                if p not in self.done and p not in covered
+            ]
+            if unsure:
+                self.lost.append(_Job(ranges(unsure), float(wave.get("at_epoch", 0.0))))
+                covered.update(unsure)
 
-    # -- one chunk -----------------------------------------------------------------------
-    def _body(self, start: int, end: int, strip: bool = False) -> bytes:
-        parts = self.encoded[start:end]
-        if strip:
-            bare = {k: v for k, v in self.logs[start].items() if k != "attachments"}
-            bare["note"] = (
-                bare.get("note", "") + "\n[tmupload: attachments left out: the server "
-                "refused the test log with them as too large]"
-            ).strip()
-            parts = [json.dumps(bare, ensure_ascii=False).encode("utf-8")]
+    # -- a wave of chunks ----------------------------------------------------------------
+    def send(self, positions: Sequence[int]) -> None:
+        """Declare ``positions`` (one wave), then POST them chunk by chunk without waiting
+        for any job. A refused chunk is halved (413); a lost answer goes to :attr:`lost`."""
+        if not positions:
+            return
+        spans = ranges(positions)
+        self._declare(spans)
+        for start, end in spans:  # a chunk never spans a gap (one journal key)
+            parts: list[bytes] = []
+            first, size = start, 0
+            for position in range(start, end):
+                data = self.logs.encoded(position)
+                item = len(data) + 1
+                if parts and (len(parts) >= self.max_logs or size + item > self.max_bytes):
+                    self._post(first, position, parts)
+                    parts, first, size = [], position, 0
+                parts.append(data)
+                size += item
+            if parts:
+                self._post(first, end, parts)
+
+    def _declare(self, spans: list[Span]) -> None:
+        # Waves whose every log landed need no look any more; the others stay declared.
+        open_waves = [
+            wave
+            for wave in self._waves
+            if any(
+                p not in self.done
+                for start, end in spans_of(wave.get("spans") or ())
+                for p in range(start, end)
+            )
+        ]
+        wave = {"spans": [[start, end] for start, end in spans], "at_epoch": time.time()}
+        self._waves = [*open_waves, wave]
+        self.journal.declare(INTENT, {"waves": self._waves})
+
+    def _body(self, parts: list[bytes]) -> bytes:
         head = json.dumps({"test_cycle": self.cycle_id})[:-1].encode("utf-8")
         return head + b', "test_logs": [' + b",".join(parts) + b"]}"
 
-    def _send(self, start: int, end: int, strip: bool = False) -> list[tuple[int, int]]:
-        """POST one chunk and wait for its job; returns the chunks still to send."""
-        body = self._body(start, end, strip)
+    def _stripped(self, position: int) -> bytes:
+        bare = {k: v for k, v in self.logs.log(position).items() if k != "attachments"}
+        bare["note"] = (
+            bare.get("note", "") + "\n[tmupload: attachments left out: the server "
+            "refused the test log with them as too large]"
+        ).strip()
+        return json.dumps(bare, ensure_ascii=False).encode("utf-8")
+
+    def _post(self, start: int, end: int, parts: list[bytes], strip: bool = False) -> None:
+        """POST one chunk (its logs already encoded); record the job it was given."""
+        body = self._body(parts)
         at = time.time()
-        self.journal.declare(INTENT, {"start": start, "end": end, "at_epoch": at})
         try:
             job = self.api.submit(self.project_id, body)
         except ServerRejected as exc:
             if exc.status != 413:
                 raise
-            return self._too_large(start, end, len(body), strip, exc)
+            self._too_large(start, end, len(body), strip, exc)
+            return
         except (TransportError, ServerUnavailable) as exc:
             if isinstance(exc, ServerUnavailable) and exc.status not in _AMBIGUOUS:
                 raise
-            return self._lost(start, end, at, exc)
+            log.debug("the answer to the chunk %d-%d was lost: %s", start, end, exc)
+            self.progress("a submission's answer was lost; its logs are looked for, not resent")
+            self.lost.append(_Job([(start, end)], at))
+            return
         job_id = job.get("id")
         if job_id is None:
             raise ServerProtocolError("qTest accepted the test logs but named no queue job id")
-        self.journal.item_done(JOBS, _key(start, end), {"job": str(job_id), "at_epoch": at})
-        self._wait(str(job_id), start, end, job)
-        return []
+        self.journal.item_done(JOBS, span_key(start, end), {"job": str(job_id), "at_epoch": at})
+        self.outstanding[str(job_id)] = _Job([(start, end)], at)
+        self._sent += end - start
+        if self._total > MAX_LOGS and self._sent < self._total:
+            self.progress(f"submitted {self._sent:,} of {self._total:,} test logs")
 
-    def _too_large(
-        self, start: int, end: int, size: int, strip: bool, exc: ServerError
-    ) -> list[tuple[int, int]]:
+    def _too_large(self, start: int, end: int, size: int, strip: bool, exc: ServerError) -> None:
         count = end - start
         if count > 1:  # ref §3.7: on 413, halve the batch and retry
             self.max_logs = max(1, count // 2)
             self.max_bytes = max(1, size // 2)
             middle = start + count // 2
             self.progress(f"the server refused {count} logs as too large; sending halves")
-            return [(start, middle), (middle, end)]
-        if not strip and "attachments" in self.logs[start]:
+            for first, last in ((start, middle), (middle, end)):
+                self._post(first, last, [self.logs.encoded(p) for p in range(first, last)])
+            return
+        if not strip and "attachments" in self.logs.log(start):
             self.stripped.add(start)
-            return self._send(start, end, strip=True)
-        case = self.logs[start]["automation_content"]
+            self._post(start, end, [self._stripped(start)], strip=True)
+            return
+        case = self.logs.content(start)
         raise TaskError(
             f"qTest refuses the test log of {case!r} as too large even alone ({size:,} bytes; "
             f"{exc}); lower --tm-max-output to shorten the captured output it carries",
             status=413,
         )
 
-    def _lost(self, start: int, end: int, at: float, exc: ServerError) -> list[tuple[int, int]]:
-        self.progress("the submission's answer was lost; looking for the logs it may have added")
-        try:
-            missing = self._look(start, end, at, LOOK_GRACE)
-        except ServerError:
-            raise exc from None  # still unreachable: the journal's intent says to look again
-        if missing:
-            self.progress(f"{len(missing)} of {end - start} test logs did not land; sending them")
-        return self._chunks(missing)
+    # -- the jobs ------------------------------------------------------------------------
+    def check(self, *, wait: bool) -> None:
+        """Poll the outstanding jobs, oldest first, each until it is final (``wait``) or
+        once. A FAILED job goes to :attr:`failures`; one the server no longer knows (404)
+        to :attr:`lost` (its logs are looked for)."""
+        if not self.outstanding:
+            return
 
-    def _look(self, start: int, end: int, at_epoch: float, wait: float) -> list[int]:
-        """Record the logs of ``start:end`` that landed; return the positions that did not."""
-        sent = {p: self.logs[p] for p in range(start, end) if p not in self.done}
-        attempt = datetime.fromtimestamp(at_epoch, tz=timezone.utc)
-        found = find_landed(self.api, self.project_id, self.cycle_id, sent, attempt, wait=wait)
-        for first, last in ranges(found):
-            self.journal.item_done(CHUNKS, _key(first, last), {"state": "FOUND"})
-        self.done.update(found)
-        return sorted(set(sent) - found)
+        def sweep() -> bool | None:
+            for job_id in list(self.outstanding):
+                current = self.api.job(job_id)
+                if current is None:
+                    self.lost.append(self.outstanding.pop(job_id))
+                    continue
+                state = str(current.get("state") or "").upper()
+                if state == "SUCCESS":
+                    self._landed(job_id, current)
+                elif state == "FAILED":
+                    self.outstanding.pop(job_id)
+                    url = self.api.http.url(f"api/v3/projects/queue-processing/{job_id}")
+                    self.failures.append((_failed(job_id, current), url))
+                else:  # IN_WAITING, IN_PROCESSING, PENDING, or a state not documented
+                    return None  # jobs mostly end in the order they were queued
+            return True
 
-    def _wait(self, job_id: str, start: int, end: int, job: dict[str, Any] | None) -> None:
-        url = self.api.http.url(f"api/v3/projects/queue-processing/{job_id}")
-        first = [job]
-
-        def check() -> dict[str, Any] | None:
-            current = first.pop() if first else self.api.job(job_id)
-            if current is None:
-                raise TaskError(f"the qTest queue job {job_id} disappeared ({url})", url=url)
-            state = str(current.get("state") or "").upper()
-            if state == "SUCCESS":
-                return current
-            if state == "FAILED":
-                raise TaskError(_failed(job_id, current), url=url)
-            return None  # IN_WAITING, IN_PROCESSING, PENDING, or a state not documented
-
-        done = poll(
-            check,
+        if not wait:
+            sweep()
+            return
+        oldest = next(iter(self.outstanding))
+        url = self.api.http.url(f"api/v3/projects/queue-processing/{oldest}")
+        poll(
+            sweep,
             deadline=self.api.http.deadline,
-            what=f"the qTest queue job {job_id}",
-            detail=lambda: f"its state is at {url}",
+            what=f"the qTest queue jobs ({len(self.outstanding)} waiting, e.g. {oldest})",
+            detail=lambda: f"their state is at {url}",
         )
-        log.debug("job %s succeeded: %s", job_id, str(done.get("content"))[:500])
+
+    def _landed(self, job_id: str, job: dict[str, Any]) -> None:
+        data = self.outstanding.pop(job_id)
+        log.debug("job %s succeeded: %s", job_id, str(job.get("content"))[:500])
+        said = landed_logs(job)
+        for start, end in data.spans:
+            if said:
+                for position in range(start, end):
+                    found = said.get(self.logs.content(position))
+                    if found is not None:
+                        self.landed[position] = found
+            self.journal.item_done(
+                CHUNKS, span_key(start, end), {"job": job_id, "state": "SUCCESS"}
+            )
+            self.done.update(range(start, end))
         self.jobs.append(job_id)
-        self.journal.item_done(CHUNKS, _key(start, end), {"job": job_id, "state": "SUCCESS"})
-        self.done.update(range(start, end))
+
+    # -- lost answers --------------------------------------------------------------------
+    def settle(self) -> list[int]:
+        """Look on the server for the logs of every lost answer; record what landed and
+        return the positions that did not (to be sent again)."""
+        if not self.lost:
+            return []
+        positions = sorted(
+            {
+                p
+                for job in self.lost
+                for start, end in job.spans
+                for p in range(start, end)
+                if p not in self.done
+            }
+        )
+        first = min(job.at_epoch for job in self.lost)
+        last = max(job.at_epoch for job in self.lost)
+        if not positions:
+            self.lost = []
+            return []
+        self.progress("looking for test logs an interrupted submission may have added")
+        sent = {p: self.logs.log(p) for p in positions}
+        attempt = datetime.fromtimestamp(first, tz=timezone.utc)
+        wait = max(0.0, LOOK_GRACE - (time.time() - last))
+        found = find_landed(self.api, self.project_id, self.cycle_id, sent, attempt, wait=wait)
+        for start, end in ranges(found):
+            self.journal.item_done(CHUNKS, span_key(start, end), {"state": "FOUND"})
+        self.done.update(found)
+        self.lost = []
+        return sorted(set(positions) - found)
 
 
 def _failed(job_id: str, job: dict[str, Any]) -> str:

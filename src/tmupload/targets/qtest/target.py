@@ -1,19 +1,30 @@
 """The qTest Manager target: DESIGN §3b on top of ``QTestApi``.
 
 Steps, each journaled before the next begins: ``placement`` (project, release, parent cycle
-path), ``submitted`` (every chunk landed, see submit.py), ``mapped`` (the runs under the
-cycle mapped to the cases), then the links (``linking.link_all``, one journal item each).
+path), ``stream`` (what was submitted while the tests ran, see stream.py), ``submitted``
+(every chunk landed, see submit.py), ``mapped`` (the runs and logs of the cases: from what
+the queue jobs said, else read back under the cycle), then the links (``linking.link_all``,
+one journal item each).
+
+While the tests run, ``prepare`` looks the placement up and the stream (``stream``) makes
+each log ahead of time and, on an xdist controller, submits the full chunks; ``deliver``
+then sends only the rest, and reads back only what the jobs did not say.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 from collections import Counter
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 
+from tmupload.errors import TmUploadError
 from tmupload.http.client import HttpClient
+from tmupload.http.poll import Deadline
 from tmupload.linking import LinkRequest, link_all, link_requests
 from tmupload.models import Outcome, RunReport
 from tmupload.settings import Settings
@@ -30,14 +41,20 @@ from tmupload.targets.base import (
 )
 from tmupload.targets.qtest.api import QTestApi, qtest_client
 from tmupload.targets.qtest.linking import Linker
-from tmupload.targets.qtest.payload import build_logs, parse_status_map
+from tmupload.targets.qtest.payload import RunLogs, parse_status_map
 from tmupload.targets.qtest.placement import Placement, resolve_placement
 from tmupload.targets.qtest.readback import RunIndex, neutral_total, run_status
+from tmupload.targets.qtest.stream import STREAM, Handoff, QTestStream, RunLogSource
 from tmupload.targets.qtest.submit import Submitter, chunk_ranges
 
 __all__ = ["QTestTarget"]
 
 TITLE = "qTest Manager"
+
+log = logging.getLogger("tmupload.qtest")
+
+#: Seconds the lookups of ``prepare`` may take, at most.
+_PREPARE_BUDGET = 30.0
 
 # A status name the totals do not know is counted by the outcome the case was sent with.
 _BY_OUTCOME = {
@@ -70,6 +87,11 @@ class QTestTarget:
         self.status_map: dict[str, str] = parse_status_map(
             settings.option("status_map"), settings.names("status_map")
         )
+        # The stream's logs are dated from here: the collector builds the target right after
+        # noting the session's start (see stream.py, "Dates").
+        self._anchor = datetime.now(timezone.utc)
+        self._stream: QTestStream | None = None
+        self._prepared: dict[str, Any] | None = None  # placement found while the tests ran
 
     def describe(self) -> str:
         s = self.settings
@@ -78,6 +100,48 @@ class QTestTarget:
             f" in release {release!r}" if release else ""
         )
         return f"{s.url} project {s.project!r} ({TITLE}, {where})"
+
+    def prepare(self) -> None:
+        """Look the placement up (never create it) while the tests run; when the parent
+        cycle exists, the session end starts with the upload. A problem here is left for
+        ``deliver`` to find and report."""
+        try:
+            with qtest_client(
+                self.settings,
+                transport=self._transport,
+                attempts=2,
+                deadline=Deadline(min(self.settings.deadline, _PREPARE_BUDGET)),
+            ) as http:
+                placement = self._placement(QTestApi(http), create=False, journal=None)
+        except TmUploadError as exc:
+            log.debug("preparing the placement failed (the upload will retry): %s", exc)
+            return
+        if placement.cycle_id is not None:
+            self._prepared = placement.as_data()
+
+    def stream(self, *, may_send: bool) -> QTestStream:
+        """Make each log as its test ends; with ``may_send``, submit full chunks while the
+        tests run (see stream.py for what that means for durability)."""
+        if may_send and not _could_write(self.settings):
+            may_send = False  # a run that cannot be spooled must not be half sent
+        self._stream = QTestStream(
+            self.settings,
+            self.status_map,
+            may_send=may_send,
+            anchor=self._anchor,
+            transport=self._transport,
+        )
+        return self._stream
+
+    def _handoff(self, run: RunReport) -> Handoff | None:
+        """What this session's stream did (once: a resend has no stream)."""
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return None
+        handoff = stream.handoff(run)
+        if stream.error is not None:
+            log.debug("the stream stopped early: %s", stream.error)
+        return handoff
 
     def _client(self) -> HttpClient:
         return qtest_client(
@@ -100,7 +164,7 @@ class QTestTarget:
     def plan(self, run: RunReport) -> Delivery:
         """Only GET requests: what would be created, submitted and linked."""
         delivery = Delivery(target=self.name)
-        logs = build_logs(run, self.status_map)
+        logs = RunLogs(run, self.status_map)
         with self._client() as http:
             api = QTestApi(http)
             placement = self._placement(api, create=False, journal=None)
@@ -141,18 +205,48 @@ class QTestTarget:
 
     def _deliver(self, api: QTestApi, run: RunReport, journal: Journal, delivery: Delivery) -> None:
         progress = self._progress
+        handoff = self._handoff(run)
         placed = journal.done("placement")
+        if handoff is not None and handoff.placed is not None:
+            # What the stream sent goes in the journal before anything else is sent.
+            if placed is None:
+                placed = handoff.placed
+                journal.finish("placement", placed)
+            if str(placed["cycle_id"]) != str(handoff.placed["cycle_id"]):
+                log.warning("the stream sent to another test cycle than this entry's")
+            elif handoff.step is not None and journal.done(STREAM) is None:
+                journal.finish(STREAM, handoff.step)
+        if placed is None and self._prepared is not None:
+            placed = self._prepared
+            journal.finish("placement", placed)
         if placed is None:
             progress("resolving the qTest project and test cycle")
             placed = self._placement(api, create=True, journal=journal).as_data()
             journal.finish("placement", placed)
         project_id, cycle_id = str(placed["project_id"]), str(placed["cycle_id"])
-        logs = build_logs(run, self.status_map)
+        streamed = journal.done(STREAM)
+        anchor = datetime.fromisoformat(str(streamed["anchor"])) if streamed else None
+        # Built one at a time when sent or looked for (payload.RunLogs), or completed from
+        # what the stream made while the tests ran.
+        logs = RunLogSource(
+            run, self.status_map, anchor, handoff.templates if handoff is not None else None
+        )
 
+        landed: dict[int, dict[str, str]] = {}
         submitted = journal.done("submitted")
         if submitted is None:
-            submitter = Submitter(api, project_id, cycle_id, logs, journal, progress)
+            submitter = Submitter(
+                api,
+                project_id,
+                cycle_id,
+                logs,
+                journal,
+                progress,
+                handed=streamed,
+                landed=handoff.landed if handoff is not None else None,
+            )
             submitter.run()
+            landed = submitter.landed
             stripped = sorted(run.cases[index].case_id for index in submitter.stripped)
             submitted = {"jobs": submitter.jobs, "stripped": stripped}
             journal.finish("submitted", submitted)
@@ -170,10 +264,14 @@ class QTestTarget:
             for item in case.attachments
         ]
 
+        pairs = link_requests(run, self.settings)
+        linked = {request.case_id for request in pairs}
         mapped = journal.done("mapped")
+        # No earlier attempt reached the links (they come after this step): the logs are
+        # this delivery's own, and no link can be on them yet.
+        fresh = mapped is None
         if mapped is None:
-            progress("reading the test runs back")
-            mapped = _map(api, project_id, cycle_id, run)
+            mapped = _map(api, project_id, cycle_id, run, landed, linked, progress)
             journal.finish("mapped", mapped)
         runs: dict[str, str] = dict(mapped["runs"])
         statuses: dict[str, str] = dict(mapped["statuses"])
@@ -181,14 +279,19 @@ class QTestTarget:
         delivery.unmapped = list(mapped["unmapped"])
         delivery.totals = _totals(run, statuses)
 
-        sent = {case.case_id: log for case, log in zip(run.cases, logs, strict=True)}
-        linker = Linker(api, project_id, runs, sent)
+        log_ids: dict[str, str] = dict(mapped.get("logs") or {})
+        sent = {
+            case.case_id: logs.log(n)
+            for n, case in enumerate(run.cases)
+            if case.case_id in linked and case.case_id not in log_ids
+        }
+        linker = Linker(api, project_id, runs, sent, log_ids=log_ids, fresh=fresh)
 
         def link_one(request: LinkRequest) -> LinkResult:
             return linker.link(request)
 
         delivery.links = link_all(
-            link_requests(run, self.settings),
+            pairs,
             link_one,
             journal,
             concurrency=self.settings.link_concurrency,
@@ -196,19 +299,42 @@ class QTestTarget:
         )
 
 
-def _map(api: QTestApi, project_id: str, cycle_id: str, run: RunReport) -> dict[str, Any]:
-    index = RunIndex.read(api, project_id, cycle_id)
+def _map(
+    api: QTestApi,
+    project_id: str,
+    cycle_id: str,
+    run: RunReport,
+    landed: dict[int, dict[str, str]],
+    linked: set[str],
+    progress: Progress,
+) -> dict[str, Any]:
+    """Each case's run and status: as its queue job said (``landed``), else read back under
+    the cycle (ref §6.4, §7); the log ids the jobs named, for the cases to link."""
     runs: dict[str, str] = {}
     statuses: dict[str, str] = {}
-    unmapped: list[str] = []
-    for case in run.cases:
-        found = index.run_for(case.case_id)
+    logs: dict[str, str] = {}
+    missing: list[str] = []
+    for position, case in enumerate(run.cases):
+        found = landed.get(position)
         if found is None:
-            unmapped.append(case.case_id)
+            missing.append(case.case_id)
             continue
-        runs[case.case_id] = str(found["id"])
-        statuses[case.case_id] = run_status(found) or ""
-    return {"runs": runs, "statuses": statuses, "unmapped": unmapped}
+        runs[case.case_id] = found["run"]
+        statuses[case.case_id] = found["status"]
+        if case.case_id in linked and "log" in found:
+            logs[case.case_id] = found["log"]
+    unmapped: list[str] = []
+    if missing:
+        progress("reading the test runs back")
+        index = RunIndex.read(api, project_id, cycle_id)
+        for case_id in missing:
+            run_found = index.run_for(case_id)
+            if run_found is None:
+                unmapped.append(case_id)
+                continue
+            runs[case_id] = str(run_found["id"])
+            statuses[case_id] = run_status(run_found) or ""
+    return {"runs": runs, "statuses": statuses, "logs": logs, "unmapped": unmapped}
 
 
 def _totals(run: RunReport, statuses: dict[str, str]) -> dict[str, int]:
@@ -219,6 +345,15 @@ def _totals(run: RunReport, statuses: dict[str, str]) -> dict[str, int]:
         key = neutral_total(statuses[case.case_id]) or _BY_OUTCOME[case.outcome]
         totals[key] += 1
     return dict(totals)
+
+
+def _could_write(settings: Settings) -> bool:
+    """Whether the outbox exists writable or could be created (nothing is created here)."""
+    folder = settings.outbox.resolve()
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return candidate.is_dir() and os.access(candidate, os.W_OK)
+    return False
 
 
 def _run_ref(http: HttpClient, placed: dict[str, Any], status: str | None = None) -> RunRef:

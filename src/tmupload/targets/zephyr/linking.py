@@ -9,9 +9,11 @@ rest. A 404, or a 400 whose message names the key, is an unknown key (reported p
 If the server refuses both shapes (or the call: 405/415/501), linking stops for the upload
 with one clear message: the keys stay in the notes, and the upload does not fail.
 
-Every link is read back from the execution (``GET /execution/{id}``) before (a key already
-there is ``already_linked``: a resend never links twice) and after (a key accepted but not
-shown is unknown). A server whose execution shows no defect field is trusted on its answer.
+Every link is read back from the execution (``GET /execution/{id}``) after it is made (a key
+accepted but not shown is unknown); when an earlier attempt may have made it (``look_first``:
+a resume), also before (a key already there is ``already_linked``: a resend never links
+twice). An execution this attempt made has no link yet, so a first attempt does not look.
+A server whose execution shows no defect field is trusted on its answer.
 """
 
 from __future__ import annotations
@@ -64,10 +66,18 @@ def _body(shape: str, rts: int, key: str) -> dict[str, Any]:
 class DefectLinker:
     """Safe to call from several threads (``linking.link_all`` bounds the concurrency)."""
 
-    def __init__(self, api: ZephyrApi, executions: dict[str, int], trouble: Progress) -> None:
+    def __init__(
+        self,
+        api: ZephyrApi,
+        executions: dict[str, int],
+        trouble: Progress,
+        *,
+        look_first: bool = True,
+    ) -> None:
         self.api = api
         self.executions = executions  # case id -> execution (RTS) id
         self.trouble = trouble
+        self.look_first = look_first
         self.shape: str | None = None
         self.refused: str | None = None
         self._first = threading.Lock()
@@ -83,7 +93,7 @@ class DefectLinker:
         rts = self.executions.get(case_id)
         if rts is None:
             return LinkResult(case_id, key, "failed", "Zephyr shows no execution for the case")
-        if self.refused is None:
+        if self.refused is None and self.look_first:
             before = self._read(rts)
             if before is not None and key.lower() in before:
                 return LinkResult(case_id, key, "already_linked")

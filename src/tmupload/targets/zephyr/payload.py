@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from tmupload.models import CaseResult, Outcome, bound
@@ -60,13 +61,26 @@ def _split_outside_brackets(text: str) -> list[str]:
     return parts
 
 
+@lru_cache(maxsize=4096)
+def _suite_folders(suite: str) -> tuple[str, ...]:
+    """The folders a suite names (its path, or its `` / `` nesting)."""
+    suite = suite.replace("\\", "/").replace(" / ", "/")
+    return tuple(part.strip() for part in suite.split("/") if part.strip())
+
+
+@lru_cache(maxsize=65536)
+def _folder_path(parts: tuple[str, ...]) -> tuple[str, ...]:
+    """The folder path of ``parts``, names cut; one shared tuple for the many cases of a
+    folder (a million-case import has a few thousand folders)."""
+    return tuple(cut_name(part) for part in parts)
+
+
 def case_place(case: CaseResult, root: list[str]) -> tuple[tuple[str, ...], str]:
     """(folder path, test case name). ``tests/api/test_auth.py::TestLogin::test_ok[x]``
     under ``Automation`` -> ``(Automation, tests, api, test_auth.py, TestLogin)``,
     ``test_ok[x]``; an imported ``suite::classname::name`` -> the suite's parts (its
     `` / `` nesting too), the classname, then the name."""
-    suite = case.suite.replace("\\", "/").replace(" / ", "/")
-    folders = [part.strip() for part in suite.split("/") if part.strip()]
+    folders = _suite_folders(case.suite)
     if case.case_id.startswith(case.suite + "::"):
         rest = case.case_id[len(case.suite) + 2 :]
     else:
@@ -75,8 +89,7 @@ def case_place(case: CaseResult, root: list[str]) -> tuple[tuple[str, ...], str]
     modules = [*folders, *(part.strip() for part in parts[:-1])]
     if not modules:
         modules = [case.classname.strip() or "tests"]
-    path = tuple(cut_name(part) for part in [*root, *modules])
-    return path, cut_name(parts[-1])
+    return _folder_path((*root, *modules)), cut_name(parts[-1])
 
 
 def notes(case: CaseResult, keys: list[str], limit: int = MAX_NOTES) -> str:

@@ -47,16 +47,19 @@ def totals(
     """Per neutral key, the cases whose read-back status says so. A case left unexecuted on
     purpose (the status map's ``unexecuted``) that still has its first status is skipped."""
     counts: Counter[str] = Counter()
+    unexecuted = {o for o in Outcome if placement.statuses[o.value] is None}
+    words: dict[str, str | None] = {}  # status id -> its neutral key (once per status)
     for case in run.cases:
         status = read.get(case.case_id)
         if status is None:
             continue
-        untouched = status == str(mapped[case.case_id][1])
-        if placement.statuses[case.outcome.value] is None and untouched:
+        if case.outcome in unexecuted and status == str(mapped[case.case_id][1]):
             counts["skipped"] += 1
             continue
-        name = placement.status_names.get(status, "")
-        counts[neutral_total(name) or _BY_OUTCOME[case.outcome]] += 1
+        word = words.get(status, "")
+        if word == "":
+            word = words[status] = neutral_total(placement.status_names.get(status, ""))
+        counts[word or _BY_OUTCOME[case.outcome]] += 1
     return dict(counts)
 
 

@@ -1,16 +1,23 @@
 """The repository: folders and test cases, found by exact name or created (ref §4.2, §4.3).
 
 Creating a folder or a test case is not idempotent (ref §5), and sibling names may repeat, so:
-every folder and every bulk creation is declared in the journal first; each is looked up by
-exact name before it is created; when an answer is lost (a broken connection, a 5xx after
-the POST left) the parent is read again and only what is still missing is sent again; among
-same-named siblings the oldest (lowest id) is the one used.
+each is looked up by exact name before it is created; when an answer is lost (a broken
+connection, a 5xx after the POST left) the parent is read again and only what is still missing
+is sent again; among same-named siblings the oldest (lowest id) is the one used. With a
+journal, the first creation of each kind is declared before it is sent (one intent for the
+folders, one for the test cases: a resume looks everything up by name anyway). Without one (the
+session's stream, while the tests run) nothing else changes: whatever a crash leaves behind is
+found by name by the next attempt, never created twice.
+
+A folder created here starts empty, so it is not listed (for 100 new folders, 100 requests that
+could only answer "nothing"); one found again after a lost answer is listed like any other.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +39,10 @@ def _oldest(items: Iterable[dict[str, Any]], name: str) -> dict[str, Any] | None
 
 @dataclass
 class Folders:
-    """Repository folders by path (``("Automation", "tests", "test_a.py")``)."""
+    """Repository folders by path (``("Automation", "tests", "test_a.py")``).
+
+    ``ids`` may be seeded with folders found earlier (by the session's stream): they are used
+    as they are. ``fresh`` holds the folders created here (known to be empty)."""
 
     api: ZephyrApi
     release_id: int
@@ -40,7 +50,9 @@ class Folders:
     create: bool
     ids: dict[Path, int | None] = field(default_factory=dict)
     created: list[str] = field(default_factory=list)
+    fresh: set[int] = field(default_factory=set)
     _children: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    _declared: bool = False
 
     def _list(self, parent: int, fresh: bool = False) -> list[dict[str, Any]]:
         if fresh or parent not in self._children:
@@ -57,29 +69,31 @@ class Folders:
         if path in self.ids:
             return self.ids[path]
         parent = 0 if len(path) == 1 else self.resolve(path[:-1])
-        step = "folder:" + "/".join(path)
-        done = self.journal.done(step) if self.journal is not None else None
+        # An entry journaled by an earlier version recorded each folder as a step of its own.
+        done = self.journal.done("folder:" + "/".join(path)) if self.journal is not None else None
         if done is not None:
             self.ids[path] = int(done["id"])
             return self.ids[path]
-        found = None if parent is None else _oldest(self._list(parent), path[-1])
+        if parent is not None and parent in self.fresh:
+            found = None  # a folder created here is empty: no need to list it
+        else:
+            found = None if parent is None else _oldest(self._list(parent), path[-1])
         if found is None:
             self.created.append("/".join(path))
             if parent is None or not self.create:
                 self.ids[path] = None
                 return None
-            found = self._create(parent, path, step)
+            found = self._create(parent, path)
         folder_id = as_id(found.get("id"))
         if folder_id is None:
             raise ServerProtocolError(f"the repository folder {'/'.join(path)!r} has no id")
-        if self.journal is not None and done is None:
-            self.journal.finish(step, {"id": folder_id})
         self.ids[path] = folder_id
         return folder_id
 
-    def _create(self, parent: int, path: Path, step: str) -> dict[str, Any]:
-        assert self.journal is not None
-        self.journal.declare(step, {"parent": parent, "at_epoch": time.time()})
+    def _create(self, parent: int, path: Path) -> dict[str, Any]:
+        if self.journal is not None and not self._declared:
+            self.journal.declare("folders", {"at_epoch": time.time()})
+            self._declared = True
         try:
             created = self.api.create_folder(self.release_id, parent, path[-1], _DESCRIPTION)
         except ServerError as exc:
@@ -89,8 +103,10 @@ class Folders:
             again = _oldest(self._list(parent, fresh=True), path[-1])
             if again is None:
                 raise
-            return again
+            return again  # found, not known to be empty: its test cases are listed
         self._children.setdefault(parent, []).append(created)
+        if as_id(created.get("id")) is not None:
+            self.fresh.add(int(as_id(created["id"]) or 0))
         return created
 
 
@@ -115,57 +131,97 @@ def _tct(item: dict[str, Any]) -> tuple[str, TctRef] | None:
 
 @dataclass
 class Cases:
-    """Test cases by (folder, name): listed per folder, the missing created in bulk."""
+    """Test cases by (folder, name): listed per folder, the missing created in bulk.
+
+    ``known`` holds, per folder, every test case it is known to hold (listed, or created in a
+    folder known to be empty); it may be seeded with what the session's stream found."""
 
     api: ZephyrApi
     project_id: int
     release_id: int
     journal: Journal | None
     progress: Progress
-    _known: dict[int, dict[str, TctRef]] = field(default_factory=dict)
-    _origin: dict[tuple[int, str], str] = field(default_factory=dict)
+    known: dict[int, dict[str, TctRef]] = field(default_factory=dict)
+    #: folder -> how many test cases it holds (same-named ones too), where known
+    sizes: dict[int, int] = field(default_factory=dict)
+    concurrency: int = 1
+    _declared: bool = False
 
     def _read(self, folder: int) -> dict[str, TctRef]:
         found: dict[str, TctRef] = {}
+        count = 0
         for item in self.api.cases_in(folder):
             parsed = _tct(item)
             if parsed is not None:
+                count += 1
                 name, ref = parsed
                 if name not in found or ref.tct < found[name].tct:  # the oldest wins
                     found[name] = ref
-        self._known[folder] = found
+        self.known[folder] = found
+        self.sizes[folder] = count
         return found
+
+    def list_folders(self, folders: Iterable[int], empty: Iterable[int] = ()) -> None:
+        """List each folder not known yet (``concurrency`` at a time: reads only); those in
+        ``empty`` (created by us) hold nothing."""
+        for folder in empty:
+            if folder not in self.known:
+                self.known[folder] = {}
+                self.sizes[folder] = 0
+        todo = sorted({f for f in folders if f not in self.known})
+        if len(todo) > 1 and self.concurrency > 1:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(todo))) as pool:
+                list(pool.map(self._read, todo))
+        else:
+            for folder in todo:
+                self._read(folder)
 
     def existing(self, wanted: dict[str, tuple[int, str]]) -> dict[str, TctRef]:
         """case id -> its test case, for those that exist (one listing per folder)."""
-        for folder in sorted({folder for folder, _ in wanted.values()}):
-            if folder not in self._known:
-                self._read(folder)
+        self.list_folders(folder for folder, _ in wanted.values())
+        known = self.known
         return {
-            case_id: self._known[folder][name]
+            case_id: known[folder][name]
             for case_id, (folder, name) in wanted.items()
-            if name in self._known[folder]
+            if name in known[folder]
         }
+
+    def whole(self, wanted: dict[str, tuple[int, str]]) -> set[int]:
+        """The folders that hold no test case but the wanted ones (each goes into a phase
+        whole, ref §4.5); only folders whose every test case is known count."""
+        per_folder: dict[int, set[int]] = {}
+        for folder, name in wanted.values():
+            ref = self.known.get(folder, {}).get(name)
+            if ref is not None:
+                per_folder.setdefault(folder, set()).add(ref.tct)
+        return {f for f, tcts in per_folder.items() if self.sizes.get(f) == len(tcts)}
 
     def ensure(self, wanted: dict[str, tuple[int, str]]) -> dict[str, TctRef]:
         """case id -> its test case, creating the missing ones ≤ ``BATCH`` a call."""
         found = self.existing(wanted)
-        missing = sorted({wanted[c] for c in wanted if c not in found})
-        self._origin = {place: case_id for case_id, place in wanted.items()}
+        if len(found) < len(wanted):
+            self.create(sorted({wanted[c] for c in wanted if c not in found}))
+            found = self.existing(wanted)
+        return found
+
+    def create(self, places: list[tuple[int, str]]) -> None:
+        """Create the test cases at ``places`` (folder, name) that are not known yet; every
+        folder must have been listed (or be known empty)."""
+        missing = [(f, n) for f, n in places if n not in self.known[f]]
         if missing:
             self.progress(f"creating {len(missing):,} test cases in the Zephyr repository")
         for start in range(0, len(missing), BATCH):
             self._create(missing[start : start + BATCH])
-        return self.existing(wanted)
 
     def _create(self, batch: list[tuple[int, str]]) -> None:
-        assert self.journal is not None
         for _attempt in range(3):
-            todo = [(f, n) for f, n in batch if n not in self._known.get(f, {})]
+            todo = [(f, n) for f, n in batch if n not in self.known.get(f, {})]
             if not todo:
                 return
             folders = sorted({f for f, _ in todo})
-            self.journal.declare("testcases", {"folders": folders, "at_epoch": time.time()})
+            if self.journal is not None and not self._declared:
+                self.journal.declare("testcases", {"at_epoch": time.time()})
+                self._declared = True
             items = [testcase_item(f, n, n, self.project_id, self.release_id) for f, n in todo]
             try:
                 created = self.api.create_cases(items)
@@ -180,8 +236,10 @@ class Cases:
                 parsed = _tct(item)
                 home = as_id(item.get("tcrCatalogTreeId"))
                 if parsed is not None and home is not None:
-                    self._known.setdefault(home, {}).setdefault(parsed[0], parsed[1])
-            if any(n not in self._known.get(f, {}) for f, n in todo):
+                    self.known.setdefault(home, {}).setdefault(parsed[0], parsed[1])
+                    if home in self.sizes:
+                        self.sizes[home] += 1
+            if any(n not in self.known.get(f, {}) for f, n in todo):
                 for folder in folders:  # an answer without the created tcts: read them
                     self._read(folder)
             return

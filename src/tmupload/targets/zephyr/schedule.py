@@ -1,26 +1,38 @@
 """Cycle, phase and executions (ref §4.4, §4.5; DESIGN §3c step 4).
 
-* The cycle is found by exact name (the oldest of same-named ones) or created.
+* The cycle is found by exact name (the oldest of same-named ones) or created; the release's
+  cycle list carries each cycle's phases, so a cycle found there needs no second read.
 * Each upload gets its own free-form phase named after the run. Phase names may repeat, so
   the intent records which same-named phases existed before the POST: on a lost answer or a
   resume, a same-named phase that was not there before is ours, never created twice.
-* Test cases are added to the phase's tree by tct id (``isExclusion: false``) and read back
-  with ``testcase/planning``; the phase is assigned to the uploader, and the executions
-  listed and mapped back through ``tcrTreeTestcase.testcase.id`` (the version id, ref §4.5).
+* Test cases are added to the phase's tree (ref §4.5 step 1): a repository folder whose every
+  test case is in the run goes in whole (``isExclusion: true`` with no ids: nothing excluded,
+  whichever ids the server expects there), the others by tct id (``isExclusion: false``), at
+  most ``BATCH`` ids a call. The phase's tree is read back once (``testcase/planning``, ref
+  §4.5: its copies have tct ids of their own).
+* Executions are made with ``POST /execution/modify`` and ``createRTSList`` (ref §4.5 step 2,
+  the plugin's call), whose answer is the executions made: mapped back through
+  ``tcrTreeTestcase.testcase.id`` (the version id, ref §4.5), they need no listing. Only what
+  an answer did not show (a lost answer, an answer of another shape) is listed
+  (``GET /execution``, every page), and a server without the call gets the whole phase
+  assigned to the uploader in one call, then listed (ref §4.5 step 2, the other way).
+* One intent is declared before the first write of the step: a resume reads the phase's tree
+  and its executions first and adds or makes only what is missing.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from tmupload.errors import ServerError, ServerProtocolError
 from tmupload.models import RunReport
 from tmupload.targets.base import Journal, Progress
-from tmupload.targets.zephyr.api import BATCH, ZephyrApi, answer_lost, as_id
+from tmupload.targets.zephyr.api import BATCH, ZephyrApi, answer_lost, as_id, decode, results
 from tmupload.targets.zephyr.payload import cut_name, epoch_ms, us_date
 from tmupload.targets.zephyr.repository import TctRef
 
@@ -29,6 +41,7 @@ __all__ = [
     "Scheduler",
     "create_phase",
     "ensure_cycle",
+    "execution_refs",
     "find_cycle",
     "read_executions",
     "status_id",
@@ -45,21 +58,23 @@ def find_cycle(api: ZephyrApi, release_id: int, name: str) -> dict[str, Any] | N
 
 
 def ensure_cycle(
-    api: ZephyrApi, release_id: int, name: str, run: RunReport, journal: Journal
+    api: ZephyrApi, release_id: int, name: str, started: datetime, journal: Journal | None
 ) -> dict[str, Any]:
     """ref §4.4: ``POST /cycle`` with the documented body (``MM/dd/yyyy`` dates). The cycle
-    outlives this run, so it spans a year from it (phases must fit in their cycle)."""
+    outlives this run, so it spans a year from it (phases must fit in their cycle). Found by
+    name before it is created, and after a lost answer: safe without a journal too."""
     found = find_cycle(api, release_id, name)
     if found is not None:
         return found
-    journal.declare("cycle", {"name": name, "at_epoch": time.time()})
+    if journal is not None:
+        journal.declare("cycle", {"name": name, "at_epoch": time.time()})
     body = {
         "name": name,
         "build": "",
         "environment": "",
         "status": 0,
-        "cycleStartDate": us_date(run.started_at),
-        "cycleEndDate": us_date(run.started_at + timedelta(days=365)),
+        "cycleStartDate": us_date(started),
+        "cycleEndDate": us_date(started + timedelta(days=365)),
         "releaseId": release_id,
     }
     try:
@@ -101,8 +116,10 @@ def create_phase(
     release_id: int,
     run: RunReport,
     journal: Journal,
+    phases: list[dict[str, Any]] | None = None,
 ) -> dict[str, int]:
-    """One free-form phase for this upload (ref §4.4, the plugin's body [CLIENT])."""
+    """One free-form phase for this upload (ref §4.4, the plugin's body [CLIENT]).
+    ``phases``: the cycle's phases as just read (None: read them here)."""
     cycle_id = int(as_id(cycle.get("id")) or 0)
     name = cut_name(run.name)
     intent = journal.intent("phase")
@@ -110,9 +127,10 @@ def create_phase(
         mine = _new_phase(api, release_id, cycle_id, name, intent.get("known", []))
         if mine is not None:
             return _phase_ref(mine)
-    known = [
-        as_id(p.get("id")) for p in _phases(api, release_id, cycle_id) if p.get("name") == name
-    ]
+        phases = None  # an earlier attempt's read is not this one's
+    if phases is None:
+        phases = _phases(api, release_id, cycle_id)
+    known = [as_id(p.get("id")) for p in phases if isinstance(p, dict) and p.get("name") == name]
     journal.declare("phase", {"cycle": cycle_id, "name": name, "known": known})
     body = {
         "name": name,
@@ -159,23 +177,53 @@ class ExecutionRef:
     status: str
 
 
-def read_executions(api: ZephyrApi, phase_id: int) -> dict[int, ExecutionRef]:
-    """testcase version id -> its execution in the phase (ref §4.5 step 3, every page)."""
+def execution_refs(
+    items: Iterable[dict[str, Any]], by_tct: dict[int, int] | None = None
+) -> dict[int, ExecutionRef]:
+    """testcase version id -> its execution, from RTS objects (ref §4.5 step 3: matched
+    through ``tcrTreeTestcase.testcase.id``; ``by_tct`` maps a phase tct id to its version
+    for an RTS that names only its ``tcrTreeTestcase.id``). The newest execution wins."""
     found: dict[int, ExecutionRef] = {}
-    for item in api.executions(phase_id):
+    for item in items:
         tct = item.get("tcrTreeTestcase")
-        case = tct.get("testcase") if isinstance(tct, dict) else None
-        version = as_id(case.get("id")) if isinstance(case, dict) else None
-        execution_id = as_id(item.get("id"))
+        version = None
+        if isinstance(tct, dict):
+            case = tct.get("testcase")
+            if isinstance(case, dict):
+                version = case.get("id")
+                if type(version) is not int:
+                    version = as_id(version)
+            if version is None and by_tct:
+                version = by_tct.get(as_id(tct.get("id")) or -1)
+        execution_id = item.get("id")
+        if type(execution_id) is not int:
+            execution_id = as_id(execution_id)
         if version is None or execution_id is None:
             continue
-        if version not in found or execution_id > found[version].id:
-            found[version] = ExecutionRef(execution_id, status_id(item.get("status")))
+        known = found.get(version)
+        if known is None or execution_id > known.id:
+            status = item.get("status")
+            found[version] = ExecutionRef(
+                execution_id, status.strip() if type(status) is str else status_id(status)
+            )
     return found
 
 
+def read_executions(api: ZephyrApi, phase_id: int) -> dict[int, ExecutionRef]:
+    """testcase version id -> its execution in the phase (ref §4.5 step 3, every page)."""
+    return execution_refs(api.executions(phase_id))
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Answers of ``execution/modify`` that say the server lacks the call (then the whole phase
+#: is assigned instead, ref §4.5 step 2).
+_NO_MODIFY = (404, 405, 501)
+
+
 class Scheduler:
-    """Add the run's test cases to its phase, assign them, and map the executions."""
+    """Add the run's test cases to its phase, make their executions, and map them."""
 
     def __init__(
         self,
@@ -184,6 +232,7 @@ class Scheduler:
         tester_id: int,
         journal: Journal,
         progress: Progress,
+        concurrency: int = 1,
     ) -> None:
         self.api = api
         self.phase_id = phase["phase"]
@@ -191,6 +240,14 @@ class Scheduler:
         self.tester_id = tester_id
         self.journal = journal
         self.progress = progress
+        self.concurrency = concurrency
+        self._declared = False
+
+    def _declare(self) -> None:
+        """Once, before the step's first write (adding or assigning)."""
+        if not self._declared:
+            self.journal.declare("executions", {"phase": self.phase_id, "at_epoch": time.time()})
+            self._declared = True
 
     def _planned(self) -> dict[int, int]:
         """version id -> the tct id in the phase's own tree (ref §4.5: a free-form phase's
@@ -199,31 +256,43 @@ class Scheduler:
         for tct in self.api.planned(self.tree_id):
             case = tct.get("testcase")
             version = as_id(case.get("id")) if isinstance(case, dict) else None
-            if version is not None and as_id(tct.get("id")) is not None:
-                found.setdefault(version, int(as_id(tct["id"]) or 0))
+            tct_id = as_id(tct.get("id"))
+            if version is not None and tct_id is not None and version not in found:
+                found[version] = tct_id
         return found
 
-    def add_cases(self, by_folder: dict[int, list[TctRef]], resuming: bool) -> dict[int, int]:
-        """Add the test cases (by repository folder) to the phase; version id -> phase tct.
-        A resume reads what is planned first and adds only the rest."""
+    def run(
+        self, by_folder: dict[int, list[TctRef]], whole: set[int], resuming: bool
+    ) -> dict[int, ExecutionRef]:
+        """version id -> execution, for every test case of ``by_folder`` (repository folder
+        -> its test cases in this run); ``whole``: folders holding no other test case."""
+        wanted = [ref.version for refs in by_folder.values() for ref in refs]
+        planned = self.add_cases(by_folder, whole, resuming)
+        return self.assign(wanted, planned, resuming)
+
+    def add_cases(
+        self, by_folder: dict[int, list[TctRef]], whole: set[int], resuming: bool
+    ) -> dict[int, int]:
+        """Add the test cases to the phase; version id -> phase tct. A resume reads what is
+        planned first and adds only the rest."""
         wanted = {ref.version for refs in by_folder.values() for ref in refs}
         planned = self._planned() if resuming else {}
-        todo = [
-            (f, r)
-            for f, refs in sorted(by_folder.items())
-            for r in refs
-            if r.version not in planned
-        ]
+        todo: dict[int, list[TctRef]] = {}
+        for folder, refs in sorted(by_folder.items()):
+            rest = [r for r in refs if r.version not in planned]
+            if rest:
+                todo[folder] = rest
         if todo:
-            self.progress(f"adding {len(todo):,} test cases to the phase")
-        for start in range(0, len(todo), BATCH):
-            self._add(todo[start : start + BATCH], exclusion=False)
-        planned = self._planned() if todo or not resuming else planned
+            self.progress(f"adding {sum(map(len, todo.values())):,} test cases to the phase")
+            batches = _add_batches(todo, {f for f in whole if todo.get(f) == by_folder[f]})
+            _each(self._add, batches, self.concurrency)
+        if todo or not resuming:
+            planned = self._planned()
         missing = {f for f, refs in by_folder.items() for r in refs if r.version not in planned}
         if missing:
             # [UNCONFIRMED] whether ``tctIds`` are tct or version ids (ref §4.5): add the
             # whole folders instead (an empty exclusion list means "all", either way).
-            self._add([(f, None) for f in sorted(missing)], exclusion=True)
+            self._add([_whole(f) for f in sorted(missing)])
             planned = self._planned()
         lost = wanted - set(planned)
         if lost:
@@ -233,58 +302,126 @@ class Scheduler:
             )
         return planned
 
-    def _add(self, todo: Sequence[tuple[int, TctRef | None]], exclusion: bool) -> None:
-        by_folder: dict[int, list[int]] = {}
-        for folder, ref in todo:
-            by_folder.setdefault(folder, [])
-            if ref is not None:
-                by_folder[folder].append(ref.tct)
-        items = [
-            {"treeid": folder, "tctIds": ids, "isExclusion": exclusion}
-            for folder, ids in by_folder.items()
-        ]
-        self.journal.declare("add", {"phase": self.phase_id, "at_epoch": time.time()})
+    def _add(self, items: list[dict[str, Any]]) -> None:
+        self._declare()
         try:
             self.api.add_by_tree(self.phase_id, self.tree_id, items)
         except ServerError as exc:
             if not answer_lost(exc):
                 raise  # a lost answer: the planning read that follows tells what landed
 
-    def assign(self, planned: dict[int, int]) -> dict[int, ExecutionRef]:
-        """version id -> execution. The whole phase is assigned to the uploader in one call
-        (ref §4.5 step 2); whatever that left without an execution goes through
-        ``execution/modify`` with the phase's tct ids."""
-        self.journal.declare("assign", {"phase": self.phase_id, "at_epoch": time.time()})
-        try:
-            self.api.assign_phase(self.phase_id)
-        except ServerError as exc:
-            if not answer_lost(exc):
-                raise
-        executions = read_executions(self.api, self.phase_id)
-        missing = [v for v in planned if v not in executions]
-        for start in range(0, len(missing), BATCH):
-            batch = missing[start : start + BATCH]
-            body = {
-                "selectedAll": 1,
-                "testerId": self.tester_id,
-                "cyclePhaseId": self.phase_id,
-                "tcrCatalogTreeId": self.tree_id,
-                "createRTSList": [
-                    {"cyclePhaseId": self.phase_id, "tctId": planned[v], "testerId": self.tester_id}
-                    for v in batch
-                ],
-            }
-            try:
-                self.api.modify(body)
-            except ServerError as exc:
-                if not answer_lost(exc):
-                    raise
-        if missing:
-            executions = read_executions(self.api, self.phase_id)
-        absent = [v for v in planned if v not in executions]
+    def assign(
+        self, wanted: list[int], planned: dict[int, int], resuming: bool
+    ) -> dict[int, ExecutionRef]:
+        """version id -> execution, made with ``execution/modify`` (ref §4.5 step 2) for
+        every wanted version that has none. A resume lists the phase's executions first."""
+        by_tct = {tct: version for version, tct in planned.items()}
+        executions = read_executions(self.api, self.phase_id) if resuming else {}
+        for again in (False, True):
+            todo = [v for v in wanted if v not in executions]
+            if again and todo:
+                # An answer was lost or did not show its executions: list what the phase
+                # has (never make an execution twice), then make only what is still missing.
+                executions.update(read_executions(self.api, self.phase_id))
+                todo = [v for v in wanted if v not in executions]
+            batches = [
+                [planned[v] for v in todo[i : i + BATCH]] for i in range(0, len(todo), BATCH)
+            ]
+            # The first call alone: it tells whether the server has it at all.
+            for answered in _each(
+                lambda tcts: self._modify(tcts, by_tct), batches, self.concurrency
+            ):
+                if answered is None:  # the server lacks the call
+                    return self._assign_phase(wanted)
+                executions.update(answered)
+        if any(v not in executions for v in wanted):
+            executions.update(read_executions(self.api, self.phase_id))
+        absent = [v for v in wanted if v not in executions]
         if absent:
             raise ServerProtocolError(
                 f"Zephyr shows no execution for {len(absent)} test case(s) of the phase after "
                 "assigning it (ref §4.5); the run is kept — try tmupload resend"
             )
         return executions
+
+    def _modify(self, tcts: list[int], by_tct: dict[int, int]) -> dict[int, ExecutionRef] | None:
+        """One ``execution/modify`` call; the executions its answer shows (None: the server
+        lacks the call)."""
+        body = {
+            "selectedAll": 1,
+            "testerId": self.tester_id,
+            "cyclePhaseId": self.phase_id,
+            "tcrCatalogTreeId": self.tree_id,
+            "createRTSList": [
+                {"cyclePhaseId": self.phase_id, "tctId": tct, "testerId": self.tester_id}
+                for tct in tcts
+            ],
+        }
+        self._declare()
+        try:
+            response = self.api.modify(body)
+        except ServerError as exc:
+            if not answer_lost(exc):
+                raise
+            return {}
+        if response.status_code in _NO_MODIFY:
+            return None
+        try:
+            answer = results(decode(response), "execution/modify") if response.content else []
+        except (ValueError, ServerProtocolError):
+            return {}  # not the documented array of RTS: the listing tells
+        return execution_refs(answer, by_tct)
+
+    def _assign_phase(self, wanted: list[int]) -> dict[int, ExecutionRef]:
+        """ref §4.5 step 2, the other way: the whole phase to the uploader, then listed."""
+        self._declare()
+        try:
+            self.api.assign_phase(self.phase_id)
+        except ServerError as exc:
+            if not answer_lost(exc):
+                raise
+        executions = read_executions(self.api, self.phase_id)
+        absent = [v for v in wanted if v not in executions]
+        if absent:
+            raise ServerProtocolError(
+                f"Zephyr shows no execution for {len(absent)} test case(s) of the phase after "
+                "assigning it (ref §4.5); the run is kept — try tmupload resend"
+            )
+        return executions
+
+
+def _each(work: Callable[[T], R], items: list[T], concurrency: int) -> list[R]:
+    """``work`` on each item, in order; after the first, ``concurrency`` at a time (the
+    first alone finds out what the server takes). Each item is a write of its own: a batch
+    whose answer is lost is found by the read that follows, whichever thread sent it."""
+    if not items:
+        return []
+    first = work(items[0])
+    rest = items[1:]
+    if len(rest) < 2 or concurrency < 2:
+        return [first, *map(work, rest)]
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(rest))) as pool:
+        return [first, *pool.map(work, rest)]
+
+
+def _whole(folder: int) -> dict[str, Any]:
+    return {"treeid": folder, "tctIds": [], "isExclusion": True}
+
+
+def _add_batches(todo: dict[int, list[TctRef]], whole: set[int]) -> list[list[dict[str, Any]]]:
+    """The ``assign/bytree`` bodies: folders in ``whole`` as one item each, no ids (they go
+    with the first call), the others by tct id, ``BATCH`` ids a call at most (ref §1)."""
+    batches: list[list[dict[str, Any]]] = [[_whole(f) for f in sorted(whole)]]
+    room = BATCH
+    for folder, refs in todo.items():
+        if folder in whole:
+            continue
+        ids = [r.tct for r in refs]
+        while ids:
+            if room == 0:
+                batches.append([])
+                room = BATCH
+            take, ids = ids[:room], ids[room:]
+            batches[-1].append({"treeid": folder, "tctIds": take, "isExclusion": False})
+            room -= len(take)
+    return [batch for batch in batches if batch]

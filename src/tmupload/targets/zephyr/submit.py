@@ -2,31 +2,40 @@
 
 * ``PUT /execution/bulk/execute`` (way 3, the plugin's call [CLIENT]) in batches of ≤500,
   each batch journaled as done once it landed. Status updates overwrite (ref §5), so a
-  batch whose answer was lost is simply sent again.
+  batch whose answer was lost is simply sent again, and batches go ``concurrency`` at a time.
 * That call is not in the blueprint: when a server answers 404/405/501 for it, the rest goes
   through the documented calls — one ``PUT /execution/bulk?status=`` per status for the
   executions without notes (way 2), and the single-execution call (way 1) for those with.
 * Cases left unexecuted (skipped, by default) keep the status they have and get their reason
   in the notes, in batches of their own: a server that refuses notes without a new status
   loses the reasons (said once), never the other results.
+* What the answers show is kept (``read``: execution id -> status): the emulator, like the
+  single call's documented answer (ref §4.6 way 1), answers with the executions as they now
+  are, which makes reading them all back again unnecessary. An answer of another shape
+  shows nothing, and the caller lists the executions instead.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+
+import httpx
 
 from tmupload.errors import ServerRejected
 from tmupload.targets.base import Journal, Progress
-from tmupload.targets.zephyr.api import BATCH, ZephyrApi
+from tmupload.targets.zephyr.api import BATCH, ZephyrApi, as_id, decode
 from tmupload.targets.zephyr.payload import execution_item
+from tmupload.targets.zephyr.schedule import status_id
 
-__all__ = ["Planned", "StatusWriter"]
+__all__ = ["Planned", "StatusWriter", "answered_statuses"]
 
 KIND = "statuses"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Planned:
     """One execution's update: ``unexecuted`` ones resend the status they already have."""
 
@@ -35,6 +44,29 @@ class Planned:
     notes: str
     duration: float
     unexecuted: bool
+
+
+def answered_statuses(response: httpx.Response) -> dict[int, str]:
+    """execution id -> status, for every execution an answer shows (an array of RTS, a
+    ``{"results": …}`` envelope or one RTS); nothing for any other answer."""
+    try:
+        body = decode(response) if response.content else None
+    except ValueError:
+        return {}
+    if isinstance(body, dict):
+        body = body["results"] if isinstance(body.get("results"), list) else [body]
+    if not isinstance(body, list):
+        return {}
+    found: dict[int, str] = {}
+    for item in body:
+        if isinstance(item, dict) and "status" in item:
+            execution = item.get("id")
+            if type(execution) is not int:
+                execution = as_id(execution)
+            if execution is not None:
+                status = item["status"]
+                found[execution] = status.strip() if type(status) is str else status_id(status)
+    return found
 
 
 class StatusWriter:
@@ -46,6 +78,7 @@ class StatusWriter:
         journal: Journal,
         progress: Progress,
         trouble: Progress,
+        concurrency: int = 1,
     ) -> None:
         self.api = api
         self.tester_id = tester_id
@@ -53,8 +86,12 @@ class StatusWriter:
         self.journal = journal
         self.progress = progress
         self.trouble = trouble
+        self.concurrency = concurrency
         self.fallback = False
         self.skipped_notes_refused = False
+        #: execution id -> status, as the answers showed them
+        self.read: dict[int, str] = {}
+        self._lock = threading.Lock()
 
     def run(self, planned: list[Planned]) -> None:
         done = self.journal.items(KIND)
@@ -66,15 +103,31 @@ class StatusWriter:
             for start in range(0, len(items), BATCH)
         ]
         todo = [(key, batch) for key, batch in batches if key not in done]
-        if todo:
-            count = sum(len(batch) for _, batch in todo)
-            self.progress(f"setting {count:,} execution statuses")
-        for key, batch in todo:
-            if key.startswith("u:"):
-                self._unexecuted(batch)
-            else:
-                self._send(batch)
-            self.journal.item_done(KIND, key, {"count": len(batch)})
+        if not todo:
+            return
+        self.progress(f"setting {sum(len(batch) for _, batch in todo):,} execution statuses")
+        # The first batch alone: it finds out whether the server has the bulk call.
+        self._batch(todo[0])
+        rest = todo[1:]
+        if len(rest) > 1 and self.concurrency > 1:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(rest))) as pool:
+                list(pool.map(self._batch, rest))
+        else:
+            for job in rest:
+                self._batch(job)
+
+    def _batch(self, job: tuple[str, list[Planned]]) -> None:
+        key, batch = job
+        if key.startswith("u:"):
+            self._unexecuted(batch)
+        else:
+            self._send(batch)
+        self.journal.item_done(KIND, key, {"count": len(batch)})
+
+    def _seen(self, response: httpx.Response) -> None:
+        found = answered_statuses(response)
+        with self._lock:
+            self.read.update(found)
 
     def _items(self, batch: list[Planned]) -> list[dict[str, object]]:
         return [
@@ -82,42 +135,53 @@ class StatusWriter:
             for p in batch
         ]
 
+    def _fall_back(self, response: httpx.Response) -> None:
+        with self._lock:
+            if self.fallback:
+                return
+            self.fallback = True
+        self.trouble(
+            f"PUT execution/bulk/execute answered HTTP {response.status_code}: this server "
+            "lacks it; setting statuses per status and notes per execution instead"
+        )
+
     def _send(self, batch: list[Planned]) -> None:
         if not self.fallback:
             response = self.api.bulk_execute(self._items(batch))
             if response.is_success:
+                self._seen(response)
                 return
-            self.fallback = True
-            self.trouble(
-                f"PUT execution/bulk/execute answered HTTP {response.status_code}: this server "
-                "lacks it; setting statuses per status and notes per execution instead"
-            )
+            self._fall_back(response)
         by_status: dict[str, list[int]] = defaultdict(list)
         for p in batch:
             if not p.notes:
                 by_status[p.status].append(p.rts)
         for status, ids in by_status.items():
-            self.api.bulk_status(status, self.tester_id, ids)
+            self._seen(self.api.bulk_status(status, self.tester_id, ids))
         for p in batch:
             if p.notes:
                 ms = round(p.duration * 1000)
-                self.api.execute_one(p.rts, p.status, self.tester_id, p.notes, ms)
+                self._seen(self.api.execute_one(p.rts, p.status, self.tester_id, p.notes, ms))
 
     def _unexecuted(self, batch: list[Planned]) -> None:
         try:
             if self.fallback:
                 for p in batch:
-                    self.api.execute_one(p.rts, p.status, self.tester_id, p.notes, None)
+                    answer = self.api.execute_one(p.rts, p.status, self.tester_id, p.notes, None)
+                    self._seen(answer)
             else:
                 response = self.api.bulk_execute(self._items(batch))
-                if not response.is_success:
-                    self.fallback = True
+                if response.is_success:
+                    self._seen(response)
+                else:
+                    self._fall_back(response)
                     self._unexecuted(batch)
         except ServerRejected as exc:
             if exc.status != 400:
                 raise
-            if not self.skipped_notes_refused:
-                self.skipped_notes_refused = True
+            with self._lock:
+                said, self.skipped_notes_refused = self.skipped_notes_refused, True
+            if not said:
                 self.trouble(
                     "Zephyr refused notes on executions left unexecuted (the skipped tests): "
                     f"their reasons are not recorded ({exc.server_message or exc}); map "
