@@ -6,8 +6,10 @@ marks many shapes as unconfirmed, so unknown fields are kept and missing optiona
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -77,7 +79,11 @@ class EtRun(_Model):
     Self: str | None = None
 
 
-class EtNode(_Model):
+@dataclass(slots=True)
+class EtNode:
+    """A result node (§3.9), only the fields read. A plain record, not a model: a run can hold
+    100,000 of them and a large one is read whole."""
+
     Id: str
     Name: str = ""
     Status: str | None = None
@@ -107,12 +113,14 @@ class EtTicket(_Model):
 
 
 def _node(data: Any) -> EtNode:
-    """A result node without pydantic's validation: a run can hold 100,000 of them, and only
-    these few fields are read (a full validation cost as much as the download)."""
+    """A result node without pydantic's validation (a full validation cost as much as the
+    download); already one when it was decoded by :func:`_node_hook`."""
+    if isinstance(data, EtNode):
+        return data
     if not isinstance(data, dict) or not isinstance(data.get("Id"), str):
         raise ServerProtocolError(f"unexpected result node from the server: {str(data)[:200]}")
     children = data.get("Children")
-    return EtNode.model_construct(
+    return EtNode(
         Id=data["Id"],
         Name=str(data.get("Name") or ""),
         Status=data.get("Status"),
@@ -121,6 +129,23 @@ def _node(data: Any) -> EtNode:
         Description=data.get("Description"),
         Children=[_node(child) for child in children] if isinstance(children, list) else None,
     )
+
+
+def _node_hook(data: dict[str, Any]) -> Any:
+    """``json.loads`` object hook: a node becomes an :class:`EtNode` as soon as it is decoded,
+    so its other fields (``Self``, ``Metadata``, ``Notes``, dates ...) are freed at once instead
+    of all 100,000 nodes of a large run being held as dicts (the read's peak memory)."""
+    if isinstance(data.get("Id"), str) and ("HasChildren" in data or "Status" in data):
+        return _node(data)
+    return data
+
+
+def _nodes_body(response: httpx.Response, what: str) -> list[EtNode]:
+    try:
+        body = json.loads(response.content, object_hook=_node_hook)
+    except ValueError:
+        return [_node(item) for item in items_of(json_body(response, what), what)]
+    return [_node(item) for item in items_of(body, what)]
 
 
 def odata_quote(value: str) -> str:
@@ -293,13 +318,13 @@ class EtApi:
         response = self.http.request(
             "GET", f"api/automatedtestrun/{run_id}/nodes", params={"$expand": "Children"}
         )
-        return [_node(item) for item in items_of(json_body(response, "nodes"), "nodes")]
+        return _nodes_body(response, "nodes")
 
     def children(self, run_id: str, node_id: str) -> list[EtNode]:
         response = self.http.request(
             "GET", f"api/automatedtestrun/{run_id}/node/{node_id}/children"
         )
-        return [_node(item) for item in items_of(json_body(response, "children"), "children")]
+        return _nodes_body(response, "children")
 
     def walk_nodes(self, run_id: str) -> Iterator[tuple[list[str], EtNode]]:
         """Every node with the names of its ancestors; children come inline or via ``/children``."""
