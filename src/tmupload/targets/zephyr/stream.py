@@ -154,10 +154,14 @@ class ZephyrStream:
         finally:
             if folders is not None:
                 found.folders = {p: i for p, i in folders.ids.items() if i is not None}
-                found.fresh = set(folders.fresh)
-            if cases is not None:
-                found.known = cases.known
-                found.sizes = cases.sizes
+            # Stopped midway, a creation may have landed unseen (its answer lost, the read
+            # after it failed): what the folders hold is no hint then; deliver lists them.
+            if found.problem is None:
+                if folders is not None:
+                    found.fresh = set(folders.fresh)
+                if cases is not None:
+                    found.known = cases.known
+                    found.sizes = cases.sizes
 
     def _rounds(self, http: Any, folders: Folders, cases: Cases) -> None:
         seen: set[tuple[Path, str]] = set()

@@ -410,16 +410,24 @@ class ZephyrTarget:
         found: Found | None,
     ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
         """(the cycle, its phases as just read or None); one found ahead is read again (it
-        must still be there, and its phases are needed as they are now)."""
+        must still be there, in this release, and its phases are needed as they are now)."""
         name = str(self.settings.option("cycle"))
-        ahead = (found.cycle if found is not None else None) or self._ahead_cycle
+        ahead = found.cycle if found is not None else None
+        prepared = self._ahead_placement
+        if ahead is None and prepared is not None and prepared.release_id == placement.release_id:
+            ahead = self._ahead_cycle  # prepare's, looked up in this release
         ahead_id = as_id(ahead.get("id")) if ahead is not None else None
         if ahead_id is not None:
             try:
                 cycle = api.cycle(ahead_id)
             except ServerRejected:
                 cycle = {}
-            if as_id(cycle.get("id")) == ahead_id and cycle.get("name") == name:
+            release = as_id(cycle.get("releaseId"))
+            if (
+                as_id(cycle.get("id")) == ahead_id
+                and cycle.get("name") == name
+                and release in (None, placement.release_id)
+            ):
                 phases = cycle.get("cyclePhases")
                 return cycle, phases if isinstance(phases, list) else None
         cycle = ensure_cycle(api, placement.release_id, name, run.started_at, journal)
