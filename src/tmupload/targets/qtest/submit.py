@@ -18,8 +18,9 @@
 Journal (by positions in the run's case list, half-open ``a-b`` keys): the intent ``submit``
 holds the *waves* — ``{"waves": [{"spans": [[a, b], ...], "at_epoch": t}, ...]}``, declared
 once before a wave's first POST and covering every chunk of it (an older entry's intent is
-one ``{"start", "end", "at_epoch"}``); ``jobs`` records an accepted job; ``chunks`` a chunk
-that landed. A declared position that is neither landed nor in an accepted job may have been
+one ``{"start", "end", "at_epoch"}``); ``jobs`` records an accepted job (under each span of
+its chunk: a chunk may span gaps, e.g. the tail left by the stream); ``chunks`` a span that
+landed. A declared position that is neither landed nor in an accepted job may have been
 sent with its answer lost (a broken connection or a 5xx after the POST went out, or a resend
 finding the intent): it is looked for on the server before it is ever sent again (ref §8: no
 idempotency), so one upload never adds two logs to a run. The step ``stream`` (written by the
@@ -318,19 +319,22 @@ class Submitter:
             return
         spans = ranges(positions)
         self._declare(spans)
-        for start, end in spans:  # a chunk never spans a gap (one journal key)
-            parts: list[bytes] = []
-            first, size = start, 0
-            for position in range(start, end):
-                data = self.logs.encoded(position)
-                item = len(data) + 1
-                if parts and (len(parts) >= self.max_logs or size + item > self.max_bytes):
-                    self._post(first, position, parts)
-                    parts, first, size = [], position, 0
-                parts.append(data)
-                size += item
-            if parts:
-                self._post(first, end, parts)
+        # A chunk may span gaps (the tail after a stream, what a resend lost): its job is
+        # recorded under each of its spans, one journal key each.
+        chunk: list[int] = []
+        parts: list[bytes] = []
+        size = 0
+        for position in (p for start, end in spans for p in range(start, end)):
+            data = self.logs.encoded(position)
+            item = len(data) + 1
+            if parts and (len(parts) >= self.max_logs or size + item > self.max_bytes):
+                self._post(chunk, parts)
+                chunk, parts, size = [], [], 0
+            chunk.append(position)
+            parts.append(data)
+            size += item
+        if parts:
+            self._post(chunk, parts)
 
     def _declare(self, spans: list[Span]) -> None:
         # Waves whose every log landed need no look any more; the others stay declared.
@@ -359,46 +363,50 @@ class Submitter:
         ).strip()
         return json.dumps(bare, ensure_ascii=False).encode("utf-8")
 
-    def _post(self, start: int, end: int, parts: list[bytes], strip: bool = False) -> None:
-        """POST one chunk (its logs already encoded); record the job it was given."""
+    def _post(self, chunk: list[int], parts: list[bytes], strip: bool = False) -> None:
+        """POST one chunk (the logs of ``chunk``'s positions, already encoded); record the
+        job it was given."""
         body = self._body(parts)
+        spans = ranges(chunk)
         at = time.time()
         try:
             job = self.api.submit(self.project_id, body)
         except ServerRejected as exc:
             if exc.status != 413:
                 raise
-            self._too_large(start, end, len(body), strip, exc)
+            self._too_large(chunk, len(body), strip, exc)
             return
         except (TransportError, ServerUnavailable) as exc:
             if isinstance(exc, ServerUnavailable) and exc.status not in _AMBIGUOUS:
                 raise
-            log.debug("the answer to the chunk %d-%d was lost: %s", start, end, exc)
+            log.debug("the answer to the chunk %s was lost: %s", spans, exc)
             self.progress("a submission's answer was lost; its logs are looked for, not resent")
-            self.lost.append(_Job([(start, end)], at))
+            self.lost.append(_Job(spans, at))
             return
         job_id = job.get("id")
         if job_id is None:
             raise ServerProtocolError("qTest accepted the test logs but named no queue job id")
-        self.journal.item_done(JOBS, span_key(start, end), {"job": str(job_id), "at_epoch": at})
-        self.outstanding[str(job_id)] = _Job([(start, end)], at)
-        self._sent += end - start
+        for start, end in spans:
+            self.journal.item_done(JOBS, span_key(start, end), {"job": str(job_id), "at_epoch": at})
+        self.outstanding[str(job_id)] = _Job(spans, at)
+        self._sent += len(chunk)
         if self._total > MAX_LOGS and self._sent < self._total:
             self.progress(f"submitted {self._sent:,} of {self._total:,} test logs")
 
-    def _too_large(self, start: int, end: int, size: int, strip: bool, exc: ServerError) -> None:
-        count = end - start
+    def _too_large(self, chunk: list[int], size: int, strip: bool, exc: ServerError) -> None:
+        count = len(chunk)
         if count > 1:  # ref §3.7: on 413, halve the batch and retry
             self.max_logs = max(1, count // 2)
             self.max_bytes = max(1, size // 2)
-            middle = start + count // 2
+            middle = count // 2
             self.progress(f"the server refused {count} logs as too large; sending halves")
-            for first, last in ((start, middle), (middle, end)):
-                self._post(first, last, [self.logs.encoded(p) for p in range(first, last)])
+            for half in (chunk[:middle], chunk[middle:]):
+                self._post(half, [self.logs.encoded(p) for p in half])
             return
+        (start,) = chunk
         if not strip and "attachments" in self.logs.log(start):
             self.stripped.add(start)
-            self._post(start, end, [self._stripped(start)], strip=True)
+            self._post(chunk, [self._stripped(start)], strip=True)
             return
         case = self.logs.content(start)
         raise TaskError(
