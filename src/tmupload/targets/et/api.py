@@ -314,10 +314,11 @@ class EtApi:
         )
 
     # -- result nodes (§3.9) ------------------------------------------------------------------
-    def root_nodes(self, run_id: str) -> list[EtNode]:
-        response = self.http.request(
-            "GET", f"api/automatedtestrun/{run_id}/nodes", params={"$expand": "Children"}
-        )
+    def root_nodes(self, run_id: str, *, expand: bool = True) -> list[EtNode]:
+        """The run's root nodes; with ``expand``, each with its children inline (one request
+        for the whole run, but one document of every node: see :meth:`walk_nodes`)."""
+        params = {"$expand": "Children"} if expand else None
+        response = self.http.request("GET", f"api/automatedtestrun/{run_id}/nodes", params=params)
         return _nodes_body(response, "nodes")
 
     def children(self, run_id: str, node_id: str) -> list[EtNode]:
@@ -326,10 +327,14 @@ class EtApi:
         )
         return _nodes_body(response, "children")
 
-    def walk_nodes(self, run_id: str) -> Iterator[tuple[list[str], EtNode]]:
-        """Every node with the names of its ancestors; children come inline or via ``/children``."""
+    def walk_nodes(self, run_id: str, *, expand: bool = True) -> Iterator[tuple[list[str], EtNode]]:
+        """Every node with the names of its ancestors; children come inline or via ``/children``.
+
+        ``expand=False`` reads the roots alone and then each one's children: more requests,
+        but never the whole run in one answer (a million result nodes are most of a gigabyte
+        of JSON, held whole while it is decoded)."""
         stack: list[tuple[list[str], EtNode]] = [
-            ([], node) for node in reversed(self.root_nodes(run_id))
+            ([], node) for node in reversed(self.root_nodes(run_id, expand=expand))
         ]
         while stack:
             ancestors, node = stack.pop()

@@ -98,6 +98,10 @@ def _pick(
     return None
 
 
+#: Result nodes read in one answer at most; a larger run is read one root node at a time.
+EXPAND_UP_TO = 50_000
+
+
 def map_nodes(
     api: EtApi, run_id: str, payload: EtPayload
 ) -> tuple[dict[str, str], dict[str, str], list[str]]:
@@ -113,7 +117,9 @@ def map_nodes(
         by_name.setdefault(name, []).append(known_id)
     node_ids: dict[str, str] = {}
     statuses: dict[str, str] = {}
-    for ancestors, node in api.walk_nodes(run_id):
+    # A very large run is read suite by suite (see EtApi.walk_nodes): bounded memory.
+    expand = len(payload.case_ids) <= EXPAND_UP_TO
+    for ancestors, node in api.walk_nodes(run_id, expand=expand):
         if node.HasChildren or node.Children:
             continue
         case_id: str | None = payload.case_ids.get((ancestors[-1] if ancestors else "", node.Name))
