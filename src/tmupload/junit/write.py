@@ -72,6 +72,16 @@ class XmlWriter:
         else:
             self.parts.append(f"</{tag}>")
 
+    def raw(self, markup: str) -> None:
+        """Append ``markup`` written elsewhere (by :meth:`fragment` of another writer) as is."""
+        self._flush()
+        self.parts.append(markup)
+
+    def fragment(self) -> str:
+        """What was written, without the XML declaration: a piece for :meth:`raw`."""
+        self._flush()
+        return "".join(self.parts[1:])
+
     def spill(self, *, force: bool = False) -> None:
         """Write the pieces held so far to ``out`` once there are many (or now: ``force``)."""
         if self._out is None or not self.parts or (len(self.parts) < self.SPILL_AT and not force):

@@ -119,3 +119,46 @@ def test_the_writer_keeps_everything_without_a_file() -> None:
     xml.end("a")
     xml.close()
     assert xml.getvalue().count(b"<b/>") == XmlWriter.SPILL_AT + 10
+
+
+def test_elements_written_as_the_tests_ended_give_the_same_document() -> None:
+    from dataclasses import replace
+
+    from tmupload.models import TicketRef
+    from tmupload.targets.et.stream import EtStream
+
+    run = _big_run(600)  # repeated names: numbered " #2" in the document
+    stream = EtStream()
+    for case in run.cases:
+        stream.add(case)
+    stream.end()
+    # After the stream saw them: a ticket map adds a ticket, a case comes again changed.
+    run.cases[3] = replace(run.cases[3], tickets=[TicketRef(key="PAY-1")])
+    run.cases[7].message = "changed after it was written"  # a failure: its message is sent
+    whole = build_payload(run).xml
+    with_pieces = io.BytesIO()
+    write_payload(run, with_pieces, stream.pieces)
+    assert with_pieces.getvalue() == whole
+    assert b'value="PAY-1"' in whole and b"changed after it was written" in whole
+
+
+def test_the_pieces_written_ahead_are_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tmupload.targets.et import payload as et_payload
+    from tmupload.targets.et.stream import EtStream
+
+    run = sample_run()
+    stream = EtStream()
+    for case in run.cases:
+        stream.add(case)
+    written: list[str] = []
+    real = et_payload._write_case
+
+    def counting(xml: XmlWriter, case: CaseResult, name: str) -> None:
+        written.append(case.case_id)
+        real(xml, case, name)
+
+    monkeypatch.setattr(et_payload, "_write_case", counting)
+    out = io.BytesIO()
+    write_payload(run, out, stream.pieces)
+    assert written == []  # every element came from the stream
+    assert out.getvalue() == build_payload(run).xml

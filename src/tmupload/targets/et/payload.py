@@ -27,9 +27,9 @@ import hashlib
 import io
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from tmupload.junit.write import XmlWriter, xml_text
 from tmupload.models import CaseResult, Outcome, RunReport
@@ -39,6 +39,8 @@ __all__ = [
     "EtPayload",
     "UploadBody",
     "build_payload",
+    "case_fragment",
+    "fingerprint",
     "node_name",
     "payload_file",
     "write_payload",
@@ -185,17 +187,51 @@ def build_payload(run: RunReport) -> EtPayload:
     return EtPayload(run, payload.size, xml=buffer.getvalue())
 
 
+#: case id -> (:func:`fingerprint` of the case, the name it was written under, its
+#: ``<testcase>`` element): pieces written while the tests ran (see stream.py).
+Prewritten = Mapping[str, tuple[tuple[Any, ...], str, str]]
+
+
 @contextlib.contextmanager
-def payload_file(run: RunReport, folder: Path | None = None) -> Iterator[EtPayload]:
+def payload_file(
+    run: RunReport, folder: Path | None = None, prewritten: Prewritten | None = None
+) -> Iterator[EtPayload]:
     """The run's document written to an anonymous temporary file in ``folder`` (the outbox,
     when it exists; else the system's temporary folder), removed when the block ends."""
     where = str(folder) if folder is not None and folder.is_dir() else None
     with tempfile.TemporaryFile(dir=where, prefix=".et-payload-") as handle:
-        yield write_payload(run, handle)
+        yield write_payload(run, handle, prewritten)
 
 
-def write_payload(run: RunReport, out: BinaryIO) -> EtPayload:
-    """Write the run as a JUnit XML document to ``out``, a piece at a time."""
+def fingerprint(case: CaseResult) -> tuple[Any, ...]:
+    """Everything :func:`case_fragment` reads of a case (besides the name it is given): a
+    piece written earlier is used only while this is still equal."""
+    return (
+        case.classname,
+        case.suite,
+        case.duration,
+        case.outcome,
+        case.message,
+        case.details,
+        case.stdout,
+        case.stderr,
+        case.log,
+        tuple(ticket.key for ticket in case.tickets),
+        tuple((attempt.outcome, attempt.message) for attempt in case.attempts),
+        tuple(case.properties),
+    )
+
+
+def case_fragment(case: CaseResult, name: str) -> str:
+    """The case's ``<testcase>`` element, as :func:`write_payload` writes it."""
+    xml = XmlWriter()
+    _write_case(xml, case, name)
+    return xml.fragment()
+
+
+def write_payload(run: RunReport, out: BinaryIO, prewritten: Prewritten | None = None) -> EtPayload:
+    """Write the run as a JUnit XML document to ``out``, a piece at a time; a case's element
+    written earlier (``prewritten``) is used when the case and its name are unchanged."""
     xml = XmlWriter(out)
     counts = run.counts()
     failures = counts["failed"]
@@ -232,7 +268,11 @@ def write_payload(run: RunReport, out: BinaryIO) -> EtPayload:
             },
         )
         for name, case in _named(cases):
-            _write_case(xml, case, name)
+            piece = prewritten.get(case.case_id) if prewritten else None
+            if piece is not None and piece[1] == name and piece[0] == fingerprint(case):
+                xml.raw(piece[2])
+            else:
+                _write_case(xml, case, name)
             xml.spill()
         xml.end("testsuite")
     xml.end("testsuites")

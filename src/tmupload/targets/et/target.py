@@ -44,6 +44,7 @@ from tmupload.targets.et.linking import Linker, LinkJob
 from tmupload.targets.et.payload import EtPayload, UploadBody, payload_file
 from tmupload.targets.et.placement import Placement, resolve_placement
 from tmupload.targets.et.runs import find_new_run, known_run_ids, map_nodes
+from tmupload.targets.et.stream import EtStream
 
 __all__ = ["EtTarget"]
 
@@ -81,6 +82,7 @@ class EtTarget:
         self._transport = transport
         self._progress = progress
         self._prepared: dict[str, Any] | None = None  # placement found while the tests ran
+        self._stream: EtStream | None = None
 
     def describe(self) -> str:
         s = self.settings
@@ -146,10 +148,21 @@ class EtTarget:
             delivery.requests = http.requests_sent
         return delivery
 
+    def stream(self, *, may_send: bool) -> EtStream:
+        """Each case's element of the document, written as its test ends (stream.py); nothing
+        is sent early, so ``may_send`` changes nothing."""
+        self._stream = EtStream()
+        return self._stream
+
     def deliver(self, run: RunReport, journal: Journal) -> Delivery:
         delivery = Delivery(target=self.name)
+        stream, self._stream = self._stream, None  # a stream serves one delivery
+        prewritten = stream.pieces if stream is not None else None
         # The document goes to a temporary file in the outbox and is sent from there.
-        with payload_file(run, self.settings.outbox) as payload, self._client() as http:
+        with (
+            payload_file(run, self.settings.outbox, prewritten) as payload,
+            self._client() as http,
+        ):
             api = EtApi(http)
             try:
                 self._deliver(api, run, payload, journal, delivery)
