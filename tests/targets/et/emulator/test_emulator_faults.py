@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import signal
 import socket
 import threading
 import time
@@ -204,8 +205,14 @@ def test_run_forever_serves_until_ctrl_c_then_closes() -> None:
         seen.append(url)
         threading.Thread(target=probe, args=(url,), daemon=True).start()
 
-    run_forever(EmulatorConfig(), on_ready=ready)  # returns: the interrupt is handled
-    returned.set()
+    # What Ctrl-C raises needs Python's own SIGINT handler; an earlier test in this worker
+    # may have left another one in place (the interrupts would then be ignored).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        run_forever(EmulatorConfig(), on_ready=ready)  # returns: the interrupt is handled
+    finally:
+        returned.set()
+        signal.signal(signal.SIGINT, previous)
     (url,) = seen
     assert url.startswith("http://127.0.0.1:") and url.endswith("/EnterpriseTester")
     assert statuses == [200]
