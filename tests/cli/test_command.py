@@ -128,12 +128,19 @@ def test_python_dash_m_and_version() -> None:
     assert done.stdout.startswith("tmupload ")
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    # A suite started in the background by a non-interactive shell inherits SIGINT ignored,
+    # and so would the command: give it the disposition a terminal's foreground job has.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_emulator_command_serves_until_interrupted(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "tmupload", "emulator", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
     )
     try:
         assert process.stdout is not None
