@@ -13,11 +13,31 @@ from typing import Any
 import pytest
 
 from tmupload.models import Attempt, CaseResult, Outcome, RunReport, TicketRef
+from tmupload.settings import Settings, resolve
 from tmupload.targets.qtest.emulator import Emulator, EmulatorConfig, EmulatorServer
 from tmupload.targets.qtest.emulator import serve_in_thread as serve_qtest
 
 TOKEN = "demo-token"
+#: A qTest URL for in-process transports (never resolved: the transport answers).
+SITE = "http://acme.qtest.test"
 STARTED = datetime(2026, 3, 1, 10, 15, 30, 123000, tzinfo=timezone.utc)
+
+
+def settings_for(
+    tmp_path: Path, url: str = SITE, env: dict[str, str] | None = None, **flags: Any
+) -> Settings:
+    """Settings of a qTest upload to ``url`` (project Demo, cycle CI/main), outbox in
+    ``tmp_path``, the token from ``env`` (default: the emulator's)."""
+    values: dict[str, Any] = {
+        "url": url,
+        "project": "Demo",
+        "target": "qtest",
+        "cycle": "CI/main",
+        "outbox": str(tmp_path / "outbox"),
+        "allow_insecure_http": True,
+    }
+    values.update(flags)
+    return resolve(values, {}, env if env is not None else {"TMUPLOAD_TOKEN": TOKEN})
 
 
 def sample_run() -> RunReport:

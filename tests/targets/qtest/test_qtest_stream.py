@@ -21,13 +21,13 @@ from typing import Any
 
 import httpx
 import pytest
-from qtest_target_helpers import STARTED, TOKEN, QLive, qlive, start_qtest
+from qtest_target_helpers import SITE, STARTED, QLive, qlive, start_qtest
+from qtest_target_helpers import settings_for as _settings
 
 from tmupload.delivery.outbox import Outbox
 from tmupload.delivery.pipeline import resend, upload
 from tmupload.models import CaseResult, Outcome, RunReport
 from tmupload.properties import FIXTURE_PROPERTY
-from tmupload.settings import Settings, resolve
 from tmupload.targets.base import quiet
 from tmupload.targets.qtest import stream as stream_module
 from tmupload.targets.qtest import submit
@@ -40,23 +40,7 @@ from tmupload.targets.qtest.target import QTestTarget
 
 __all__ = ["qlive", "start_qtest"]  # fixtures used here
 
-SITE = "http://acme.qtest.test"
 SUBMIT = "/auto-test-logs"
-
-
-def _settings(
-    tmp_path: Path, url: str = SITE, env: dict[str, str] | None = None, **flags: Any
-) -> Settings:
-    values: dict[str, Any] = {
-        "url": url,
-        "project": "Demo",
-        "target": "qtest",
-        "cycle": "CI/main",
-        "outbox": str(tmp_path / "outbox"),
-        "allow_insecure_http": True,
-    }
-    values.update(flags)
-    return resolve(values, {}, env if env is not None else {"TMUPLOAD_TOKEN": TOKEN})
 
 
 # -- the child session -----------------------------------------------------------------------

@@ -11,34 +11,17 @@ from typing import Any
 
 import httpx
 import pytest
-from qtest_target_helpers import TOKEN, QLive, qlive, sample_run, start_qtest
+from qtest_target_helpers import QLive, qlive, sample_run, start_qtest
+from qtest_target_helpers import settings_for as _settings
 
 from tmupload.delivery.outbox import Outbox
 from tmupload.delivery.pipeline import resend, upload
 from tmupload.errors import ConfigError
 from tmupload.models import CaseResult, Outcome, RunReport
-from tmupload.settings import Settings, resolve
 from tmupload.targets.qtest.emulator import Emulator, EmulatorConfig
 from tmupload.targets.qtest.submit import failure_message
 
 __all__ = ["qlive", "start_qtest"]  # fixtures used here
-
-SITE = "http://acme.qtest.test"
-
-
-def _settings(
-    tmp_path: Path, url: str = SITE, env: dict[str, str] | None = None, **flags: Any
-) -> Settings:
-    values: dict[str, Any] = {
-        "url": url,
-        "project": "Demo",
-        "target": "qtest",
-        "cycle": "CI/main",
-        "outbox": str(tmp_path / "outbox"),
-        "allow_insecure_http": True,
-    }
-    values.update(flags)
-    return resolve(values, {}, env if env is not None else {"TMUPLOAD_TOKEN": TOKEN})
 
 
 def _in_process(**config: Any) -> tuple[Emulator, httpx.WSGITransport]:

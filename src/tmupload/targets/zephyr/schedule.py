@@ -336,13 +336,7 @@ class Scheduler:
                 executions.update(answered)
         if any(v not in executions for v in wanted):
             executions.update(read_executions(self.api, self.phase_id))
-        absent = [v for v in wanted if v not in executions]
-        if absent:
-            raise ServerProtocolError(
-                f"Zephyr shows no execution for {len(absent)} test case(s) of the phase after "
-                "assigning it (ref §4.5); the run is kept — try tmupload resend"
-            )
-        return executions
+        return _all_made(executions, wanted)
 
     def _modify(self, tcts: list[int], by_tct: dict[int, int]) -> dict[int, ExecutionRef] | None:
         """One ``execution/modify`` call; the executions its answer shows (None: the server
@@ -381,13 +375,18 @@ class Scheduler:
             if not answer_lost(exc):
                 raise
         executions = read_executions(self.api, self.phase_id)
-        absent = [v for v in wanted if v not in executions]
-        if absent:
-            raise ServerProtocolError(
-                f"Zephyr shows no execution for {len(absent)} test case(s) of the phase after "
-                "assigning it (ref §4.5); the run is kept — try tmupload resend"
-            )
-        return executions
+        return _all_made(executions, wanted)
+
+
+def _all_made(executions: dict[int, ExecutionRef], wanted: list[int]) -> dict[int, ExecutionRef]:
+    """``executions``, once it holds every wanted version."""
+    absent = [v for v in wanted if v not in executions]
+    if absent:
+        raise ServerProtocolError(
+            f"Zephyr shows no execution for {len(absent)} test case(s) of the phase after "
+            "assigning it (ref §4.5); the run is kept — try tmupload resend"
+        )
+    return executions
 
 
 def _each(work: Callable[[T], R], items: list[T], concurrency: int) -> list[R]:
