@@ -139,7 +139,8 @@ def spool_attachments(run: RunReport, settings: Settings, entry: Path) -> list[s
                 target.write_bytes(data)
                 total += len(data)
                 stored.append(_record(OUTPUT_NAME, "text/plain", target, entry, None))
-        case.attachments = stored
+        if stored or case.attachments:
+            case.attachments = stored
     return notes
 
 

@@ -11,6 +11,7 @@ Names avoid a ``Test`` prefix on purpose: pytest would try to collect such class
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -87,10 +88,14 @@ class CaseResult:
     log: str = ""
     # The phase whose failure decided the outcome (setup, call, teardown), if any.
     failed_phase: str | None = None
-    attempts: list[Attempt] = field(default_factory=list)
-    tickets: list[TicketRef] = field(default_factory=list)
-    properties: list[tuple[str, str]] = field(default_factory=list)
-    attachments: list[Attachment] = field(default_factory=list)
+    # Sequences whose default is the shared empty tuple: most cases have none of these, and an
+    # empty list per field and case was a quarter of what a held case costs (224 of ~860
+    # bytes; a million imported cases hold ~210 MB less). Code that adds to one assigns a new
+    # sequence instead of appending to it.
+    attempts: Sequence[Attempt] = ()
+    tickets: Sequence[TicketRef] = ()
+    properties: Sequence[tuple[str, str]] = ()
+    attachments: Sequence[Attachment] = ()
 
     @property
     def flaky(self) -> bool:

@@ -58,7 +58,7 @@ class TicketMap:
             for ticket in extra:
                 unique.setdefault(ticket.key, ticket)
             if unique:
-                case.tickets.extend(unique.values())
+                case.tickets = [*case.tickets, *unique.values()]
                 touched += 1
         return touched
 

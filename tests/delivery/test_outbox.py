@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -98,3 +99,26 @@ def test_recording_a_step_rewrites_that_step_only(tmp_path: Path) -> None:
     again = Outbox(tmp_path).entries()[0].journal
     assert again.done("phase") == {"id": 7} and again.intent("phase") is None
     assert len(again.done("testcases") or {}) == 30_000
+
+
+def test_a_big_step_is_written_in_slices_that_read_back_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step of a million cases must not become one JSON text (twice: str and bytes) in
+    memory; what is written in slices is the same JSON and reads back the same."""
+    import tmupload.delivery.journal as journal_module
+
+    monkeypatch.setattr(journal_module, "_SLICE", 7)
+    data = {
+        "runs": {f'case {n} "q" \u00e9': str(n) for n in range(50)},
+        "unmapped": [f"u{n}\n" for n in range(20)],
+        "nested": {"deep": {"ids": list(range(30))}, "few": [1, 2]},
+        "small": {"x": None, "y": True},
+        "empty": {},
+    }
+    pieces = list(journal_module.json_pieces(data))
+    assert "".join(pieces) == json.dumps(data, separators=(",", ":"))
+    assert max(len(piece) for piece in pieces) < len(json.dumps(data["runs"])) // 4
+    entry = Outbox(tmp_path).spool(RUN, _settings(tmp_path))
+    entry.journal.finish("mapped", data)
+    assert Outbox(tmp_path).entries()[0].journal.done("mapped") == data

@@ -136,7 +136,7 @@ def test_a_failure_while_spooling_leaves_nothing_behind(
     written: list[int] = []
 
     class Breaks:
-        def dump_json(self, cases: list[CaseResult]) -> bytes:
+        def dump_json(self, cases: list[CaseResult], **options: object) -> bytes:
             if len(written) == 2:
                 raise OSError(28, "No space left on device")
             written.append(1)
@@ -195,3 +195,23 @@ def test_a_line_of_the_default_size_round_trips(tmp_path: Path) -> None:
     write_run(run, tmp_path)
     assert len((tmp_path / CASES_FILE).read_bytes().splitlines()) == 3
     assert read_run(tmp_path) == run
+
+
+def test_empty_fields_are_left_out_and_read_back_as_one_shared_empty_value(
+    tmp_path: Path,
+) -> None:
+    """A million imported cases, most without tickets, attempts or files: neither the cases
+    file nor the memory of the run read back pays for those empty fields case by case."""
+    run = RunReport(
+        cases=[
+            CaseResult(case_id=f"t.py::t{n}", suite="t.py", name=f"t{n}", outcome=Outcome.PASSED)
+            for n in range(3)
+        ]
+    )
+    write_run(run, tmp_path)
+    text = (tmp_path / CASES_FILE).read_text(encoding="utf-8")
+    assert not any(field in text for field in ("attempts", "tickets", "properties", "stdout"))
+    again = read_run(tmp_path)
+    assert again == run
+    shared = {id(value) for case in again.cases for value in (case.tickets, case.attachments)}
+    assert len(shared) == 1

@@ -148,7 +148,7 @@ def test_pytest_errors_know_their_phase_and_tickets_come_from_markers() -> None:
 def test_pytest_xunit1_ticket_written_as_a_testcase_attribute() -> None:
     case = by_name(read("pytest/xunit1.xml"))["test_links_via_attribute"]
     assert [ticket.key for ticket in case.tickets] == ["PAY-17"]
-    assert case.properties == []
+    assert list(case.properties) == []
 
 
 def test_pytest_captured_output_goes_to_stdout_and_stderr() -> None:
@@ -209,7 +209,7 @@ def test_jenkins_attachment_lines_become_properties() -> None:
         ("attachment", "/var/lib/jenkins/workspace/ui/screenshots/wrong-password.png"),
         ("attachment", "/var/lib/jenkins/workspace/ui/logs/browser-console.log"),
     ]
-    assert cases["remembersUser"].properties == []
+    assert list(cases["remembersUser"].properties) == []
 
 
 def test_ctest_disabled_and_not_run_tests_are_skipped() -> None:

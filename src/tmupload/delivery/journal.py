@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +29,83 @@ __all__ = ["FileJournal", "write_atomic"]
 _LEGACY_ITEM_STEPS = ("links",)  # steps of schema 1 that held per-item progress
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``path`` through a temporary file and a rename: never half-written."""
+def write_atomic(path: Path, data: bytes | Iterable[str]) -> None:
+    """Write ``path`` through a temporary file and a rename: never half-written.
+
+    ``data`` is the bytes, or UTF-8 text in pieces (written as they come, never joined)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        if isinstance(data, bytes):
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as text:
+                text.writelines(data)
+                text.flush()
+                os.fsync(text.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def json_pieces(value: Any) -> Iterator[str]:
+    """``value`` as compact JSON text (``_dumps``), in pieces: a dict or list of more than
+    ``_SLICE`` items a slice at a time. A step of a million cases journals maps of a million
+    ids; ``json.dumps(...).encode()`` held that text twice (str and bytes) at once, a peak of
+    several hundred MB, where the slices (each through the C encoder) hold a few hundred kB."""
+    # A big container goes a slice at a time (what it holds is small: ids, short records);
+    # a small one that holds a big one is written around it.
+    if isinstance(value, dict) and len(value) > _SLICE:
+        items = iter(value.items())
+        yield "{"
+        separator = ""
+        while chunk := dict(itertools.islice(items, _SLICE)):
+            yield separator + _dumps(chunk)[1:-1]
+            separator = ","
+        yield "}"
+    elif isinstance(value, list) and len(value) > _SLICE:
+        yield "["
+        separator = ""
+        for start in range(0, len(value), _SLICE):
+            yield separator + _dumps(value[start : start + _SLICE])[1:-1]
+            separator = ","
+        yield "]"
+    elif isinstance(value, dict) and _has_big(value.values()):
+        yield "{"
+        for number, (key, item) in enumerate(value.items()):
+            yield ("," if number else "") + _dumps(str(key)) + ":"
+            yield from json_pieces(item)
+        yield "}"
+    elif isinstance(value, list) and _has_big(value):
+        yield "["
+        for number, item in enumerate(value):
+            if number:
+                yield ","
+            yield from json_pieces(item)
+        yield "]"
+    else:
+        yield _dumps(value)
+
+
+_SLICE = 10_000
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _has_big(items: Iterable[Any]) -> bool:
+    """Whether a container among ``items`` is worth writing in pieces (is or holds a big one)."""
+    return any(
+        isinstance(item, (dict, list))
+        and (len(item) > _SLICE or _has_big(item.values() if isinstance(item, dict) else item))
+        for item in items
+        if isinstance(item, (dict, list))
+    )
 
 
 class FileJournal:
@@ -106,7 +172,7 @@ class FileJournal:
     def _save_step(self, step: str) -> None:
         self._step_folder.mkdir(exist_ok=True)
         record = {"step": step, "data": self._done[step]}
-        write_atomic(self._step_path(step), json.dumps(record).encode("utf-8"))
+        write_atomic(self._step_path(step), json_pieces(record))
 
     def _save_intents(self) -> None:
         write_atomic(self._intents_path, json.dumps(self._intents).encode("utf-8"))

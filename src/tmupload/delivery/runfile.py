@@ -64,7 +64,7 @@ def write_run(run: RunReport, folder: Path) -> None:
     count = len(cases)
     with open(folder / CASES_FILE, "wb") as handle:
         for start in range(0, count, _PER_LINE):
-            handle.write(dump(cases[start : start + _PER_LINE]))
+            handle.write(dump(cases[start : start + _PER_LINE], exclude_defaults=True))
             handle.write(b"\n")
         handle.flush()
         os.fsync(handle.fileno())
@@ -97,6 +97,20 @@ def _header(folder: Path) -> tuple[bytes, dict[str, Any] | None]:
     return data, None
 
 
+def _share_empties(cases: list[CaseResult]) -> None:
+    """Give every empty sequence read back the shared ``()`` a new case has: entries written
+    by earlier versions hold ``[]`` for them, a list object per field and case in memory."""
+    for case in cases:
+        if not case.attempts:
+            case.attempts = ()
+        if not case.tickets:
+            case.tickets = ()
+        if not case.properties:
+            case.properties = ()
+        if not case.attachments:
+            case.attachments = ()
+
+
 def case_count(folder: Path) -> int:
     """How many cases the entry in ``folder`` holds (from its header when it has one)."""
     data, header = _header(folder)
@@ -113,7 +127,9 @@ def read_run(folder: Path) -> RunReport:
     """
     data, header = _header(folder)
     if header is None:  # format 1: the whole run in run.json
-        return _run_adapter().validate_json(data)
+        run = _run_adapter().validate_json(data)
+        _share_empties(run.cases)
+        return run
     ref = header["cases"]
     run = _run_adapter().validate_python({**header, "cases": []})
     name = str(ref.get("file") or CASES_FILE)
@@ -128,7 +144,9 @@ def read_run(folder: Path) -> RunReport:
             if not line.endswith(b"\n"):
                 raise RunFileError(f"{path}: line {number} is cut short; the entry is damaged")
             if line.strip():
-                cases.extend(validate(line))
+                read = validate(line)
+                _share_empties(read)
+                cases.extend(read)
     if expected is not None and len(cases) != expected:
         raise RunFileError(
             f"{path}: {len(cases)} cases where {RUN_FILE} says {expected}; the entry is damaged"

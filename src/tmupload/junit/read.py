@@ -293,9 +293,11 @@ class _Reader:
             # The teardown report carries the output of every phase (as in _builder).
             stdout=teardown.stdout or call.stdout,
             stderr=teardown.stderr or call.stderr,
-            tickets=call.tickets + [t for t in teardown.tickets if t not in call.tickets],
-            properties=call.properties
-            + [p for p in teardown.properties if p not in call.properties],
+            tickets=[*call.tickets, *(t for t in teardown.tickets if t not in call.tickets)],
+            properties=[
+                *call.properties,
+                *(p for p in teardown.properties if p not in call.properties),
+            ],
         )
 
 

@@ -209,7 +209,8 @@ def read_case(
         stdout=bound(stdout, max_output),
         stderr=bound(stderr, max_output),
         failed_phase=phase,
-        attempts=parts.attempts,
-        tickets=tickets,
-        properties=properties,
+        # An empty list would cost each case its own object: the shared () instead.
+        attempts=parts.attempts or (),
+        tickets=tickets or (),
+        properties=properties or (),
     )

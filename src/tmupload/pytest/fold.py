@@ -262,9 +262,10 @@ class RunBuilder:
             stderr=bound(state.stderr, limit),
             log=bound(state.log, limit),
             failed_phase=state.failed_phase,
-            attempts=state.attempts,
-            tickets=tickets,
-            properties=properties,
+            # An empty list would cost each case its own object: the shared () instead.
+            attempts=state.attempts or (),
+            tickets=tickets or (),
+            properties=properties or (),
         )
 
 

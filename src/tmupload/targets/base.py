@@ -97,9 +97,10 @@ class RunRef:
     where: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResultRef:
-    """The server's record of one case (a result node, a test log, an execution)."""
+    """The server's record of one case (a result node, a test log, an execution); one per
+    case, so slotted (a million of them: ~60 MB instead of ~200 MB)."""
 
     id: str
     status: str | None = None  # the server's own status word for it

@@ -8,6 +8,7 @@ the same assignment raced — told apart by the start time we sent and by its no
 from __future__ import annotations
 
 import logging
+import sys
 from datetime import datetime, timezone
 
 from tmupload.errors import ServerProtocolError, TaskError
@@ -137,6 +138,7 @@ def map_nodes(
                 f"the server shows two result nodes for {case_id!r}; cannot map them one-to-one"
             )
         node_ids[case_id] = node.Id
-        statuses[case_id] = node.Status or ""
+        # A few status words for a million nodes: one string each, not one per node.
+        statuses[case_id] = sys.intern(node.Status or "")
     unmapped = [case_id for case_id in payload.case_ids.values() if case_id not in node_ids]
     return node_ids, statuses, unmapped

@@ -212,11 +212,12 @@ class EtTarget:
         mapped = journal.done("mapped")
         if mapped is None:
             progress("reading result nodes")
-            node_ids, statuses, unmapped = map_nodes(api, run_id, payload)
-            mapped = {"node_ids": node_ids, "statuses": statuses, "unmapped": unmapped}
+            found_ids, found_statuses, unmapped = map_nodes(api, run_id, payload)
+            mapped = {"node_ids": found_ids, "statuses": found_statuses, "unmapped": unmapped}
             journal.finish("mapped", mapped)
-        node_ids = dict(mapped["node_ids"])
-        statuses = dict(mapped["statuses"])
+        # Read only from here on: the journal's own maps, not copies (a million ids each).
+        node_ids: dict[str, str] = mapped["node_ids"]
+        statuses: dict[str, str] = mapped["statuses"]
         delivery.results = {
             case_id: ResultRef(node_id, statuses.get(case_id))
             for case_id, node_id in node_ids.items()

@@ -234,7 +234,7 @@ class Handoff:
 
     placed: dict[str, Any] | None = None  # the placement it sent to (None: it sent nothing)
     step: dict[str, Any] | None = None  # the journal step ``stream`` (None: nothing declared)
-    landed: dict[int, dict[str, str]] = field(default_factory=dict)  # from the jobs' content
+    landed: dict[int, submit.Landed] = field(default_factory=dict)  # from the jobs' content
     templates: dict[int, bytes] = field(default_factory=dict)  # logs prepared, not sent
     anchor: datetime | None = None  # the start date the stream's logs carry
 

@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from tmupload.errors import (
     ServerError,
@@ -57,6 +58,7 @@ __all__ = [
     "JOBS",
     "MAX_BYTES",
     "MAX_LOGS",
+    "Landed",
     "LogSource",
     "Submitter",
     "chunk_ranges",
@@ -166,7 +168,16 @@ def _first(item: dict[str, Any], *keys: str) -> Any:
     return None
 
 
-def landed_logs(job: dict[str, Any]) -> dict[str, dict[str, str]]:
+class Landed(NamedTuple):
+    """Where one log landed, as its job said: a tuple, not a dict (a run of a million logs
+    keeps one per log until the runs are mapped)."""
+
+    run: str
+    status: str
+    log: str | None = None
+
+
+def landed_logs(job: dict[str, Any]) -> dict[str, Landed]:
     """What a SUCCESS job's ``content`` says of each log: Automation Content -> ``run``,
     ``status`` and (when named) ``log``. The keys are [UNCONFIRMED] (ref §4; the Jenkins
     plugin reads ``totalTestLogs`` of its jobs): a list under ``testLogs`` (or ``test_logs``,
@@ -183,7 +194,7 @@ def landed_logs(job: dict[str, Any]) -> dict[str, dict[str, str]]:
     items = _first(data, "testLogs", "test_logs", "logs")
     if not isinstance(items, list):
         return {}
-    landed: dict[str, dict[str, str]] = {}
+    landed: dict[str, Landed] = {}
     for item in items:
         if not isinstance(item, dict):
             continue
@@ -192,11 +203,11 @@ def landed_logs(job: dict[str, Any]) -> dict[str, dict[str, str]]:
         status = status_name(item)
         if not isinstance(content, str) or run is None or not status:
             continue
-        found = {"run": str(run), "status": status}
         log_id = _first(item, "testLogId", "test_log_id", "logId")
-        if log_id is not None:
-            found["log"] = str(log_id)
-        landed[content] = found
+        # A few status names for a million logs: one string each, not one per log.
+        landed[content] = Landed(
+            str(run), sys.intern(status), str(log_id) if log_id is not None else None
+        )
     return landed
 
 
@@ -223,7 +234,7 @@ class Submitter:
         progress: Progress,
         *,
         handed: dict[str, Any] | None = None,
-        landed: dict[int, dict[str, str]] | None = None,
+        landed: dict[int, Landed] | None = None,
     ) -> None:
         self.api = api
         self.project_id = project_id
@@ -237,7 +248,7 @@ class Submitter:
         self.stripped: set[int] = set()  # logs sent without their attachments (too large)
         self.done: set[int] = set()
         self.jobs: list[str] = []  # jobs that succeeded, in the order they were seen to
-        self.landed: dict[int, dict[str, str]] = dict(landed or {})  # from the jobs' content
+        self.landed: dict[int, Landed] = dict(landed or {})  # from the jobs' content
         self.outstanding: dict[str, _Job] = {}  # accepted jobs not yet final, oldest first
         self.lost: list[_Job] = []  # sent (perhaps), answer lost: to look for before resending
         self.failures: list[tuple[str, str]] = []  # (message, job url) of FAILED jobs

@@ -45,7 +45,7 @@ from tmupload.targets.qtest.payload import RunLogs, parse_status_map
 from tmupload.targets.qtest.placement import Placement, resolve_placement
 from tmupload.targets.qtest.readback import RunIndex, neutral_total, run_status
 from tmupload.targets.qtest.stream import STREAM, Handoff, QTestStream, RunLogSource
-from tmupload.targets.qtest.submit import Submitter, chunk_ranges
+from tmupload.targets.qtest.submit import Landed, Submitter, chunk_ranges
 
 __all__ = ["QTestTarget"]
 
@@ -232,7 +232,7 @@ class QTestTarget:
             run, self.status_map, anchor, handoff.templates if handoff is not None else None
         )
 
-        landed: dict[int, dict[str, str]] = {}
+        landed: dict[int, Landed] = {}
         submitted = journal.done("submitted")
         if submitted is None:
             submitter = Submitter(
@@ -250,6 +250,9 @@ class QTestTarget:
             stripped = sorted(run.cases[index].case_id for index in submitter.stripped)
             submitted = {"jobs": submitter.jobs, "stripped": stripped}
             journal.finish("submitted", submitted)
+            del submitter  # its copy of what landed (a tuple a log) is not needed again
+            if handoff is not None:
+                handoff.landed = {}
         delivery.run = _run_ref(api.http, placed, status="SUCCESS")
         # The files travelled inside the test logs (ref §3.4): they landed with them, unless
         # the server refused a log as too large with them.
@@ -273,8 +276,10 @@ class QTestTarget:
         if mapped is None:
             mapped = _map(api, project_id, cycle_id, run, landed, linked, progress)
             journal.finish("mapped", mapped)
-        runs: dict[str, str] = dict(mapped["runs"])
-        statuses: dict[str, str] = dict(mapped["statuses"])
+        landed.clear()  # mapped now: let it go before the results are made
+        # Read only from here on: the journal's own maps, not copies (a million ids each).
+        runs: dict[str, str] = mapped["runs"]
+        statuses: dict[str, str] = mapped["statuses"]
         delivery.results = {case: ResultRef(runs[case], statuses.get(case)) for case in runs}
         delivery.unmapped = list(mapped["unmapped"])
         delivery.totals = _totals(run, statuses)
@@ -304,7 +309,7 @@ def _map(
     project_id: str,
     cycle_id: str,
     run: RunReport,
-    landed: dict[int, dict[str, str]],
+    landed: dict[int, Landed],
     linked: set[str],
     progress: Progress,
 ) -> dict[str, Any]:
@@ -319,10 +324,10 @@ def _map(
         if found is None:
             missing.append(case.case_id)
             continue
-        runs[case.case_id] = found["run"]
-        statuses[case.case_id] = found["status"]
-        if case.case_id in linked and "log" in found:
-            logs[case.case_id] = found["log"]
+        runs[case.case_id] = found.run
+        statuses[case.case_id] = found.status
+        if case.case_id in linked and found.log is not None:
+            logs[case.case_id] = found.log
     unmapped: list[str] = []
     if missing:
         progress("reading the test runs back")
