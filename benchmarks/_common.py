@@ -394,6 +394,8 @@ def run_clocked(
     stamps["wall"] = exited - started
     stamps["cpu"] = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
     stamps["session_end"] = stamps["unconfigure"] - stamps["tests_end"]
+    if "cpu_at_unconfigure" in stamps and "cpu_at_tests_end" in stamps:
+        stamps["session_end_cpu"] = stamps["cpu_at_unconfigure"] - stamps["cpu_at_tests_end"]
     stamps["to_exit"] = exited - stamps["tests_end"]
     stamps["sessionfinish"] = stamps["sessionfinish_end"] - stamps["sessionfinish_start"]
     stamps["end_requests"] = stamps["wire_requests"] - stamps["wire_requests_during_tests"]

@@ -10,6 +10,9 @@ worker's ``pytest_runtest_logfinish`` to it, and tmupload uploads from it):
   implementation (an outermost hook wrapper; tmupload builds and uploads the run in its own,
   ``trylast``, implementation);
 * ``unconfigure``: the last ``pytest_unconfigure`` (after the terminal summary);
+* ``cpu_at_tests_end`` / ``cpu_at_unconfigure``: ``time.process_time()`` (every thread of this
+  process, not its xdist workers nor the server) at those two moments: what the session end
+  cost this process's CPU, as against its waiting for the server;
 * the requests and request-body bytes every ``httpx`` transport of the process sent before
   the tests ended (tmupload's head start) and after (``_common.WireCounter``);
 * tmupload's own figures, read from its collector after the upload: ``Delivery.requests``,
@@ -37,6 +40,7 @@ _stamps: dict[str, Any] = {"tests": 0}
 
 def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
     _stamps["tests_end"] = time.monotonic()
+    _stamps["cpu_at_tests_end"] = time.process_time()
     _stamps["tests"] += 1
     _stamps["wire_requests_during_tests"] = _wire.requests
     _stamps["wire_body_bytes_during_tests"] = _wire.body_bytes
@@ -67,6 +71,7 @@ def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     _stamps["unconfigure"] = time.monotonic()
+    _stamps["cpu_at_unconfigure"] = time.process_time()
     if hasattr(config, "workerinput"):  # an xdist worker: the controller writes the stamps
         return
     _stamps["wire_requests"] = _wire.requests

@@ -64,7 +64,10 @@ first answers).
 Figures per session: the wall time of the pytest process (the driver's ``time.monotonic()``;
 one clock for all processes on Linux), its CPU (user + sys, with its xdist workers:
 ``RUSAGE_CHILDREN``), the session end (last test end to the last ``pytest_unconfigure``, and to
-the process exit as the driver sees it), tmupload's own upload seconds, the requests the
+the process exit as the driver sees it), the CPU the session's own process spent from the last
+test's end to the last ``pytest_unconfigure`` (``its CPU s``: every thread of the process, not
+the xdist workers, not the server; the rest of that span is waiting), tmupload's own upload
+seconds, the requests the
 session sent after the last test and during the tests, and the emulator's own request count
 (the priming upload left out). Every session's exit status is checked (1: some tests fail)
 and so is every upload (``upload_ok`` of the clock plugin). Printed: the commands, the
@@ -525,6 +528,7 @@ def main() -> int:
                     "median_round_ratio": median(per_round),
                     "cpu": median(r["cpu"] for r in mine),
                     "to_unconfigure": median(r["session_end"] for r in mine),
+                    "end_cpu": median(r.get("session_end_cpu", 0.0) for r in mine),
                     "to_exit": median(r["to_exit"] for r in mine),
                     "beyond_bare": median(r["to_exit"] for r in mine) - bare_exit,
                     "end_requests": median(r["end_requests"] for r in mine),
@@ -542,6 +546,7 @@ def main() -> int:
                         f"{row['median_round_ratio']:.3f}",
                         f"{row['cpu']:.2f}",
                         f"{row['to_unconfigure']:.2f}",
+                        f"{row['end_cpu']:.2f}",
                         f"{row['to_exit']:.2f}",
                         "" if variant == "bare" else f"{row['beyond_bare']:+.2f}",
                         f"{row['upload_seconds']:.2f}" if tm else "",
@@ -562,6 +567,7 @@ def main() -> int:
                         "median per-round ratio",
                         "CPU s",
                         "end to unconfigure s",
+                        "its CPU s",
                         "end to exit s",
                         "beyond bare s",
                         "upload s",

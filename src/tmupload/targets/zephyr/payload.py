@@ -89,7 +89,9 @@ def case_place(case: CaseResult, root: list[str]) -> tuple[tuple[str, ...], str]
     modules = [*folders, *(part.strip() for part in parts[:-1])]
     if not modules:
         modules = [case.classname.strip() or "tests"]
-    return _folder_path((*root, *modules)), cut_name(parts[-1])
+    leaf = cut_name(parts[-1])
+    # The case's own string when equal: a million cases then hold each name once.
+    return _folder_path((*root, *modules)), case.name if leaf == case.name else leaf
 
 
 def notes(case: CaseResult, keys: list[str], limit: int = MAX_NOTES) -> str:

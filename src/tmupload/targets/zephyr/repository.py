@@ -110,9 +110,10 @@ class Folders:
         return created
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TctRef:
-    """A test case placed in a repository folder (ref §3: tct id vs version id)."""
+    """A test case placed in a repository folder (ref §3: tct id vs version id); one a case,
+    so slotted."""
 
     tct: int
     version: int
@@ -232,11 +233,13 @@ class Cases:
                 for folder in folders:
                     self._read(folder)  # ref §5: look before creating again
                 continue
+            ours = {n: n for _, n in todo}  # the answer's names are copies: keep ours
             for item in created:
                 parsed = _tct(item)
                 home = as_id(item.get("tcrCatalogTreeId"))
                 if parsed is not None and home is not None:
-                    self.known.setdefault(home, {}).setdefault(parsed[0], parsed[1])
+                    name = ours.get(parsed[0], parsed[0])
+                    self.known.setdefault(home, {}).setdefault(name, parsed[1])
                     if home in self.sizes:
                         self.sizes[home] += 1
             if any(n not in self.known.get(f, {}) for f, n in todo):

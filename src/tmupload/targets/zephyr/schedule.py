@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -171,8 +172,10 @@ def status_id(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExecutionRef:
+    """One execution (one a case: slotted, a few status strings shared by all)."""
+
     id: int
     status: str
 
@@ -204,7 +207,8 @@ def execution_refs(
         if known is None or execution_id > known.id:
             status = item.get("status")
             found[version] = ExecutionRef(
-                execution_id, status.strip() if type(status) is str else status_id(status)
+                execution_id,
+                sys.intern(status.strip() if type(status) is str else status_id(status)),
             )
     return found
 
