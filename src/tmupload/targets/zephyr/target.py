@@ -261,15 +261,14 @@ class ZephyrTarget:
 
         whole: set[int] = set()
         cases = journal.done("testcases")
+        # case id -> (folder, tct id, version id): the journal's own map, one tuple a case
+        # (a million cases: no second map of records beside it).
+        refs: dict[str, tuple[int, int, int]]
         if cases is None:
             refs, whole = self._repository(api, run, placement, journal, stream, found)
-            data = {case: [f, ref.tct, ref.version] for case, (f, ref) in refs.items()}
-            journal.finish("testcases", {"cases": data})
+            journal.finish("testcases", {"cases": refs})
         else:
-            refs = {
-                case: (int(v[0]), TctRef(int(v[1]), int(v[2])))
-                for case, v in cases["cases"].items()
-            }
+            refs = {case: (int(v[0]), int(v[1]), int(v[2])) for case, v in cases["cases"].items()}
 
         phases: list[dict[str, Any]] | None = None
         cycle = journal.done("cycle")
@@ -299,13 +298,16 @@ class ZephyrTarget:
                 concurrency=min(_WRITE_CONCURRENCY, self.settings.link_concurrency),
             )
             by_folder: dict[int, list[TctRef]] = {}
-            for folder, ref in dict.fromkeys(refs.values()):  # once each, in run order
-                by_folder.setdefault(folder, []).append(ref)
+            for folder, tct, version in dict.fromkeys(refs.values()):  # once each, in order
+                by_folder.setdefault(folder, []).append(TctRef(tct, version))
             executions = scheduler.run(by_folder, whole, again)
+            del by_folder
+            # Tuples, not lists: one a case (journaled as JSON arrays all the same).
             mapped = {
-                case: [executions[ref.version].id, executions[ref.version].status]
-                for case, (_, ref) in refs.items()
+                case: (executions[version].id, executions[version].status)
+                for case, (_, _, version) in refs.items()
             }
+            del executions, scheduler  # a record an execution: mapped now
             journal.finish("executions", mapped)
 
         requests = link_requests(run, self.settings)
@@ -321,9 +323,9 @@ class ZephyrTarget:
             progress("reading the executions back")
             listed = read_executions(api, phase["phase"])
             read = {
-                case: listed[ref.version].status
-                for case, (_, ref) in refs.items()
-                if ref.version in listed
+                case: listed[version].status
+                for case, (_, _, version) in refs.items()
+                if version in listed
             }
             journal.finish("readback", read)
         names = placement.status_names
@@ -335,7 +337,10 @@ class ZephyrTarget:
         out.totals = totals(run, placement, mapped, read)
         out.run = self._run_ref(api.http, placement, cycle, phase, run, read, mapped)
 
-        executions_of = {case: int(v[0]) for case, v in mapped.items()}
+        # Only the cases a link or a file goes to (a million cases, a few thousand of those).
+        needed = {r.case_id for r in requests}
+        needed.update(case.case_id for case in run.cases if case.attachments)
+        executions_of = {case: int(mapped[case][0]) for case in needed if case in mapped}
         if requests:
             linker = DefectLinker(
                 api, executions_of, trouble_channel(progress), look_first=resuming
@@ -365,9 +370,9 @@ class ZephyrTarget:
         journal: Journal,
         stream: ZephyrStream | None,
         found: Found | None,
-    ) -> tuple[dict[str, tuple[int, TctRef]], set[int]]:
-        """(case id -> (folder id, test case), the folders holding only this run's test
-        cases), creating what is missing; from what the stream found where it can."""
+    ) -> tuple[dict[str, tuple[int, int, int]], set[int]]:
+        """(case id -> (folder id, tct id, version id), the folders holding only this run's
+        test cases), creating what is missing; from what the stream found where it can."""
         self._progress("finding the repository folders and test cases")
         folders = Folders(api, placement.release_id, journal, create=True)
         cases = Cases(
@@ -399,7 +404,8 @@ class ZephyrTarget:
             wanted[case.case_id] = (folder, name)
         cases.list_folders([], empty=folders.fresh)
         refs = cases.ensure(wanted)
-        return {case: (wanted[case][0], refs[case]) for case in wanted}, cases.whole(wanted)
+        placed = {case: (wanted[case][0], refs[case].tct, refs[case].version) for case in wanted}
+        return placed, cases.whole(wanted)
 
     def _cycle(
         self,
@@ -478,6 +484,7 @@ class ZephyrTarget:
             concurrency=min(_WRITE_CONCURRENCY, self.settings.link_concurrency),
         )
         writer.run(planned)
+        del planned  # sent: a record a case, let go before the statuses are mapped
         answered = writer.read
         read: dict[str, str] = {}
         for case_id, (rts, _) in mapped.items():
