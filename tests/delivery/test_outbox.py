@@ -122,3 +122,28 @@ def test_a_big_step_is_written_in_slices_that_read_back_the_same(
     entry = Outbox(tmp_path).spool(RUN, _settings(tmp_path))
     entry.journal.finish("mapped", data)
     assert Outbox(tmp_path).entries()[0].journal.done("mapped") == data
+
+
+def test_a_delivered_entry_leaves_the_outbox_at_once_and_its_files_after(tmp_path: Path) -> None:
+    """The session end does not wait for a run's files to be deleted, but the entry is out of
+    the outbox before upload() returns: it can never be sent again."""
+    import threading
+
+    entry = Outbox(tmp_path).spool(RUN, _settings(tmp_path))
+    entry.remove(in_background=True)
+    assert Outbox(tmp_path).entries() == [] and not entry.path.exists()
+    for thread in threading.enumerate():
+        if thread.name == "tmupload-outbox-cleanup":
+            thread.join(10)
+    assert list(tmp_path.iterdir()) == []  # the files are gone too
+
+
+def test_files_a_killed_process_left_being_deleted_are_swept_at_the_next_spool(
+    tmp_path: Path,
+) -> None:
+    left = tmp_path / ".removed-20261130T120000000000Z-0a1b2c3d"
+    (left / "attachments").mkdir(parents=True)
+    (left / "run.json").write_text("{}")
+    entry = Outbox(tmp_path).spool(RUN, _settings(tmp_path))
+    assert not left.exists()
+    assert [e.path for e in Outbox(tmp_path).entries()] == [entry.path]

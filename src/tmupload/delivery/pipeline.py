@@ -35,9 +35,12 @@ def upload(
     transport: httpx.BaseTransport | None = None,
     progress: Progress | None = None,
     target: Target | None = None,
+    clean_up_in_background: bool = False,
 ) -> UploadOutcome:
     """Send ``run`` as ``settings`` say (with ``target`` when one was built, and perhaps
-    prepared, while the tests ran).
+    prepared, while the tests ran). ``clean_up_in_background``: a delivered entry's files are
+    deleted by a thread the process waits for at exit (the pytest session's summary goes on
+    meanwhile).
 
     Raises ConfigError or InputError (e.g. a bad ticket map) before anything is written or
     sent; server trouble is reported in the returned outcome.
@@ -69,13 +72,15 @@ def upload(
     outcome.notes.extend(entry.notes)
     # Spooling recorded the attachments on the run itself, with their paths in the entry: the
     # target sends those copies (reading the entry back would only build the run again).
-    _deliver(target, entry, outcome)
+    _deliver(target, entry, outcome, clean_up_in_background)
     if settings.manifest is not None:
         outcome.manifest_path = write_manifest(outcome, settings.manifest)
     return outcome
 
 
-def _deliver(target: Target, entry: OutboxEntry, outcome: UploadOutcome) -> None:
+def _deliver(
+    target: Target, entry: OutboxEntry, outcome: UploadOutcome, in_background: bool = False
+) -> None:
     started = time.monotonic()
     try:
         with entry.locked():
@@ -84,7 +89,7 @@ def _deliver(target: Target, entry: OutboxEntry, outcome: UploadOutcome) -> None
         outcome.error = exc
     outcome.seconds = time.monotonic() - started
     if outcome.ok:
-        entry.remove()
+        entry.remove(in_background=in_background)
         outcome.outbox_entry = None
     else:
         message = str(outcome.error) if outcome.error else "some ticket links failed"

@@ -177,7 +177,13 @@ class ResultCollector:
         try:
             from tmupload.delivery.pipeline import upload
 
-            self.outcome = upload(run, self.settings, progress=progress, target=self.target)
+            self.outcome = upload(
+                run,
+                self.settings,
+                progress=progress,
+                target=self.target,
+                clean_up_in_background=True,
+            )
         except TmUploadError as exc:  # configuration problems found late (e.g. the outbox)
             self.outcome = UploadOutcome(run=run, settings=self.settings, error=exc)
         finally:
