@@ -17,7 +17,7 @@ a person can open, the server's reference for each case, totals by outcome, and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -32,6 +32,7 @@ __all__ = [
     "LinkStatus",
     "Preparing",
     "Progress",
+    "ResultMap",
     "ResultRef",
     "RunRef",
     "Streaming",
@@ -106,6 +107,33 @@ class ResultRef:
     status: str | None = None  # the server's own status word for it
 
 
+class ResultMap(Mapping[str, ResultRef]):
+    """case id -> :class:`ResultRef`, each made when asked for from maps the delivery keeps
+    anyway (the journal's: case -> server id, case -> status): a run of a million cases holds
+    no second map of a million records beside them (~160 MB)."""
+
+    __slots__ = ("_id_of", "_ids", "_status_of")
+
+    def __init__(
+        self,
+        ids: Mapping[str, Any],
+        status_of: Callable[[str], str | None],
+        id_of: Callable[[Any], str] = str,
+    ) -> None:
+        self._ids = ids
+        self._status_of = status_of
+        self._id_of = id_of
+
+    def __getitem__(self, case_id: str) -> ResultRef:
+        return ResultRef(self._id_of(self._ids[case_id]), self._status_of(case_id))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
 @dataclass
 class Delivery:
     """What a target did with one run (or, in a dry run, would do)."""
@@ -113,7 +141,8 @@ class Delivery:
     target: str  # the server's title, e.g. "Enterprise Tester"
     run: RunRef | None = None
     totals: dict[str, int] = field(default_factory=dict)  # TOTAL_KEYS -> count, as read back
-    results: dict[str, ResultRef] = field(default_factory=dict)  # case id -> server's record
+    # case id -> the server's record (a ResultMap from the targets: made on access)
+    results: Mapping[str, ResultRef] = field(default_factory=dict)
     unmapped: list[str] = field(default_factory=list)  # case ids the server shows nothing for
     links: list[LinkResult] = field(default_factory=list)
     attachments: list[AttachmentResult] = field(default_factory=list)

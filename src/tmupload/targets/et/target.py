@@ -33,7 +33,7 @@ from tmupload.targets.base import (
     Journal,
     LinkResult,
     Progress,
-    ResultRef,
+    ResultMap,
     RunRef,
     quiet,
     trouble_channel,
@@ -218,10 +218,7 @@ class EtTarget:
         # Read only from here on: the journal's own maps, not copies (a million ids each).
         node_ids: dict[str, str] = mapped["node_ids"]
         statuses: dict[str, str] = mapped["statuses"]
-        delivery.results = {
-            case_id: ResultRef(node_id, statuses.get(case_id))
-            for case_id, node_id in node_ids.items()
-        }
+        delivery.results = ResultMap(node_ids, statuses.get)
         delivery.unmapped = list(mapped["unmapped"])
 
         linker = Linker(api, project_id, run_id)

@@ -34,7 +34,7 @@ from tmupload.targets.base import (
     Journal,
     LinkResult,
     Progress,
-    ResultRef,
+    ResultMap,
     RunRef,
     quiet,
     trouble_channel,
@@ -280,7 +280,7 @@ class QTestTarget:
         # Read only from here on: the journal's own maps, not copies (a million ids each).
         runs: dict[str, str] = mapped["runs"]
         statuses: dict[str, str] = mapped["statuses"]
-        delivery.results = {case: ResultRef(runs[case], statuses.get(case)) for case in runs}
+        delivery.results = ResultMap(runs, statuses.get)
         delivery.unmapped = list(mapped["unmapped"])
         delivery.totals = _totals(run, statuses)
 

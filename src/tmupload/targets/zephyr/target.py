@@ -35,7 +35,7 @@ from tmupload.targets.base import (
     Journal,
     LinkResult,
     Progress,
-    ResultRef,
+    ResultMap,
     RunRef,
     quiet,
     trouble_channel,
@@ -329,10 +329,12 @@ class ZephyrTarget:
             }
             journal.finish("readback", read)
         names = placement.status_names
-        out.results = {
-            case: ResultRef(str(mapped[case][0]), names.get(read.get(case, ""), read.get(case)))
-            for case in mapped
-        }
+
+        def status_of(case: str) -> str | None:
+            word = read.get(case)
+            return names.get(word or "", word)
+
+        out.results = ResultMap(mapped, status_of, lambda execution: str(execution[0]))
         out.unmapped = [c.case_id for c in run.cases if c.case_id not in read]
         out.totals = totals(run, placement, mapped, read)
         out.run = self._run_ref(api.http, placement, cycle, phase, run, read, mapped)
