@@ -1,7 +1,7 @@
 """Where a session end's CPU goes, per target: py-spy samples of one clocked pytest session.
 
 Run: ``.venv/bin/python benchmarks/profile_session_end.py --target et [--tests 10000] [-n 2]``
-(needs py-spy, not a project dependency: ``pip install py-spy`` into the environment).
+(needs py-spy: ``pip install --group bench -e .`` or ``pip install py-spy``).
 
 Generates the suite of ``bench_session_end.py`` (1 % failing, each with the default
 ``output.txt`` attachment), starts the target's emulator in a process of its own with its
