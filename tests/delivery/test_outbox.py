@@ -147,3 +147,18 @@ def test_files_a_killed_process_left_being_deleted_are_swept_at_the_next_spool(
     entry = Outbox(tmp_path).spool(RUN, _settings(tmp_path))
     assert not left.exists()
     assert [e.path for e in Outbox(tmp_path).entries()] == [entry.path]
+
+
+def test_an_entry_that_cannot_be_renamed_away_is_deleted_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tmupload.delivery.outbox as outbox_module
+
+    entry = Outbox(tmp_path).spool(RUN, _settings(tmp_path))
+
+    def refuse(source: object, target: object) -> None:
+        raise PermissionError(13, "a file of it is open elsewhere")
+
+    monkeypatch.setattr(outbox_module.os, "replace", refuse)
+    entry.remove(in_background=True)
+    assert list(tmp_path.iterdir()) == []  # deleted here, not left behind

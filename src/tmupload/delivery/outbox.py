@@ -126,7 +126,11 @@ class OutboxEntry:
             shutil.rmtree(self.path)
             return
         gone = self.path.with_name(f"{_REMOVED}{self.path.name}")
-        os.replace(self.path, gone)
+        try:
+            os.replace(self.path, gone)
+        except OSError:  # e.g. a file of it held open elsewhere (Windows): delete it here
+            shutil.rmtree(self.path)
+            return
         threading.Thread(
             target=shutil.rmtree, args=(gone, True), name="tmupload-outbox-cleanup"
         ).start()
