@@ -57,6 +57,17 @@ def parse_raw(path: Path) -> list[tuple[list[tuple[str, str, str]], int]]:
     return stacks
 
 
+def find_py_spy() -> str:
+    """The py-spy executable (on PATH or beside this Python), or exit saying how to get it."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(py_spy).exists():
+        raise SystemExit(
+            "py-spy is not installed: pip install py-spy (or pip install --target DIR py-spy "
+            "and put DIR/bin on PATH)"
+        )
+    return py_spy
+
+
 def short(file: str) -> str:
     for marker in ("/src/", "/site-packages/", "/lib/python3"):
         if marker in file:
@@ -73,12 +84,7 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if not Path(py_spy).exists():
-        raise SystemExit(
-            "py-spy is not installed: pip install py-spy (or pip install --target DIR py-spy "
-            "and put DIR/bin on PATH)"
-        )
+    py_spy = find_py_spy()
 
     print_machine()
     scratch = Path(tempfile.mkdtemp(prefix="tmupload-profile-"))

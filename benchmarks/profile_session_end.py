@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import EmulatorProcess, prime, print_machine, pytest_target_args, run_clocked
 from bench_session_end import generate_suite
-from profile_overhead import parse_raw, short
+from profile_overhead import find_py_spy, parse_raw, short
 
 #: (label, a frame whose function and file name this phase) -- the first match on a stack wins,
 #: from the outermost frame in, so a phase counts everything it calls.
@@ -88,9 +88,7 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--raw", help="keep py-spy's raw samples in this file")
     args = parser.parse_args()
-    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if not Path(py_spy).exists():
-        raise SystemExit("py-spy is not installed: pip install py-spy")
+    py_spy = find_py_spy()
 
     print_machine()
     scratch = Path(tempfile.mkdtemp(prefix="tmupload-profile-end-"))

@@ -44,9 +44,9 @@ class OutboxLocked(TmUploadError):
 
 #: The settings.json layout this code writes.
 SCHEMA = 2
-# Settings every target freezes: what gets linked was decided when the run was spooled.
 #: Prefix of an entry taken out of the outbox and being deleted (never read as an entry).
 _REMOVED = ".removed-"
+# Settings every target freezes: what gets linked was decided when the run was spooled.
 _CORE_FROZEN = ("link_on", "no_link", "link_failures")
 
 

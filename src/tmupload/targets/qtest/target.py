@@ -250,7 +250,9 @@ class QTestTarget:
             stripped = sorted(run.cases[index].case_id for index in submitter.stripped)
             submitted = {"jobs": submitter.jobs, "stripped": stripped}
             journal.finish("submitted", submitted)
-            del submitter  # its copy of what landed (a tuple a log) is not needed again
+            # What landed is ``landed`` now (cleared once mapped); the submitter's other
+            # per-log state and the stream's copy are not needed again.
+            del submitter
             if handoff is not None:
                 handoff.landed = {}
         delivery.run = _run_ref(api.http, placed, status="SUCCESS")
