@@ -336,3 +336,18 @@ def test_httpx_transport_errors_on_reads_are_retried(tmp_path: Path) -> None:
     assert [p for m, p, _ in emulator.requests].count(
         "/flex/services/rest/latest/user/current"
     ) == 3
+
+
+def test_a_server_with_a_smaller_bulk_limit_gets_halved_batches_and_everything_lands(
+    tmp_path: Path,
+) -> None:
+    # Our batches hold 500; this server takes 40 a call and says so with a 400.
+    emulator, transport = _in_process(max_bulk=40)
+    outcome = upload(many(130), settings_for(tmp_path, attach="none"), transport=transport)
+    assert outcome.ok, outcome.error
+    assert outcome.delivery is not None
+    assert outcome.delivery.totals == {"passed": 117, "failed": 13}
+    assert len(executions(emulator)) == 130
+    refused = Counter(p.rsplit("/", 2)[-2:][0] for m, p, s in emulator.requests if s == 400)
+    assert refused, "the server's limit was never hit: the test proves nothing"
+    assert duplicates(emulator) == {}

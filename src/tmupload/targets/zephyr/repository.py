@@ -23,6 +23,7 @@ from typing import Any
 
 from tmupload.errors import ServerError, ServerProtocolError
 from tmupload.targets.base import Journal, Progress
+from tmupload.targets.batching import send_halving
 from tmupload.targets.zephyr.api import BATCH, ZephyrApi, answer_lost, as_id
 from tmupload.targets.zephyr.payload import testcase_item
 
@@ -143,23 +144,18 @@ class Cases:
     journal: Journal | None
     progress: Progress
     known: dict[int, dict[str, TctRef]] = field(default_factory=dict)
-    #: folder -> how many test cases it holds (same-named ones too), where known
-    sizes: dict[int, int] = field(default_factory=dict)
     concurrency: int = 1
     _declared: bool = False
 
     def _read(self, folder: int) -> dict[str, TctRef]:
         found: dict[str, TctRef] = {}
-        count = 0
         for item in self.api.cases_in(folder):
             parsed = _tct(item)
             if parsed is not None:
-                count += 1
                 name, ref = parsed
                 if name not in found or ref.tct < found[name].tct:  # the oldest wins
                     found[name] = ref
         self.known[folder] = found
-        self.sizes[folder] = count
         return found
 
     def list_folders(self, folders: Iterable[int], empty: Iterable[int] = ()) -> None:
@@ -168,7 +164,6 @@ class Cases:
         for folder in empty:
             if folder not in self.known:
                 self.known[folder] = {}
-                self.sizes[folder] = 0
         todo = sorted({f for f in folders if f not in self.known})
         if len(todo) > 1 and self.concurrency > 1:
             with ThreadPoolExecutor(max_workers=min(self.concurrency, len(todo))) as pool:
@@ -186,16 +181,6 @@ class Cases:
             for case_id, (folder, name) in wanted.items()
             if name in known[folder]
         }
-
-    def whole(self, wanted: dict[str, tuple[int, str]]) -> set[int]:
-        """The folders that hold no test case but the wanted ones (each goes into a phase
-        whole, ref §4.5); only folders whose every test case is known count."""
-        per_folder: dict[int, set[int]] = {}
-        for folder, name in wanted.values():
-            ref = self.known.get(folder, {}).get(name)
-            if ref is not None:
-                per_folder.setdefault(folder, set()).add(ref.tct)
-        return {f for f, tcts in per_folder.items() if self.sizes.get(f) == len(tcts)}
 
     def ensure(self, wanted: dict[str, tuple[int, str]]) -> dict[str, TctRef]:
         """case id -> its test case, creating the missing ones ≤ ``BATCH`` a call."""
@@ -225,7 +210,9 @@ class Cases:
                 self._declared = True
             items = [testcase_item(f, n, n, self.project_id, self.release_id) for f, n in todo]
             try:
-                created = self.api.create_cases(items)
+                created = [
+                    made for part in send_halving(self.api.create_cases, items) for made in part
+                ]
             except ServerError as exc:
                 if not answer_lost(exc):
                     raise
@@ -240,8 +227,6 @@ class Cases:
                 if parsed is not None and home is not None:
                     name = ours.get(parsed[0], parsed[0])
                     self.known.setdefault(home, {}).setdefault(name, parsed[1])
-                    if home in self.sizes:
-                        self.sizes[home] += 1
             if any(n not in self.known.get(f, {}) for f, n in todo):
                 for folder in folders:  # an answer without the created tcts: read them
                     self._read(folder)

@@ -5,11 +5,11 @@
 * Each upload gets its own free-form phase named after the run. Phase names may repeat, so
   the intent records which same-named phases existed before the POST: on a lost answer or a
   resume, a same-named phase that was not there before is ours, never created twice.
-* Test cases are added to the phase's tree (ref §4.5 step 1): a repository folder whose every
-  test case is in the run goes in whole (``isExclusion: true`` with no ids: nothing excluded,
-  whichever ids the server expects there), the others by tct id (``isExclusion: false``), at
-  most ``BATCH`` ids a call. The phase's tree is read back once (``testcase/planning``, ref
-  §4.5: its copies have tct ids of their own).
+* Test cases are added to the phase's tree (ref §4.5 step 1), listed by id
+  (``isExclusion: false``), at most ``BATCH`` ids a call whatever the folders (a whole-folder
+  item counts as every case in the folder on a server that bounds bulk calls); a call refused
+  as too big is halved. The phase's tree is read back after each round (``testcase/planning``,
+  ref §4.5: its copies have tct ids of their own).
 * Executions are made with ``POST /execution/modify`` and ``createRTSList`` (ref §4.5 step 2,
   the plugin's call), whose answer is the executions made: mapped back through
   ``tcrTreeTestcase.testcase.id`` (the version id, ref §4.5), they need no listing. Only what
@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 from tmupload.errors import ServerError, ServerProtocolError
 from tmupload.models import RunReport
 from tmupload.targets.base import Journal, Progress
+from tmupload.targets.batching import chunks, send_halving
 from tmupload.targets.zephyr.api import BATCH, ZephyrApi, answer_lost, as_id, decode, results
 from tmupload.targets.zephyr.payload import cut_name, epoch_ms, us_date
 from tmupload.targets.zephyr.repository import TctRef
@@ -265,40 +266,45 @@ class Scheduler:
                 found[version] = tct_id
         return found
 
-    def run(
-        self, by_folder: dict[int, list[TctRef]], whole: set[int], resuming: bool
-    ) -> dict[int, ExecutionRef]:
+    def run(self, by_folder: dict[int, list[TctRef]], resuming: bool) -> dict[int, ExecutionRef]:
         """version id -> execution, for every test case of ``by_folder`` (repository folder
-        -> its test cases in this run); ``whole``: folders holding no other test case."""
+        -> its test cases in this run)."""
         wanted = [ref.version for refs in by_folder.values() for ref in refs]
-        planned = self.add_cases(by_folder, whole, resuming)
+        planned = self.add_cases(by_folder, resuming)
         return self.assign(wanted, planned, resuming)
 
-    def add_cases(
-        self, by_folder: dict[int, list[TctRef]], whole: set[int], resuming: bool
-    ) -> dict[int, int]:
+    def add_cases(self, by_folder: dict[int, list[TctRef]], resuming: bool) -> dict[int, int]:
         """Add the test cases to the phase; version id -> phase tct. A resume reads what is
-        planned first and adds only the rest."""
-        wanted = {ref.version for refs in by_folder.values() for ref in refs}
+        planned first and adds only the rest.
+
+        The cases are listed, ``BATCH`` ids a call: a whole-folder item (``isExclusion:
+        true``) would carry every test case of the folder in one call, which a server that
+        bounds its bulk calls to 500 items refuses (ref §1). Whether ``tctIds``
+        are tct or version ids is [UNCONFIRMED] (ref §4.5): tct ids first; what the phase's
+        tree does not show then goes again by version id; a folder still missing after
+        both goes whole, the last resort."""
         planned = self._planned() if resuming else {}
-        todo: dict[int, list[TctRef]] = {}
-        for folder, refs in sorted(by_folder.items()):
-            rest = [r for r in refs if r.version not in planned]
-            if rest:
-                todo[folder] = rest
-        if todo:
-            self.progress(f"adding {sum(map(len, todo.values())):,} test cases to the phase")
-            batches = _add_batches(todo, {f for f in whole if todo.get(f) == by_folder[f]})
-            _each(self._add, batches, self.concurrency)
-        if todo or not resuming:
+        for ids_of in (_by_tct, _by_version):
+            todo = {
+                folder: rest
+                for folder, refs in sorted(by_folder.items())
+                if (rest := [r for r in refs if r.version not in planned])
+            }
+            if not todo:
+                break
+            count = sum(map(len, todo.values()))
+            self.progress(f"adding {count:,} test cases to the phase")
+            pairs = [(folder, ids_of(r)) for folder, refs in todo.items() for r in refs]
+            _each(self._add, [list(batch) for batch in chunks(pairs, BATCH)], self.concurrency)
             planned = self._planned()
-        missing = {f for f, refs in by_folder.items() for r in refs if r.version not in planned}
-        if missing:
-            # [UNCONFIRMED] whether ``tctIds`` are tct or version ids (ref §4.5): add the
-            # whole folders instead (an empty exclusion list means "all", either way).
-            self._add([_whole(f) for f in sorted(missing)])
+        else:
+            missing = {f for f, refs in by_folder.items() for r in refs if r.version not in planned}
+            if missing:
+                self._add_whole(sorted(missing))
+                planned = self._planned()
+        if not resuming and not planned:
             planned = self._planned()
-        lost = wanted - set(planned)
+        lost = {r.version for refs in by_folder.values() for r in refs} - set(planned)
         if lost:
             raise ServerProtocolError(
                 f"Zephyr did not add {len(lost)} test case(s) to the phase (ref §4.5 "
@@ -306,13 +312,38 @@ class Scheduler:
             )
         return planned
 
-    def _add(self, items: list[dict[str, Any]]) -> None:
+    def _add(self, pairs: list[tuple[int, int]]) -> None:
+        """Add (folder, id) pairs: one item a folder, halved while refused as too big."""
         self._declare()
         try:
-            self.api.add_by_tree(self.phase_id, self.tree_id, items)
+            send_halving(self._add_now, pairs, self._halved)
         except ServerError as exc:
             if not answer_lost(exc):
                 raise  # a lost answer: the planning read that follows tells what landed
+
+    def _add_now(self, pairs: list[tuple[int, int]]) -> None:
+        by_folder: dict[int, list[int]] = {}
+        for folder, item in pairs:
+            by_folder.setdefault(folder, []).append(item)
+        body = [
+            {"treeid": folder, "tctIds": ids, "isExclusion": False}
+            for folder, ids in by_folder.items()
+        ]
+        self.api.add_by_tree(self.phase_id, self.tree_id, body)
+
+    def _add_whole(self, folders: list[int]) -> None:
+        """The last resort: every test case of each folder (nothing excluded)."""
+        self._declare()
+        for folder in folders:
+            try:
+                body = [{"treeid": folder, "tctIds": [], "isExclusion": True}]
+                self.api.add_by_tree(self.phase_id, self.tree_id, body)
+            except ServerError as exc:
+                if not answer_lost(exc):
+                    raise
+
+    def _halved(self, count: int) -> None:
+        self.progress(f"Zephyr refused {count} items in one call as too many; sending halves")
 
     def assign(
         self, wanted: list[int], planned: dict[int, int], resuming: bool
@@ -333,7 +364,7 @@ class Scheduler:
             ]
             # The first call alone: it tells whether the server has it at all.
             for answered in _each(
-                lambda tcts: self._modify(tcts, by_tct), batches, self.concurrency
+                lambda tcts: self._modify_halving(tcts, by_tct), batches, self.concurrency
             ):
                 if answered is None:  # the server lacks the call
                     return self._assign_phase(wanted)
@@ -341,6 +372,17 @@ class Scheduler:
         if any(v not in executions for v in wanted):
             executions.update(read_executions(self.api, self.phase_id))
         return _all_made(executions, wanted)
+
+    def _modify_halving(
+        self, tcts: list[int], by_tct: dict[int, int]
+    ) -> dict[int, ExecutionRef] | None:
+        """``_modify``, halved while the server refuses the batch as too big."""
+        made: dict[int, ExecutionRef] = {}
+        for answered in send_halving(lambda part: self._modify(part, by_tct), tcts, self._halved):
+            if answered is None:
+                return None
+            made.update(answered)
+        return made
 
     def _modify(self, tcts: list[int], by_tct: dict[int, int]) -> dict[int, ExecutionRef] | None:
         """One ``execution/modify`` call; the executions its answer shows (None: the server
@@ -407,24 +449,9 @@ def _each(work: Callable[[T], R], items: list[T], concurrency: int) -> list[R]:
         return [first, *pool.map(work, rest)]
 
 
-def _whole(folder: int) -> dict[str, Any]:
-    return {"treeid": folder, "tctIds": [], "isExclusion": True}
+def _by_tct(ref: TctRef) -> int:
+    return ref.tct
 
 
-def _add_batches(todo: dict[int, list[TctRef]], whole: set[int]) -> list[list[dict[str, Any]]]:
-    """The ``assign/bytree`` bodies: folders in ``whole`` as one item each, no ids (they go
-    with the first call), the others by tct id, ``BATCH`` ids a call at most (ref §1)."""
-    batches: list[list[dict[str, Any]]] = [[_whole(f) for f in sorted(whole)]]
-    room = BATCH
-    for folder, refs in todo.items():
-        if folder in whole:
-            continue
-        ids = [r.tct for r in refs]
-        while ids:
-            if room == 0:
-                batches.append([])
-                room = BATCH
-            take, ids = ids[:room], ids[room:]
-            batches[-1].append({"treeid": folder, "tctIds": take, "isExclusion": False})
-            room -= len(take)
-    return [batch for batch in batches if batch]
+def _by_version(ref: TctRef) -> int:
+    return ref.version

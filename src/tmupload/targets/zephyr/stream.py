@@ -70,7 +70,6 @@ class Found:
     fresh: set[int] = field(default_factory=set)
     #: folder -> every test case it holds by name, for folders listed or made empty
     known: dict[int, dict[str, TctRef]] = field(default_factory=dict)
-    sizes: dict[int, int] = field(default_factory=dict)
     problem: str | None = None
 
 
@@ -161,7 +160,6 @@ class ZephyrStream:
                     found.fresh = set(folders.fresh)
                 if cases is not None:
                     found.known = cases.known
-                    found.sizes = cases.sizes
 
     def _rounds(self, http: Any, folders: Folders, cases: Cases) -> None:
         seen: set[tuple[Path, str]] = set()

@@ -26,6 +26,7 @@ import httpx
 
 from tmupload.errors import ServerRejected
 from tmupload.targets.base import Journal, Progress
+from tmupload.targets.batching import refused_as_too_big, send_halving
 from tmupload.targets.zephyr.api import BATCH, ZephyrApi, as_id, decode
 from tmupload.targets.zephyr.payload import execution_item
 from tmupload.targets.zephyr.schedule import status_id
@@ -118,11 +119,12 @@ class StatusWriter:
 
     def _batch(self, job: tuple[str, list[Planned]]) -> None:
         key, batch = job
-        if key.startswith("u:"):
-            self._unexecuted(batch)
-        else:
-            self._send(batch)
+        send = self._unexecuted if key.startswith("u:") else self._send
+        send_halving(send, batch, self._halved)
         self.journal.item_done(KIND, key, {"count": len(batch)})
+
+    def _halved(self, count: int) -> None:
+        self.progress(f"Zephyr refused {count} statuses in one call as too many; sending halves")
 
     def _seen(self, response: httpx.Response) -> None:
         found = answered_statuses(response)
@@ -177,7 +179,7 @@ class StatusWriter:
                     self._fall_back(response)
                     self._unexecuted(batch)
         except ServerRejected as exc:
-            if exc.status != 400:
+            if exc.status != 400 or refused_as_too_big(exc):
                 raise
             with self._lock:
                 said, self.skipped_notes_refused = self.skipped_notes_refused, True

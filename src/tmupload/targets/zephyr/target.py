@@ -259,13 +259,12 @@ class ZephyrTarget:
         ):
             found = None  # found for another placement: no use here
 
-        whole: set[int] = set()
         cases = journal.done("testcases")
         # case id -> (folder, tct id, version id): the journal's own map, one tuple a case
         # (a million cases: no second map of records beside it).
         refs: dict[str, tuple[int, int, int]]
         if cases is None:
-            refs, whole = self._repository(api, run, placement, journal, stream, found)
+            refs = self._repository(api, run, placement, journal, stream, found)
             journal.finish("testcases", {"cases": refs})
         else:
             refs = {case: (int(v[0]), int(v[1]), int(v[2])) for case, v in cases["cases"].items()}
@@ -300,7 +299,7 @@ class ZephyrTarget:
             by_folder: dict[int, list[TctRef]] = {}
             for folder, tct, version in dict.fromkeys(refs.values()):  # once each, in order
                 by_folder.setdefault(folder, []).append(TctRef(tct, version))
-            executions = scheduler.run(by_folder, whole, again)
+            executions = scheduler.run(by_folder, again)
             del by_folder
             # Tuples, not lists: one a case (journaled as JSON arrays all the same).
             mapped = {
@@ -372,9 +371,9 @@ class ZephyrTarget:
         journal: Journal,
         stream: ZephyrStream | None,
         found: Found | None,
-    ) -> tuple[dict[str, tuple[int, int, int]], set[int]]:
-        """(case id -> (folder id, tct id, version id), the folders holding only this run's
-        test cases), creating what is missing; from what the stream found where it can."""
+    ) -> dict[str, tuple[int, int, int]]:
+        """case id -> (folder id, tct id, version id), creating what is missing; from what
+        the stream found where it can."""
         self._progress("finding the repository folders and test cases")
         folders = Folders(api, placement.release_id, journal, create=True)
         cases = Cases(
@@ -389,7 +388,6 @@ class ZephyrTarget:
             folders.ids.update(found.folders)
             folders.fresh.update(found.fresh)
             cases.known.update(found.known)
-            cases.sizes.update(found.sizes)
         seen = stream.places if stream is not None else {}
         root = list(self.root)
         wanted: dict[str, tuple[int, str]] = {}
@@ -406,8 +404,7 @@ class ZephyrTarget:
             wanted[case.case_id] = (folder, name)
         cases.list_folders([], empty=folders.fresh)
         refs = cases.ensure(wanted)
-        placed = {case: (wanted[case][0], refs[case].tct, refs[case].version) for case in wanted}
-        return placed, cases.whole(wanted)
+        return {case: (wanted[case][0], refs[case].tct, refs[case].version) for case in wanted}
 
     def _cycle(
         self,
