@@ -1,5 +1,5 @@
 """Plumbing every emulator shares: reading a request body and query, and the JSON of the
-fault-injection control endpoint (``/_emulator/faults``)."""
+fault-injection and strict-mode control endpoints (``/_emulator/faults``, ``/_emulator/strict``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 from tmupload.emulation.faults import Faults
 
-__all__ = ["faults_fields", "faults_json", "query_first", "read_body"]
+__all__ = ["faults_fields", "faults_json", "query_first", "read_body", "strict_field"]
 
 
 def read_body(environ: Mapping[str, Any]) -> bytes:
@@ -47,3 +47,13 @@ def faults_fields(body: bytes) -> dict[str, Any]:
     if isinstance(fields.get("only_methods"), list):
         fields["only_methods"] = set(fields["only_methods"])
     return fields
+
+
+def strict_field(body: bytes) -> bool:
+    """The ``strict`` flag of a ``POST /_emulator/strict`` body ``{"strict": true|false}``;
+    ValueError/TypeError when bad."""
+    data = json.loads(body or b"{}")
+    strict = data.get("strict") if isinstance(data, dict) else None
+    if not isinstance(strict, bool):
+        raise TypeError('the body must be {"strict": true} or {"strict": false}')
+    return strict

@@ -10,8 +10,10 @@ Paths from the server root:
   genericattachment`` (ref §4.7): the API, with auth on every request (ref §2) and the
   configured faults and latency;
 * ``/`` (and ``?phase=<id>``): the HTML page, no auth, no faults;
-* ``/_emulator/state|requests|reset|faults`` and ``/_emulator/attachment/<id>``: inspection
-  and control, no auth, no faults.
+* ``/_emulator/state|requests|reset|faults|strict`` and ``/_emulator/attachment/<id>``:
+  inspection and control, no auth, no faults. ``GET /_emulator/strict`` answers
+  ``{"strict": bool}``; ``POST`` it ``{"strict": true}`` to switch strict mode (see
+  ``EmulatorConfig.strict``: ref §1's bound of 500 applied to what a call selects, §4.5).
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from tmupload.emulation import FaultInjector, abort_connection
-from tmupload.emulation.wsgi import faults_fields, faults_json, query_first, read_body
+from tmupload.emulation.wsgi import (
+    faults_fields,
+    faults_json,
+    query_first,
+    read_body,
+    strict_field,
+)
 
 from .auth import authenticate, basic_user, open_session
 from .config import EmulatorConfig, Faults
@@ -69,9 +77,11 @@ class Emulator:
     # -- control and inspection ----------------------------------------------------------
 
     def reset(self) -> None:
-        """Back to the initial state: entities, sessions, the request log and the faults."""
+        """Back to the initial state: entities, sessions, the request log, the faults and
+        strict mode (as configured)."""
         with self._lock:
             self._api.reset()
+            self._api.strict = self.config.strict
             self._faults = FaultInjector(self.config.faults.copy(), self.config.seed)
             self.requests.clear()
 
@@ -84,6 +94,18 @@ class Emulator:
         with self._lock:
             self._faults = FaultInjector(faults, self.config.seed)
             return faults.copy()
+
+    def configure_strict(self, strict: bool) -> bool:
+        """Switch strict mode (``EmulatorConfig.strict``) on or off; returns the new value."""
+        with self._lock:
+            self._api.strict = bool(strict)
+            return self._api.strict
+
+    @property
+    def strict(self) -> bool:
+        """Whether strict mode is on now."""
+        with self._lock:
+            return self._api.strict
 
     @property
     def faults(self) -> Faults:
@@ -218,7 +240,13 @@ class Emulator:
     def _control(self, method: str, action: str, body: bytes) -> Response:
         if action.startswith("attachment/"):
             return self._attachment(method, action[len("attachment/") :])
-        allowed = {"state": "GET", "requests": "GET", "reset": "POST", "faults": "GET, POST"}
+        allowed = {
+            "state": "GET",
+            "requests": "GET",
+            "reset": "POST",
+            "faults": "GET, POST",
+            "strict": "GET, POST",
+        }
         if action not in allowed:
             return error_response(404, f"No emulator control named '{action}'.")
         if method not in allowed[action].split(", "):
@@ -231,6 +259,8 @@ class Emulator:
         if action == "reset":
             self.reset()
             return json_response(200, {"message": "The emulator was reset."})
+        if action == "strict":
+            return self._strict_from(method, body)
         if method == "POST":
             return self._configure_faults_from(body)
         return json_response(200, faults_json(self.faults))
@@ -249,6 +279,14 @@ class Emulator:
             content_type or "application/octet-stream",
             [("Content-Disposition", f'inline; filename="{safe}"')],
         )
+
+    def _strict_from(self, method: str, body: bytes) -> Response:
+        if method == "POST":
+            try:
+                self.configure_strict(strict_field(body))
+            except (ValueError, TypeError) as exc:
+                return error_response(400, f"Cannot switch strict mode: {exc}")
+        return json_response(200, {"strict": self.strict})
 
     def _configure_faults_from(self, body: bytes) -> Response:
         try:

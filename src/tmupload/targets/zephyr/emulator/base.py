@@ -16,6 +16,15 @@ class Resources:
 
     config: EmulatorConfig
     state: State
+    #: Strict mode now (``EmulatorConfig.strict``, switched by ``/_emulator/strict``).
+    strict: bool
+
+    def check_bulk(self, count: int, what: str) -> None:
+        """ref §1: a bulk call handles at most ``max_bulk`` items (the plugin's BATCH_SIZE)."""
+        if count > self.config.max_bulk:
+            raise ApiError(
+                400, f"Too many {what}: {count}; a bulk call takes at most {self.config.max_bulk}."
+            )
 
     def project(self, project_id: int) -> Project:
         project = self.state.projects.get(project_id)

@@ -66,6 +66,22 @@ class EmulatorConfig:
     defects: list[str] = field(default_factory=lambda: list(DEFAULT_DEFECTS))
     #: Most items one bulk call may carry (ref §1: the vendor's ``BATCH_SIZE``); more is a 400.
     max_bulk: int = 500
+    #: Strict mode: play the strictest plausible server where the reference leaves a bound
+    #: open. ref §1 [CLIENT]: the vendor plugin sends writes in batches of at most 500
+    #: (``BATCH_SIZE``); the server's own limit is not published. Off, a bulk call is
+    #: measured by the items it *carries*; on, also by what it *selects*:
+    #:
+    #: * ``assign/bytree`` (ref §4.5 step 1): an ``isExclusion: true`` item counts as every
+    #:   test case of its folder it adds (all but the listed ones), not as its listed ids;
+    #: * ``POST /assignmenttree/{phase}/assign`` (ref §4.5 step 2, empty body): a 400 when it
+    #:   would create more than ``max_bulk`` executions (the reference does not say that it is
+    #:   unbounded).
+    #:
+    #: In both modes every other bulk call carries at most ``max_bulk`` items: testcase/bulk,
+    #: execution/modify's ``createRTSList``, ``execution/bulk/execute``, ``PUT
+    #: /execution/bulk``'s ``ids``, ``attachment/list``, the upload's files, defectmapping.
+    #: Switched at run time by ``POST /_emulator/strict`` ``{"strict": true}``.
+    strict: bool = False
     #: Most executions one ``GET /execution`` page returns, whatever ``pagesize`` asks.
     #: [inference] ``resultSize`` carries the full count, so a client must page by it.
     result_size_cap: int = 100

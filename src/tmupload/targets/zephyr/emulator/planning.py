@@ -147,6 +147,11 @@ class PlanningResources(Resources):
         ids with ``isExclusion: true`` [CLIENT]; since no tct has such an id, that adds the
         whole folder, which is what the plugin relies on. ``includehierarchy=true`` copies the
         folder path into the phase's tree. Adding a test case twice adds it once.
+
+        ref §1: at most ``max_bulk`` (500) listed ids a call. Strict mode
+        (``EmulatorConfig.strict``): an ``isExclusion: true`` item counts as every test case
+        it selects, so a whole-folder item over a folder of 2,000 test cases is a 400 (the
+        reference bounds the plugin's writes at 500 and does not say this call is exempt).
         """
         phase = self.phase(int(phase_id))
         if not phase.free_form:
@@ -159,6 +164,7 @@ class PlanningResources(Resources):
         hierarchy = request.flag("includehierarchy")
         plans: list[tuple[Folder, list[Tct]]] = []
         total = 0
+        selected = 0  # strict: an exclusion item counts what it adds, not what it lists
         for index, item in enumerate(items):
             if not isinstance(item, dict) or not isinstance(item.get("tctIds", []), list):
                 raise ApiError(
@@ -176,8 +182,10 @@ class PlanningResources(Resources):
             placed = self.state.tcts_in(folder.id)
             chosen = [t for t in placed if (t.id in listed) != exclusion]
             plans.append((folder, chosen))
-        if total > self.config.max_bulk:
-            raise ApiError(400, f"Too many tctIds: {total}; at most {self.config.max_bulk}.")
+            selected += len(chosen) if exclusion else len(listed)
+        self.check_bulk(total, "tctIds")
+        if self.strict:
+            self.check_bulk(selected, "test cases selected (isExclusion: true selects a folder)")
         added = 0
         present = {t.source_tct_id for t in self.state.phase_tcts(phase)}
         for folder, chosen in plans:
@@ -222,8 +230,19 @@ class PlanningResources(Resources):
     def post_assign_phase(self, request: Request, user: User, phase_id: str) -> Response:
         """ref §4.5 step 2: an empty body assigns the whole phase to the caller; the answer is
         an integer. [inference] the number of executions assigned; existing ones move to the
-        caller."""
+        caller.
+
+        Strict mode (``EmulatorConfig.strict``): a 400 when it would create more than
+        ``max_bulk`` (500) executions. ref §1 bounds the plugin's writes at 500 and the
+        reference does not say this call is unbounded."""
         phase = self.phase(int(phase_id))
+        if self.strict:
+            new = sum(
+                1
+                for tct in self.state.phase_tcts(phase)
+                if self.state.execution_for(phase.id, tct.id) is None
+            )
+            self.check_bulk(new, "executions to create by assigning the whole phase")
         count = 0
         for tct in self.state.phase_tcts(phase):
             execution = self.state.execution_for(phase.id, tct.id)
@@ -244,8 +263,7 @@ class PlanningResources(Resources):
         entries = body.get("createRTSList")
         if not isinstance(entries, list):
             raise ApiError(400, "createRTSList must be an array.")
-        if len(entries) > self.config.max_bulk:
-            raise ApiError(400, f"Too many items: {len(entries)}; at most {self.config.max_bulk}.")
+        self.check_bulk(len(entries), "createRTSList items")
         default_tester = self.tester(body.get("testerId"), user)
         in_phase = {t.id for t in self.state.phase_tcts(phase)}
         planned: list[tuple[int, int]] = []

@@ -43,6 +43,7 @@ class Api(CatalogResources, PlanningResources, ExecutionResources, AttachmentRes
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.state = State(config)
+        self.strict = config.strict
         self._routes = self._build_routes()
         self._v4_routes = [
             _Route(
