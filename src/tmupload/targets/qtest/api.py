@@ -235,6 +235,35 @@ class QTestApi:
         path = f"api/v3/projects/{project_id}/test-cases/{case_id}"
         return _object(self._get(path, "test case"), "test case")
 
+    def search(self, project_id: str, object_type: str, query: str) -> list[dict[str, Any]] | None:
+        """ref §7: ``POST …/search`` for ``object_type`` matching ``query``, every page of
+        ``PAGE_SIZE`` (the answer is ``{page, page_size, total, items}``). None when the
+        server refuses the search itself (400: a criterion it does not know; 404/405: no
+        search), so the caller can read another way."""
+        path = f"api/v3/projects/{project_id}/search"
+        body = {"object_type": object_type, "fields": ["*"], "query": query}
+        found: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            params = {"page": str(page), "pageSize": str(PAGE_SIZE)}
+            response = self.http.request(
+                "POST",
+                path,
+                json=body,
+                params=params,
+                idempotent=True,  # a read, whatever its method
+                allow=(400, 404, 405, 501),
+            )
+            if response.status_code != 200:
+                return None
+            answer = _json(response, f"the {object_type} search")
+            items = _items(answer, f"the {object_type} search")
+            found.extend(items)
+            total = answer.get("total") if isinstance(answer, dict) else None
+            if len(items) < PAGE_SIZE or (isinstance(total, int) and page * PAGE_SIZE >= total):
+                return found
+            page += 1
+
     def last_log(self, project_id: str, run_id: str) -> dict[str, Any] | None:
         path = f"api/v3/projects/{project_id}/test-runs/{run_id}/test-logs/last-run"
         response = self.http.request("GET", path, allow=(404, 204))

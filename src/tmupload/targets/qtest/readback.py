@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from tmupload.errors import TaskError
 from tmupload.http.poll import Deadline, poll
+from tmupload.targets.batching import chunks
 from tmupload.targets.qtest.api import QTestApi, automation_content, parse_time, status_name
 
-__all__ = ["RunIndex", "find_landed", "is_ours", "neutral_total"]
+__all__ = ["CaseContents", "RunIndex", "find_landed", "is_ours", "neutral_total"]
 
 log = logging.getLogger("tmupload.qtest")
 
@@ -57,6 +58,11 @@ def is_ours(found: dict[str, Any], sent: dict[str, Any]) -> bool:
     return True
 
 
+#: Test cases asked for in one search (``'id' = 1 or 'id' = 2 …``): a short query, and
+#: 2,000 runs cost 10 searches.
+IDS_PER_SEARCH = 200
+
+
 @dataclass
 class RunIndex:
     """The runs below the parent cycle, by Automation Content (newest run first)."""
@@ -64,14 +70,30 @@ class RunIndex:
     runs: dict[str, list[dict[str, Any]]]
 
     @classmethod
-    def read(cls, api: QTestApi, project_id: str, cycle_id: str) -> RunIndex:
+    def read(
+        cls, api: QTestApi, project_id: str, cycle_id: str, cases: CaseContents | None = None
+    ) -> RunIndex:
+        """Every run below the cycle, by its Automation Content. Where the listing does not
+        show it (ref §7 does not promise it does), its test case's is read — a search per
+        ``IDS_PER_SEARCH`` test cases, never a request per run. ``cases``: what earlier
+        reads of the same upload learnt of the test cases."""
+        cases = cases if cases is not None else CaseContents()
         runs: dict[str, list[dict[str, Any]]] = {}
-        cases: dict[str, str | None] = {}
+        unnamed: list[tuple[str, dict[str, Any]]] = []
         for item in api.runs_under(project_id, cycle_id):
+            if "id" not in item:
+                continue
             content = automation_content(item)
-            if content is None:
-                content = _content_from_test_case(api, project_id, item, cases)
-            if content is not None and "id" in item:
+            if content is not None:
+                runs.setdefault(content, []).append(item)
+                continue
+            case = item.get("test_case")
+            if isinstance(case, dict) and case.get("id") is not None:
+                unnamed.append((str(case["id"]), item))
+        cases.learn(api, project_id, {case_id for case_id, _ in unnamed})
+        for case_id, item in unnamed:
+            content = cases.known.get(case_id)
+            if content is not None:
                 runs.setdefault(content, []).append(item)
         for same in runs.values():
             same.sort(key=_newest, reverse=True)
@@ -82,24 +104,44 @@ class RunIndex:
         return found[0] if found else None
 
 
+@dataclass
+class CaseContents:
+    """Test case id -> its Automation Content (ref §3.1: the fingerprint is the test
+    case's), read in searches; one GET a test case only where the server refuses the
+    search (then said once in the log)."""
+
+    known: dict[str, str | None] = field(default_factory=dict)
+    searchable: bool = True
+
+    def learn(self, api: QTestApi, project_id: str, case_ids: set[str]) -> None:
+        todo = sorted(case_ids - set(self.known))
+        if self.searchable:
+            for batch in chunks(todo, IDS_PER_SEARCH):
+                query = " or ".join(f"'id' = {case_id}" for case_id in batch)
+                found = api.search(project_id, "test-cases", query)
+                if found is None:
+                    log.warning(
+                        "qTest refused a search of test cases by id; reading the %d test "
+                        "cases one by one",
+                        len(todo),
+                    )
+                    self.searchable = False
+                    break
+                for item in found:
+                    if item.get("id") is not None:
+                        self.known[str(item["id"])] = automation_content(item)
+                for case_id in batch:
+                    self.known.setdefault(case_id, None)
+        if not self.searchable:
+            for case_id in todo:
+                if case_id not in self.known:
+                    self.known[case_id] = automation_content(api.test_case(project_id, case_id))
+
+
 def _newest(run: dict[str, Any]) -> tuple[float, int]:
     when = parse_time(run.get("last_modified_date"))
     run_id = str(run.get("id", ""))
     return (when.timestamp() if when else 0.0, int(run_id) if run_id.isdigit() else 0)
-
-
-def _content_from_test_case(
-    api: QTestApi, project_id: str, run: dict[str, Any], cache: dict[str, str | None]
-) -> str | None:
-    """A run that does not show its Automation Content: read its test case's (ref §3.1: the
-    fingerprint is the test case's)."""
-    case = run.get("test_case")
-    case_id = str(case.get("id")) if isinstance(case, dict) and case.get("id") else None
-    if case_id is None:
-        return None
-    if case_id not in cache:
-        cache[case_id] = automation_content(api.test_case(project_id, case_id))
-    return cache[case_id]
 
 
 def run_status(run: dict[str, Any]) -> str | None:
@@ -136,10 +178,11 @@ def find_landed(
     (ref §4: jobs queue), then returns what it found (possibly part, possibly nothing).
     """
     found: set[int] = set()
+    cases = CaseContents()
     window = Deadline(max(0.0, min(wait, api.http.deadline.remaining())))
 
     def check() -> set[int] | None:
-        index = RunIndex.read(api, project_id, cycle_id)
+        index = RunIndex.read(api, project_id, cycle_id, cases)
         for position, log_body in sent.items():
             if position in found:
                 continue
