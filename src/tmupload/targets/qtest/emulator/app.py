@@ -9,8 +9,11 @@ has no application path (ref §1: paths are relative to the site URL).
 * ``/oauth/token`` and ``/oauth/status`` (ref §2.2, §2.3);
 * both with the configured latency and faults, and a 413 for a body over ``max_body_bytes``;
 * ``/`` (and ``?run=<id>``): the HTML page (page.py), no auth, no faults;
-* ``/_emulator/state|requests|reset|faults`` and ``/_emulator/attachments/<id>``:
-  inspection and control, no auth, no faults.
+* ``/_emulator/state|requests|reset|faults|strict`` and ``/_emulator/attachments/<id>``:
+  inspection and control, no auth, no faults. ``GET /_emulator/strict`` answers
+  ``{"strict": bool}``; ``POST`` it ``{"strict": true}`` to switch strict mode (see
+  ``EmulatorConfig.strict``: runs without Automation Content, ref §6.4, §7; minimal job
+  ``content``, ref §4).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from tmupload.emulation import FaultInjector, abort_connection
-from tmupload.emulation.wsgi import faults_fields, faults_json
+from tmupload.emulation.wsgi import faults_fields, faults_json, strict_field
 
 from .auth import authenticate, post_token, token_status
 from .config import EmulatorConfig, Faults
@@ -69,9 +72,11 @@ class Emulator:
     # -- control and inspection ----------------------------------------------------------
 
     def reset(self) -> None:
-        """Back to the initial state: entities, tokens, jobs, the request log and the faults."""
+        """Back to the initial state: entities, tokens, jobs, the request log, the faults and
+        strict mode (as configured)."""
         with self._lock:
             self._api.reset()
+            self._api.strict = self.config.strict
             self._faults = FaultInjector(self.config.faults.copy(), self.config.seed)
             self.requests.clear()
 
@@ -84,6 +89,18 @@ class Emulator:
         with self._lock:
             self._faults = FaultInjector(faults, self.config.seed)
             return faults.copy()
+
+    def configure_strict(self, strict: bool) -> bool:
+        """Switch strict mode (``EmulatorConfig.strict``) on or off; returns the new value."""
+        with self._lock:
+            self._api.strict = bool(strict)
+            return self._api.strict
+
+    @property
+    def strict(self) -> bool:
+        """Whether strict mode is on now."""
+        with self._lock:
+            return self._api.strict
 
     @property
     def faults(self) -> Faults:
@@ -213,7 +230,13 @@ class Emulator:
     def _control(self, method: str, action: str, body: bytes) -> Response:
         if action.startswith("attachments/"):
             return self._attachment(method, action[len("attachments/") :])
-        allowed = {"state": "GET", "requests": "GET", "reset": "POST", "faults": "GET, POST"}
+        allowed = {
+            "state": "GET",
+            "requests": "GET",
+            "reset": "POST",
+            "faults": "GET, POST",
+            "strict": "GET, POST",
+        }
         if action not in allowed:
             return error_response(404, f"No emulator control named '{action}'.")
         if method not in allowed[action].split(", "):
@@ -226,6 +249,8 @@ class Emulator:
         if action == "reset":
             self.reset()
             return json_response(200, {"message": "The emulator was reset."})
+        if action == "strict":
+            return self._strict_from(method, body)
         if method == "POST":
             return self._configure_faults_from(body)
         return json_response(200, faults_json(self.faults))
@@ -246,6 +271,14 @@ class Emulator:
             safe_content_type(found.content_type),
             [("Content-Disposition", disposition)],
         )
+
+    def _strict_from(self, method: str, body: bytes) -> Response:
+        if method == "POST":
+            try:
+                self.configure_strict(strict_field(body))
+            except (ValueError, TypeError) as exc:
+                return error_response(400, f"Cannot switch strict mode: {exc}")
+        return json_response(200, {"strict": self.strict})
 
     def _configure_faults_from(self, body: bytes) -> Response:
         try:

@@ -23,6 +23,8 @@ class ResourceBase:
     config: EmulatorConfig
     state: State
     now: float
+    #: Strict mode now (``EmulatorConfig.strict``, switched by ``/_emulator/strict``).
+    strict: bool
 
     def project(self, text: str, *, missing_status: int = 404) -> Project:
         """The project of a ``/projects/{projectId}`` path. [inference] unknown: 404 with a

@@ -81,6 +81,22 @@ class EmulatorConfig:
     #: plugin prints a non-JSON ``content`` as the error (ref §4, [CLIENT]); a client must
     #: cope with both. Default: JSON with a ``message`` key [inference].
     plain_text_failures: bool = False
+    #: Strict mode: the strictest plausible answer where the reference leaves open what a
+    #: client could depend on.
+    #:
+    #: * Test runs (``GET …/test-runs`` listing, ``GET …/test-runs/{id}``, search of
+    #:   ``test-runs``) show no Automation Content: no "Automation Content" property and
+    #:   ``test_case`` only ``{"id": …}``, ``expand=testcase`` or not. ref §7 lists runs as
+    #:   ``TestRunListResource`` without promising that field, and §6.4 finds a run without
+    #:   it; only the *test case* carries the fingerprint (§3.1), so ``GET …/test-cases/{id}``
+    #:   and a search of ``test-cases`` still show it.
+    #: * A SUCCESS job's ``content`` is the empty JSON object ``"{}"``: ref §4 leaves its
+    #:   keys for ``type=automation`` jobs [UNCONFIRMED] (no run, log or test-case ids, no
+    #:   count, no ``linkedDefects``, §6.1). A FAILED job still says why (§8).
+    #:
+    #: Off: runs show the property and expand their test case, jobs report what landed.
+    #: Switched at run time by ``POST /_emulator/strict`` ``{"strict": true}``.
+    strict: bool = False
     #: Seconds added to every ``/api`` and ``/oauth`` request.
     latency: float = 0.0
     faults: Faults = field(default_factory=Faults)

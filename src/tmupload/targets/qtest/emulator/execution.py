@@ -42,16 +42,17 @@ class ExecutionResources(ResourceBase):
         project = self.project(project_id, missing_status=400)
         payload = request.json_object()
         job = submit(self.state, project.id, payload, request.login, self.now)
-        view = job_view(self.state, job, self.now)
+        view = job_view(self.state, job, self.now, minimal=self.strict)
         view["state"] = "IN_WAITING"  # [inference] a fresh job is always reported waiting
         return json_response(201, view)
 
     def get_job(self, request: Request, job_id: str) -> Response:
-        """ref §4: ``/api/v3/projects/queue-processing/{id}``, no project segment."""
+        """ref §4: ``/api/v3/projects/queue-processing/{id}``, no project segment. Strict
+        mode: a SUCCESS job's ``content`` is ``"{}"`` (``EmulatorConfig.strict``)."""
         job = self.state.jobs.get(int_id(job_id, "job"))
         if job is None:
             raise ApiError(404, f"Queue processing job {job_id} does not exist.")
-        return json_response(200, job_view(self.state, job, self.now))
+        return json_response(200, job_view(self.state, job, self.now, minimal=self.strict))
 
     # -- test runs (ref §7) ------------------------------------------------------------
 
@@ -91,13 +92,17 @@ class ExecutionResources(ResourceBase):
         return [r for r in runs if r.cycle_id in cycle_ids]
 
     def get_runs(self, request: Request, project_id: str) -> Response:
-        """ref §7 ``TestRunListResource``: ``{page, page_size, total, items}``, by id."""
+        """ref §7 ``TestRunListResource``: ``{page, page_size, total, items}``, by id; ref §1
+        ``page`` (1-based) and ``pageSize`` (default 100, cut to 999). Strict mode: no
+        Automation Content on the runs (``EmulatorConfig.strict``)."""
         project = self.project(project_id)
         page = page_of(request)
         runs = sorted(self._runs_under(request, project), key=lambda r: r.id)
         expand_case = "testcase" in request.param("expand").lower()
         items = [
-            run_view(self.state, run, request.root, expand_case=expand_case)
+            run_view(
+                self.state, run, request.root, expand_case=expand_case, automation=not self.strict
+            )
             for run in page.slice(runs)
         ]
         return json_response(
@@ -118,9 +123,13 @@ class ExecutionResources(ResourceBase):
         return run
 
     def get_run(self, request: Request, project_id: str, run_id: str) -> Response:
+        """One run; strict mode: no Automation Content (``EmulatorConfig.strict``)."""
         run = self._run(self.project(project_id), run_id)
         expand_case = "testcase" in request.param("expand").lower()
-        return json_response(200, run_view(self.state, run, request.root, expand_case=expand_case))
+        view = run_view(
+            self.state, run, request.root, expand_case=expand_case, automation=not self.strict
+        )
+        return json_response(200, view)
 
     # -- test logs (ref §6.4) ----------------------------------------------------------
 

@@ -46,6 +46,7 @@ class Api(ProjectResources, ExecutionResources, LinkResources, SearchResources):
         self.lock = lock
         self.now = time.time()
         self.state = State(config, self.now)
+        self.strict = config.strict
         self._routes = self._build_routes()
 
     def reset(self) -> None:

@@ -117,8 +117,11 @@ def _matches(values: dict[str, list[str]], criterion: Criterion) -> bool:
     return False
 
 
-def _rows(state: State, project_id: int, object_type: str, root: str) -> list[Any]:
-    """(criteria values, view) of every object of the type in the project, by id."""
+def _rows(
+    state: State, project_id: int, object_type: str, root: str, *, strict: bool = False
+) -> list[Any]:
+    """(criteria values, view) of every object of the type in the project, by id. ``strict``:
+    test runs show no Automation Content (``EmulatorConfig.strict``); test cases still do."""
     rows: list[tuple[int, dict[str, list[str]], Callable[[], dict[str, Any]]]] = []
     if object_type == "test-cycles":
         for c in state.cycles.values():
@@ -152,7 +155,8 @@ def _rows(state: State, project_id: int, object_type: str, root: str) -> list[An
                     "status": [state.run_status(run)],
                     "test cycle": [str(cycle.id), cycle.pid],
                 }
-                rows.append((run.id, values, partial(run_view, state, run, root)))
+                view = partial(run_view, state, run, root, automation=not strict)
+                rows.append((run.id, values, view))
     elif object_type == "test-logs":
         for log in state.logs.values():
             run = state.runs[log.run_id]
@@ -174,7 +178,9 @@ def _rows(state: State, project_id: int, object_type: str, root: str) -> list[An
 
 class SearchResources(ResourceBase):
     def post_search(self, request: Request, project_id: str) -> Response:
-        """ref §7: ``{object_type, fields, query}`` -> ``{page, page_size, total, items}``."""
+        """ref §7: ``{object_type, fields, query}`` -> ``{page, page_size, total, items}``,
+        paged by the query's ``page`` (1-based) and ``pageSize`` (default 100, cut to 999,
+        ref §1)."""
         project = self.project(project_id)
         body = request.json_object()
         object_type = body.get("object_type")
@@ -189,7 +195,7 @@ class SearchResources(ResourceBase):
         page = page_of(request)
         groups = parse_query(query)
         _check(groups, object_type)
-        rows = _rows(self.state, project.id, object_type, request.root)
+        rows = _rows(self.state, project.id, object_type, request.root, strict=self.strict)
         hits = [
             view
             for _, values, view in rows

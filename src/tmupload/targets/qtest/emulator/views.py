@@ -127,12 +127,37 @@ def test_case_view(state: State, case: TestCaseItem, root: str) -> dict[str, Any
 
 
 def run_view(
-    state: State, run: TestRunItem, root: str, *, expand_case: bool = False
+    state: State,
+    run: TestRunItem,
+    root: str,
+    *,
+    expand_case: bool = False,
+    automation: bool = True,
 ) -> dict[str, Any]:
+    """A test run. ``automation=False`` (strict mode, ``EmulatorConfig.strict``): no
+    "Automation Content" property and ``test_case`` only ``{"id": …}`` even when expanded
+    (ref §6.4, §7 do not promise that a run shows its Automation Content)."""
     case = state.test_cases[run.test_case_id]
     status = state.run_status(run)
     latest = state.latest_log(run)
     modified = latest.created_at if latest is not None else run.created_at
+    properties: list[dict[str, Any]] = [
+        {
+            "field_id": STATUS_FIELD_ID,
+            "field_name": "Status",
+            "field_value": str(state.config.execution_statuses.get(status, 0)),
+            "field_value_name": status,
+        },
+    ]
+    if automation:
+        properties.append(
+            {
+                "field_id": AUTOMATION_CONTENT_FIELD_ID,
+                "field_name": "Automation Content",
+                "field_value": run.automation_content,
+            }
+        )
+    expanded = expand_case and automation
     return {
         "id": run.id,
         "pid": run.pid,
@@ -140,22 +165,10 @@ def run_view(
         "parentId": run.cycle_id,
         "parentType": "test-cycle",
         "test_case_version_id": case.version_id,
-        "test_case": test_case_view(state, case, root) if expand_case else {"id": case.id},
+        "test_case": test_case_view(state, case, root) if expanded else {"id": case.id},
         "created_date": format_time(run.created_at),
         "last_modified_date": format_time(modified),
-        "properties": [
-            {
-                "field_id": STATUS_FIELD_ID,
-                "field_name": "Status",
-                "field_value": str(state.config.execution_statuses.get(status, 0)),
-                "field_value_name": status,
-            },
-            {
-                "field_id": AUTOMATION_CONTENT_FIELD_ID,
-                "field_name": "Automation Content",
-                "field_value": run.automation_content,
-            },
-        ],
+        "properties": properties,
         "web_url": _web(root, run.project_id, "testexecution", run.id),
         "links": _self(root, f"projects/{run.project_id}/test-runs/{run.id}"),
     }
@@ -224,13 +237,20 @@ def defect_object(defect: Defect) -> dict[str, Any]:
     }
 
 
-def job_view(state: State, job: Job, now: float) -> dict[str, Any]:
-    """ref §4 ``QueueProcessingResponse``. [inference] ``content`` is null until the job ends."""
+def job_view(state: State, job: Job, now: float, *, minimal: bool = False) -> dict[str, Any]:
+    """ref §4 ``QueueProcessingResponse``. [inference] ``content`` is null until the job ends.
+
+    ``minimal`` (strict mode, ``EmulatorConfig.strict``): a SUCCESS job's ``content`` is the
+    empty JSON object string, since its keys for ``type=automation`` jobs are [UNCONFIRMED]
+    (ref §4)."""
     current = state.job_state(job, now)
+    content = job.content if current == job.state else None
+    if minimal and current == "SUCCESS":
+        content = "{}"
     return {
         "id": job.id,
         "type": "AUTOMATION_TEST_LOG",
         "state": current,
         "contentType": "application/json",
-        "content": job.content if current == job.state else None,
+        "content": content,
     }
