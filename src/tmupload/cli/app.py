@@ -128,6 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
             "link_failures",
         ),
     )
+    resend.add_argument(
+        "entries",
+        nargs="*",
+        metavar="ENTRY",
+        help="send only these outbox entries (their names, as `tmupload outbox` lists them, "
+        "or a unique start of one); default: every entry (of --target's server when given)",
+    )
     resend.set_defaults(func=cmd_resend)
 
     check = commands.add_parser(
@@ -157,6 +164,20 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--user", action="append", metavar="LOGIN:PASSWORD", help="add a user")
     emulator.add_argument("--latency", type=float, default=0.0, help="seconds added to each answer")
     emulator.add_argument("--seed", type=int, default=0, help="seed for fault injection")
+    emulator.add_argument(
+        "--faults",
+        default=None,
+        metavar="SPEC",
+        help="inject faults into API requests at these rates, e.g. 503:0.1,429:0.05,reset:0.02 "
+        "(words: 503, 429, reset, slow, drop_after_apply; rates in [0, 1], summing to at most "
+        "1; default: none)",
+    )
+    emulator.add_argument(
+        "--strict",
+        action="store_true",
+        help="answer as strictly as the server's reference allows where it leaves a fact "
+        "unconfirmed (qtest, zephyr; et has no strict mode; default: off)",
+    )
     emulator.set_defaults(func=cmd_emulator)
 
     demo = commands.add_parser(

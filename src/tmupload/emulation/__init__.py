@@ -6,7 +6,7 @@ nothing from the client code; they follow ``reference/`` only.
 
 from __future__ import annotations
 
-from .faults import NO_FAULT, Decision, FaultInjector, Faults
+from .faults import NO_FAULT, SPEC_WORDS, Decision, FaultInjector, Faults, parse_faults_spec
 from .server import (
     SOCKET_ENVIRON_KEY,
     EmulatedConnectionReset,
@@ -19,12 +19,14 @@ from .server import (
 __all__ = [
     "NO_FAULT",
     "SOCKET_ENVIRON_KEY",
+    "SPEC_WORDS",
     "Decision",
     "EmulatedConnectionReset",
     "EmulatorServer",
     "FaultInjector",
     "Faults",
     "abort_connection",
+    "parse_faults_spec",
     "run_forever",
     "serve_in_thread",
 ]

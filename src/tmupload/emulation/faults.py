@@ -10,12 +10,29 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-__all__ = ["FAULT_WORDS", "NO_FAULT", "Decision", "FaultInjector", "Faults"]
+__all__ = [
+    "FAULT_WORDS",
+    "NO_FAULT",
+    "SPEC_WORDS",
+    "Decision",
+    "FaultInjector",
+    "Faults",
+    "parse_faults_spec",
+]
 
 #: The non-numeric outcomes ``Faults.fail_next`` accepts (a number there is an HTTP status).
 FAULT_WORDS = frozenset({"reset", "drop_after_apply", "slow"})
 
 _RATE_FIELDS = ("status_503", "status_429", "reset", "slow", "drop_after_apply")
+
+#: The words of a fault spec (:func:`parse_faults_spec`) -> the ``Faults`` rate field.
+SPEC_WORDS: dict[str, str] = {
+    "503": "status_503",
+    "429": "status_429",
+    "reset": "reset",
+    "slow": "slow",
+    "drop_after_apply": "drop_after_apply",
+}
 
 
 @dataclass
@@ -148,3 +165,54 @@ class FaultInjector:
             return Decision(slow=self.faults.slow_seconds)
         assert isinstance(item, int)
         return Decision(status=item)
+
+
+def parse_faults_spec(spec: str) -> Faults:
+    """``"503:0.1,429:0.05,reset:0.02"`` -> ``Faults(status_503=0.1, status_429=0.05,
+    reset=0.02)``.
+
+    Comma-separated ``WORD:RATE`` items: WORD is one of :data:`SPEC_WORDS` (or the ``Faults``
+    field name, e.g. ``status_503``), RATE a probability in ``[0, 1]``; the rates must not add
+    up to more than 1. An empty spec means no faults. ValueError, with a one-line message
+    that names the accepted words, when the spec is bad.
+    """
+    try:
+        rates = _spec_rates(spec)
+        return Faults(
+            status_503=rates.get("status_503", 0.0),
+            status_429=rates.get("status_429", 0.0),
+            reset=rates.get("reset", 0.0),
+            slow=rates.get("slow", 0.0),
+            drop_after_apply=rates.get("drop_after_apply", 0.0),
+        )
+    except ValueError as exc:
+        words = ", ".join(SPEC_WORDS)
+        raise ValueError(
+            f"{exc}; write comma-separated WORD:RATE items, WORD one of {words}, "
+            "RATE a number in [0, 1] (e.g. 503:0.1,429:0.05,reset:0.02)"
+        ) from None
+
+
+def _spec_rates(spec: str) -> dict[str, float]:
+    fields = set(SPEC_WORDS.values())
+    rates: dict[str, float] = {}
+    if not spec.strip():
+        return rates
+    for item in (part.strip() for part in spec.split(",")):
+        if not item:
+            raise ValueError("an empty item")
+        word, sep, raw_rate = (text.strip() for text in item.partition(":"))
+        key = word.lower().replace("-", "_")
+        name = SPEC_WORDS.get(key, key if key in fields else "")
+        if not name:
+            raise ValueError(f"unknown fault {word!r}")
+        try:
+            rate = float(raw_rate) if sep else float("nan")
+        except ValueError:
+            rate = float("nan")
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"{item!r} has no rate in [0, 1]")
+        if name in rates:
+            raise ValueError(f"{word!r} is given twice")
+        rates[name] = rate
+    return rates
