@@ -150,13 +150,16 @@ class Settings(BaseModel):
             )
 
     def _require_credentials(self, title: str, kinds: tuple[str, ...]) -> None:
-        if self.token is not None and "token" not in kinds:
+        # A token set for another server (an outbox holding several servers' runs) is not
+        # this one's: with a login given as well, the login is used and the token never sent.
+        has_login = bool(self.user) and self.password is not None
+        if self.token is not None and "token" not in kinds and not has_login:
             raise ConfigError(
                 f"{title} takes no API token (TMUPLOAD_TOKEN or {self.names('token_file')} is "
                 "set): it logs in with TMUPLOAD_USER and TMUPLOAD_PASSWORD — unset the token "
                 "for this run; see README#credentials"
             )
-        if self.token is not None:
+        if self.token is not None and "token" in kinds:
             return
         if "token" in kinds and not self.user and self.password is None:
             raise ConfigError(

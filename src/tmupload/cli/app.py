@@ -15,14 +15,10 @@ from typing import Any
 from tmupload._version import __version__
 from tmupload.cli.common import EXIT_UPLOAD_FAILED, EXIT_USAGE, add_settings
 from tmupload.errors import ConfigError, InputError, TmUploadError
+from tmupload.options import looks_secret
 from tmupload.targets.registry import all_options, target_names
 
 __all__ = ["main"]
-
-# A secret given as a command-line value lands in shell history, CI logs and process lists:
-# these names are refused before parsing, without ever echoing what followed them.
-_SECRET_WORDS = ("password", "passwd", "token", "secret")
-_SECRET_PREFIXES = ("pass", "pw", "tok")  # abbreviations a user may try
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,12 +36,9 @@ def secret_on_command_line(argv: Sequence[str]) -> str | None:
             break
         if not token.startswith("--"):
             continue
-        name = token.split("=", 1)[0].lower()
-        if name.endswith("-file"):
-            continue  # a path to a file holding the secret is the right way
-        bare = name.removeprefix("--").removeprefix("tm-")
-        if bare.startswith(_SECRET_PREFIXES) or any(word in bare for word in _SECRET_WORDS):
-            return name
+        # Refused before parsing, without ever echoing what followed (options.looks_secret).
+        if looks_secret(token):
+            return token.split("=", 1)[0].lower()
     return None
 
 

@@ -16,15 +16,16 @@ __all__ = ["cmd_resend"]
 
 
 def cmd_resend(args: argparse.Namespace) -> int:
-    from tmupload.delivery.outbox import Outbox
     from tmupload.delivery.pipeline import resend
 
     settings = settings_from_args(args)
     outbox = settings.outbox.resolve()
-    if not Outbox(outbox).entries():
-        print(f"tmupload: nothing to resend in {outbox}")
+    names = list(getattr(args, "entries", None) or ())
+    outcomes = resend(settings, progress=say, names=names)
+    if not outcomes:
+        which = f" for {settings.target}" if "target" in settings.given else ""
+        print(f"tmupload: nothing to resend{which} in {outbox}")
         return EXIT_OK
-    outcomes = resend(settings, progress=say)
     for outcome in outcomes:
         print_outcome(outcome)
     failed = [outcome for outcome in outcomes if not outcome.ok]

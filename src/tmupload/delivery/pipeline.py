@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -23,7 +24,14 @@ from tmupload.settings import Settings
 from tmupload.targets.base import Progress, Target, quiet
 from tmupload.targets.registry import get_spec, make_target
 
-__all__ = ["UploadOutcome", "make_target", "resend", "settings_for_entry", "upload"]
+__all__ = [
+    "UploadOutcome",
+    "make_target",
+    "resend",
+    "select_entries",
+    "settings_for_entry",
+    "upload",
+]
 
 log = logging.getLogger("tmupload")
 
@@ -96,25 +104,30 @@ def _deliver(
         entry.record_error(message)
 
 
-def settings_for_entry(current: Settings, entry: OutboxEntry) -> tuple[Settings, list[str]]:
+def settings_for_entry(
+    current: Settings, entry: OutboxEntry, *, fits: bool | None = None
+) -> tuple[Settings, list[str]]:
     """The settings to resend ``entry`` with, and the frozen settings the user overrode.
 
     Where the run goes was frozen when it was spooled; a setting given now by flag or
-    environment overrides it (an entry spooled with a wrong URL or project can then leave).
-    Credentials, TLS and time limits always come from the current settings.
+    environment overrides it (an entry spooled with a wrong URL or project can then leave),
+    but only where it fits: an entry of the chosen target (``fits``: whether the settings
+    given now are meant for this entry; by default, whether the targets are the same). A URL
+    given for one server never sends another server's run there. Credentials, TLS and time
+    limits always come from the current settings.
     """
     spec = get_spec(entry.target)
     frozen = entry.frozen()
-    same_target = current.target == entry.target
+    same_target = current.target == entry.target if fits is None else fits
     data: dict[str, Any] = current.model_dump()
     options: dict[str, Any] = {option.name: option.default for option in spec.options}
     if same_target:
-        options.update(current.target_options)
+        options.update({k: v for k, v in current.target_options.items() if k in options})
     overridden: list[str] = []
     for key, value in frozen.items():
         is_option = key in options
         now = options[key] if is_option else data.get(key)
-        if key in current.given and (same_target or not is_option):
+        if key in current.given and same_target:
             if _as_json(now) != _as_json(value):
                 overridden.append(key)
             continue
@@ -127,6 +140,47 @@ def settings_for_entry(current: Settings, entry: OutboxEntry) -> tuple[Settings,
     return Settings.model_validate(data), overridden
 
 
+def select_entries(settings: Settings, names: Sequence[str] = ()) -> tuple[list[OutboxEntry], bool]:
+    """The outbox entries a resend sends, and whether the settings given now fit them all.
+
+    ``names``: entries named by the user (a unique prefix of the name will do); otherwise
+    every entry. ``--target`` given now keeps the entries of that target only. Without it,
+    settings that say where a run goes fit only an outbox of one server's runs: given for a
+    mixed one they would send a run to the wrong server, so that is an error naming the fix.
+    """
+    outbox = settings.outbox.resolve()
+    entries = Outbox(outbox).entries()
+    if names:
+        entries = [_named(entries, name, outbox) for name in dict.fromkeys(names)]
+    if "target" in settings.given:
+        return [e for e in entries if e.target == settings.target], True
+    targets = sorted({entry.target for entry in entries})
+    if len(targets) < 2:
+        return entries, True
+    placement = {"url", "project", "run_name"}
+    for target in targets:
+        placement.update(get_spec(target).frozen)
+    given = sorted(placement & settings.given)
+    if given:
+        shown = ", ".join(settings.names(name).split(" (")[0] for name in given)
+        raise ConfigError(
+            f"{outbox} holds runs for {', '.join(targets)}: {shown} would reach all of them — "
+            f"choose one server with {settings.names('target').split(' (')[0]}, or name the "
+            "entries (tmupload outbox lists them)"
+        )
+    return entries, False
+
+
+def _named(entries: list[OutboxEntry], name: str, outbox: Any) -> OutboxEntry:
+    exact = [entry for entry in entries if entry.name == name]
+    found = exact or [entry for entry in entries if entry.name.startswith(name)]
+    if len(found) == 1:
+        return found[0]
+    listed = ", ".join(entry.name for entry in entries[:10]) or "none"
+    why = "matches several entries" if found else "is no entry"
+    raise ConfigError(f"{name!r} {why} of the outbox {outbox} (its entries: {listed})")
+
+
 def _as_json(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
 
@@ -136,12 +190,15 @@ def resend(
     *,
     transport: httpx.BaseTransport | None = None,
     progress: Progress | None = None,
+    names: Sequence[str] = (),
 ) -> list[UploadOutcome]:
-    """Finish every run waiting in the outbox, each from the step where it stopped."""
+    """Finish the runs waiting in the outbox (those ``names`` names, or all of them; only
+    the chosen target's when ``--target`` was given), each from the step where it stopped."""
     say = progress or quiet
     outcomes: list[UploadOutcome] = []
-    for entry in Outbox(settings.outbox.resolve()).entries():
-        merged, overridden = settings_for_entry(settings, entry)
+    entries, fits = select_entries(settings, names)
+    for entry in entries:
+        merged, overridden = settings_for_entry(settings, entry, fits=fits)
         merged.require_target()
         run = entry.run()
         outcome = UploadOutcome(run=run, settings=merged, outbox_entry=entry.path)
