@@ -5,6 +5,10 @@ landed in the emulator's own terms, turned into the suite's neutral words: per c
 status of its latest upload (``passed``, ``failed`` — an error counts as failed, since not
 every server tells them apart — or ``skipped``), the (case id, key) links, how many uploads
 landed, and which requests wrote.
+
+The qTest and Zephyr emulators run in strict mode (``EmulatorConfig.strict``): where their
+server's reference leaves a fact unconfirmed, they give the strictest plausible answer, so a
+client that passes here does not lean on a guess.
 """
 
 from __future__ import annotations
@@ -240,7 +244,7 @@ def _qtest() -> AbstractContextManager[Server]:
 
     @contextmanager
     def serve() -> Any:
-        emulator = Emulator(EmulatorConfig(job_delay=0.0))
+        emulator = Emulator(EmulatorConfig(job_delay=0.0, strict=True))
         with serve_in_thread(emulator) as server:
             yield QTestServer(emulator, server.url)
 
@@ -355,7 +359,7 @@ def _zephyr() -> AbstractContextManager[Server]:
 
     @contextmanager
     def serve() -> Any:
-        emulator = Emulator(EmulatorConfig())
+        emulator = Emulator(EmulatorConfig(strict=True))
         with serve_in_thread(emulator) as server:
             yield ZephyrServer(emulator, server.url)
 
