@@ -18,6 +18,7 @@ __all__ = [
     "OPTIONS_BY_NAME",
     "TARGET_NAMES",
     "OptionSpec",
+    "looks_secret",
     "parse_bool",
 ]
 
@@ -76,6 +77,29 @@ def parse_bool(raw: object) -> bool | None:
     if text in _FALSE:
         return False
     return None
+
+
+#: Words and starts of an option name that would carry a secret as its value; a secret is
+#: never a command-line value (shell history, CI logs, process lists), so such an option is
+#: refused without echoing what followed it.
+_SECRET_WORDS = ("password", "passwd", "token", "secret")
+_SECRET_PREFIXES = ("pass", "pw", "tok")  # abbreviations a user may try
+
+
+def looks_secret(name: str) -> bool:
+    """Whether an option named ``name`` (``--password``, ``--tm-passw=…``; the front end's
+    ``tm-`` and anything from ``=`` on are ignored) would carry a secret as its value.
+
+    Any start of ``password`` or ``token`` of two letters or more counts (``--tm-pa``,
+    ``--to``): argparse-style prefix matching would have made it one of those. A ``-file``
+    option names a file holding the secret, which is the right way, so it never counts.
+    """
+    bare = name.split("=", 1)[0].lower().lstrip("-").removeprefix("tm-")
+    if not bare or bare.endswith("-file"):
+        return False
+    if bare.startswith(_SECRET_PREFIXES) or any(word in bare for word in _SECRET_WORDS):
+        return True
+    return len(bare) >= 2 and any(word.startswith(bare) for word in ("password", "token"))
 
 
 LINKABLE_OUTCOMES = ("failed", "error", "xfailed", "skipped")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tmupload.errors import ConfigError, InputError
-from tmupload.options import OptionSpec, parse_bool
+from tmupload.options import OptionSpec, looks_secret, parse_bool
 from tmupload.pytest.attach import tm_attach
 from tmupload.pytest.markers import MARKER_HELP, record_ticket_markers
 from tmupload.targets.registry import all_options
@@ -54,14 +54,45 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(flag, dest=dest, default=None, help=argparse.SUPPRESS)
 
 
+def _secret_refused(flag: str) -> pytest.UsageError:
+    return pytest.UsageError(
+        f"tmupload: {flag}: a secret is never a command-line value (it would be kept "
+        "in shell history and CI logs); set TMUPLOAD_PASSWORD (or TMUPLOAD_TOKEN) in "
+        "the environment, or use --tm-password-file (--tm-token-file) — see "
+        "README#credentials"
+    )
+
+
 def _refuse_secret_flags(config: pytest.Config) -> None:
     for flag, dest in _SECRET_FLAGS.items():
         if config.getoption(dest, None) is not None:
+            raise _secret_refused(flag)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(args: list[str]) -> None:
+    """Refuse a secret-looking ``--tm-`` option that is not one of ours (``--tm-passw=…``,
+    ``--tm-tok …``) before pytest's own parse, whose "unrecognized arguments" error would
+    print the value. Here ``args`` already holds PYTEST_ADDOPTS and the ini's addopts."""
+    known = {spec.flag for spec in all_options()}
+    for arg in args:
+        if arg == "--":
+            break
+        name = arg.split("=", 1)[0]
+        if not name.startswith("--tm-") or name in known:
+            continue
+        if looks_secret(name):
+            raise _secret_refused(name)
+        bare = name.removeprefix("--tm-")
+        if bare and any(word.startswith(bare) for word in ("password", "token")):
+            # ``--tm-p``/``--tm-t``: too short to tell a secret from another option.
+            meant = sorted(flag for flag in known if flag.startswith(name))
             raise pytest.UsageError(
-                f"tmupload: {flag}: a secret is never a command-line value (it would be kept "
-                "in shell history and CI logs); set TMUPLOAD_PASSWORD (or TMUPLOAD_TOKEN) in "
-                "the environment, or use --tm-password-file (--tm-token-file) — see "
-                "README#credentials"
+                f"tmupload: {name} is not an option (options starting so: "
+                f"{', '.join(meant)}); its value is not shown, as it may be a secret — a "
+                "secret is never a command-line value: set TMUPLOAD_PASSWORD (or "
+                "TMUPLOAD_TOKEN) in the environment, or use --tm-password-file "
+                "(--tm-token-file) — see README#credentials"
             )
 
 

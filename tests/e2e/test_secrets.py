@@ -58,6 +58,7 @@ def test_the_command_refuses_a_url_with_a_password(
         ["--pass", CANARY],  # an abbreviation argparse would have expanded to --password-file
         ["--token", CANARY],
         [f"--tm-password={CANARY}"],
+        [f"--to={CANARY}"],  # any start of --token would have been taken for it
     ],
 )
 def test_the_command_never_echoes_a_secret_given_as_an_option(
@@ -94,3 +95,43 @@ def test_pytest_refuses_a_secret_flag_without_echoing_it(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert CANARY not in output
     assert f"{flag}: a secret is never a command-line value" in output
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [f"--tm-passw={CANARY}"],
+        ["--tm-passw", CANARY],
+        [f"--tm-pa={CANARY}"],
+        ["--tm-pass", CANARY],
+        [f"--tm-passwor={CANARY}"],
+        [f"--tm-tok={CANARY}"],
+        ["--tm-to", CANARY],
+        [f"--tm-toke={CANARY}"],
+        [f"--tm-secret={CANARY}"],
+        [f"--tm-p={CANARY}"],  # too short to tell from --tm-project: refused all the same
+        ["--tm-t", CANARY],
+    ],
+)
+def test_pytest_refuses_an_abbreviated_secret_flag_without_echoing_it(
+    pytester: pytest.Pytester, argv: list[str]
+) -> None:
+    pytester.makepyfile(test_a=SUITE)
+    result = pytester.runpytest_subprocess(*argv, "-p", "no:cacheprovider")
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert CANARY not in output
+    assert "a secret is never a command-line value" in output
+    assert "--tm-password-file" in output
+
+
+def test_pytest_refuses_a_secret_flag_in_addopts_without_echoing_it(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini(f"[pytest]\naddopts = --tm-passw={CANARY}\n")
+    pytester.makepyfile(test_a=SUITE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert CANARY not in output
+    assert "--tm-passw: a secret is never a command-line value" in output
