@@ -78,8 +78,38 @@ def test_url_is_checked_and_normalised() -> None:
     assert _complete(url="https://et.example.com/EnterpriseTester/").url == (
         "https://et.example.com/EnterpriseTester"
     )
-    with pytest.raises(ConfigError, match="not an http"):
+    with pytest.raises(ConfigError, match="must start with https://"):
         _complete(url="ftp://et.example.com")
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://127.0.0.1:510879/EnterpriseTester", "the port '510879' is not a number"),
+        ("http://127.0.0.1:0/EnterpriseTester", "the port '0' is not a number"),
+        ("https://et.example.com:https/ET", "the port 'https' is not a number"),
+        ("http:///EnterpriseTester", "names no host"),
+        ("et.example.com/EnterpriseTester", "must start with https://"),
+        ("ftp://et.example.com", "must start with https:// (or http://), not ftp://"),
+        ("http://[::1/EnterpriseTester", "is not a URL"),
+        ("https://et.example.com/Enterprise Tester", "holds a space"),
+    ],
+)
+def test_a_url_that_cannot_be_one_is_one_line_naming_the_flag_and_the_fix(
+    url: str, says: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        _complete(url=url)
+    message = str(info.value)
+    assert says in message
+    assert message.startswith("invalid setting --tm-url (ini tm_url, env TMUPLOAD_URL): ")
+    assert "e.g. https://et.example.com/EnterpriseTester" in message
+    assert "\n" not in message and "Value error" not in message
+    # The command names its own flag, and the example fits the chosen server.
+    with pytest.raises(ConfigError) as info:
+        resolve({"url": url, "target": "qtest"}, {}, {}, flag_style="cli")
+    assert str(info.value).startswith("invalid setting --url (env TMUPLOAD_URL): ")
+    assert "e.g. https://acme.qtestnet.com" in str(info.value)
 
 
 def test_link_on_accepts_only_known_outcomes() -> None:
@@ -94,3 +124,6 @@ def test_a_login_in_the_url_is_refused_without_echoing_it() -> None:
     message = str(info.value)
     assert "s3cret" not in message and "admin" not in message
     assert "--tm-url" in message and "TMUPLOAD_PASSWORD" in message
+    with pytest.raises(ConfigError) as info:
+        resolve({"url": "https://admin:s3cret@[::1/EnterpriseTester"}, {}, {})
+    assert "s3cret" not in str(info.value) and "is not a URL" in str(info.value)

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from tmupload.errors import ConfigError
 from tmupload.options import LINKABLE_OUTCOMES, OptionSpec, parse_bool
@@ -22,6 +30,12 @@ __all__ = ["DEFAULT_OUTBOX", "Settings", "resolve"]
 
 #: Where runs wait until fully sent, below the project's root.
 DEFAULT_OUTBOX = Path(".tmupload") / "outbox"
+#: What each server's URL looks like (DESIGN §1), for the message a bad URL gets.
+_URL_EXAMPLES = {
+    "et": "https://et.example.com/EnterpriseTester",
+    "qtest": "https://acme.qtestnet.com",
+    "zephyr": "https://ze.example.com",
+}
 
 
 class Settings(BaseModel):
@@ -70,10 +84,18 @@ class Settings(BaseModel):
 
     @field_validator("url")
     @classmethod
-    def _check_url(cls, value: str | None) -> str | None:
+    def _check_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        parts = urlsplit(value)
+        # What a URL of the chosen server looks like: every refusal below ends with it.
+        example = _URL_EXAMPLES.get(str(info.data.get("target")), _URL_EXAMPLES["et"])
+        fix = f"give the server's address, e.g. {example}"
+        try:
+            parts = urlsplit(value)
+        except ValueError as exc:  # an unclosed IPv6 bracket
+            # Not echoed when it may hold a login (user:password@, see below).
+            shown = "the URL" if "@" in value else repr(value)
+            raise ValueError(f"{shown} is not a URL ({exc}): {fix}") from None
         if "@" in parts.netloc:
             # Never echo the value: it holds a password. Printed, spooled or written into a
             # manifest, the URL would leak it (DESIGN §4).
@@ -82,10 +104,25 @@ class Settings(BaseModel):
                 "TMUPLOAD_USER with TMUPLOAD_PASSWORD or --tm-password-file (see "
                 "README#credentials)"
             )
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{value!r} is not an http(s) URL")
+        if any(char.isspace() or not char.isprintable() for char in value):
+            raise ValueError(f"{value!r} holds a space or a control character: {fix}")
+        if parts.scheme not in ("http", "https"):
+            said = f", not {parts.scheme}://" if parts.scheme and parts.netloc else ""
+            raise ValueError(f"{value!r} must start with https:// (or http://){said}: {fix}")
+        if not parts.hostname:
+            raise ValueError(f"{value!r} names no host: {fix}")
+        try:
+            port = parts.port  # urllib checks 0-65535 only when asked
+        except ValueError:
+            port = -1
+        if port is not None and not 1 <= port <= 65535:
+            given = parts.netloc.rpartition(":")[2]
+            raise ValueError(
+                f"{value!r}: the port {given!r} is not a number from 1 to 65535 — fix it or "
+                f"leave it out; {fix}"
+            )
         if parts.query or parts.fragment:
-            raise ValueError(f"{value!r} must not carry a query or fragment")
+            raise ValueError(f"{value!r} must not carry a query or fragment: {fix}")
         return value.rstrip("/")
 
     @field_validator("link_on")
@@ -336,4 +373,6 @@ def resolve(
             where = _option(name).names(flag_style)
         except KeyError:
             where = name
-        raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
+        # pydantic prefixes a validator's own words with "Value error, ": not for a reader.
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"invalid setting {where}: {message}") from None

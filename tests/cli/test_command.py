@@ -75,6 +75,18 @@ def test_check_without_settings_is_a_failed_line(
     assert "--tm-url" not in out  # the command names its own flags
 
 
+def test_check_with_a_port_out_of_range_is_one_line_and_exit_2(
+    cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "http://127.0.0.1:510879/EnterpriseTester"
+    assert main(["check", "--url", url, "--project", "Demo"]) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert captured.err.startswith("tmupload: error: invalid setting --url")
+    assert "the port '510879' is not a number from 1 to 65535" in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+
+
 def test_cli_reads_ini_keys_from_pyproject(
     live: Live, cli_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -86,3 +86,27 @@ def test_a_malformed_ticket_key_stops_an_upload_before_the_tests_run(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*test_markers.py::test_bad*'not a key' is not a ticket key*"])
     assert not (pytester.path / "outbox").exists()
+
+
+def test_a_url_with_a_port_out_of_range_stops_pytest_before_the_tests_run(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMUPLOAD_USER", "u")
+    monkeypatch.setenv("TMUPLOAD_PASSWORD", "p")
+    pytester.makepyfile(test_a="def test_ok():\n    print('the test ran')\n")
+    result = pytester.runpytest_subprocess(
+        "--tm-upload",
+        "--tm-url=http://127.0.0.1:510879/EnterpriseTester",
+        "--tm-project=P",
+        f"--tm-outbox={pytester.path / 'outbox'}",
+        "-p",
+        "no:cacheprovider",
+        "-s",
+    )
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "Traceback" not in output and "the test ran" not in output
+    result.stderr.fnmatch_lines(
+        ["*tmupload: invalid setting --tm-url*the port '510879' is not a number from 1 to 65535*"]
+    )
+    assert not (pytester.path / "outbox").exists()
