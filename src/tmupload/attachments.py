@@ -29,6 +29,7 @@ from tmupload.settings import Settings
 from tmupload.targets.base import AttachmentResult, Journal, Progress
 
 __all__ = [
+    "AttachmentSpool",
     "Declared",
     "declared",
     "output_text",
@@ -102,46 +103,65 @@ def _wants_output(case: CaseResult, mode: str) -> bool:
 def spool_attachments(run: RunReport, settings: Settings, entry: Path) -> list[str]:
     """Copy every case's attachments into ``entry/attachments`` and record them on the cases
     (paths relative to ``entry``). Returns one note per file left out, for the summary."""
-    notes: list[str] = []
-    total = 0
-    folder = entry / _FOLDER
-    for index, case in enumerate(run.cases):
-        stored: list[Attachment] = []
+    spool = AttachmentSpool(settings, entry)
+    for case in run.cases:
+        spool.add(case)
+    return spool.notes
+
+
+class AttachmentSpool:
+    """Copies the attachments of cases, one case at a time as they come, into
+    ``entry/attachments``, recording them on each case (paths relative to ``entry``) and
+    keeping the run's total within ``--tm-max-attachments-total``."""
+
+    def __init__(self, settings: Settings, entry: Path) -> None:
+        self.settings = settings
+        self.entry = entry
+        self.folder = entry / _FOLDER
+        self.notes: list[str] = []  # one a file left out, for the summary
+        self.total = 0
+        self.index = 0  # the case's place in the run: it keeps the copies' names apart
+
+    def add(self, case: CaseResult) -> None:
+        index, self.index = self.index, self.index + 1
+        settings, notes = self.settings, self.notes
         pending = declared(case)
         text = output_text(case) if _wants_output(case, settings.attach) else ""
+        if not pending and not text and not case.attachments:
+            return  # the common case: nothing to copy
+        stored: list[Attachment] = []
         for number, item in enumerate(pending, start=1):
             try:
                 size = item.path.stat().st_size
             except OSError:
                 notes.append(f"{case.case_id}: attachment {item.path} is missing; left out")
                 continue
-            problem = _too_big(size, total, settings)
+            problem = _too_big(size, self.total, settings)
             if problem:
                 notes.append(f"{case.case_id}: attachment {item.name} ({size:,} bytes) {problem}")
                 continue
-            folder.mkdir(exist_ok=True)
-            target = folder / f"{index}-{number}-{_safe(item.name)}"
+            self.folder.mkdir(exist_ok=True)
+            target = self.folder / f"{index}-{number}-{_safe(item.name)}"
             try:
                 shutil.copyfile(item.path, target)
             except OSError as exc:
                 notes.append(f"{case.case_id}: cannot copy {item.path} ({exc.strerror}); left out")
                 continue
-            total += size
-            stored.append(_record(item.name, item.content_type, target, entry, item.attempt))
+            self.total += size
+            stored.append(_record(item.name, item.content_type, target, self.entry, item.attempt))
         if text:
             data = text.encode("utf-8")
-            problem = _too_big(len(data), total, settings)
+            problem = _too_big(len(data), self.total, settings)
             if problem:
                 notes.append(f"{case.case_id}: {OUTPUT_NAME} ({len(data):,} bytes) {problem}")
             else:
-                folder.mkdir(exist_ok=True)
-                target = folder / f"{index}-0-{OUTPUT_NAME}"
+                self.folder.mkdir(exist_ok=True)
+                target = self.folder / f"{index}-0-{OUTPUT_NAME}"
                 target.write_bytes(data)
-                total += len(data)
-                stored.append(_record(OUTPUT_NAME, "text/plain", target, entry, None))
+                self.total += len(data)
+                stored.append(_record(OUTPUT_NAME, "text/plain", target, self.entry, None))
         if stored or case.attachments:
             case.attachments = stored
-    return notes
 
 
 def _too_big(size: int, total: int, settings: Settings) -> str:

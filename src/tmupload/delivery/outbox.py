@@ -29,6 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from tmupload.attachments import resolve, spool_attachments
+from tmupload.delivery.entry_writer import (
+    WRITER_FILE,
+    EntryWriter,
+    finish_abandoned,
+    writer_alive,
+)
 from tmupload.delivery.journal import FileJournal, write_atomic
 from tmupload.delivery.runfile import RUN_FILE, case_count, read_run, write_run
 from tmupload.errors import TmUploadError
@@ -199,26 +205,12 @@ class Outbox:
         The target's ``frozen`` settings (those that fix where the run goes) and the link
         policy are stored with it; secrets never are.
         """
-        from tmupload.targets.registry import get_spec
-
-        frozen_names = get_spec(settings.target).frozen
-        self.root.mkdir(parents=True, exist_ok=True)
-        _ignore_in_git(self.root)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-        name = f"{stamp}-{secrets.token_hex(4)}"
-        dumped = settings.safe_dump()
-        frozen = {
-            key: dumped["target_options"][key] if key in settings.target_options else dumped[key]
-            for key in (*frozen_names, *_CORE_FROZEN)
-        }
-        stored = {"schema": SCHEMA, "target": settings.target, "frozen": frozen}
-        for left in self.root.glob(f"{_REMOVED}*"):  # a process killed while deleting it
-            shutil.rmtree(left, ignore_errors=True)
+        name = self._prepare()
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".incoming-"))
         try:
             notes = spool_attachments(run, settings, staging)
             write_run(run, staging)
-            write_atomic(staging / "settings.json", json.dumps(stored, indent=1).encode("utf-8"))
+            _write_settings(settings, staging)
             final = self.root / name
             os.replace(staging, final)
         except BaseException:
@@ -229,6 +221,27 @@ class Outbox:
         entry.notes = notes
         return entry
 
+    def open(self, settings: Settings, *, name: str, started_at: datetime) -> EntryWriter:
+        """A new entry, written case by case as the tests finish (see ``entry_writer.py``):
+        complete once its writer finishes it."""
+        folder = self.root / self._prepare()
+        folder.mkdir()
+        try:
+            _write_settings(settings, folder)
+            return EntryWriter(folder, settings, name=name, started_at=started_at)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    def _prepare(self) -> str:
+        """Make the outbox and sweep what a killed process left; a new entry's name."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        _ignore_in_git(self.root)
+        for left in self.root.glob(f"{_REMOVED}*"):  # a process killed while deleting it
+            shutil.rmtree(left, ignore_errors=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        return f"{stamp}-{secrets.token_hex(4)}"
+
     def find(self, name: str) -> OutboxEntry | None:
         """The entry named ``name`` (or the only one whose name starts with it)."""
         matches = [entry for entry in self.entries() if entry.name.startswith(name)]
@@ -238,10 +251,32 @@ class Outbox:
         return matches[0] if len(matches) == 1 else None
 
     def entries(self) -> list[OutboxEntry]:
+        """The complete entries, oldest first. An entry whose writer died before finishing it
+        is completed here as an interrupted run (never lost); one still being written is not
+        an entry yet."""
         if not self.root.is_dir():
             return []
-        return [
-            OutboxEntry(path)
-            for path in sorted(self.root.iterdir())
-            if path.is_dir() and not path.name.startswith(".") and (path / RUN_FILE).is_file()
-        ]
+        found: list[OutboxEntry] = []
+        for path in sorted(self.root.iterdir()):
+            if not path.is_dir() or path.name.startswith("."):
+                continue
+            if not (path / RUN_FILE).is_file():
+                if not (path / WRITER_FILE).is_file() or writer_alive(path):
+                    continue
+                finish_abandoned(path)
+            found.append(OutboxEntry(path))
+        return found
+
+
+def _write_settings(settings: Settings, folder: Path) -> None:
+    """``settings.json``: the target, and its settings that fix where the run goes (frozen
+    now; never a secret)."""
+    from tmupload.targets.registry import get_spec
+
+    dumped = settings.safe_dump()
+    frozen = {
+        key: dumped["target_options"][key] if key in settings.target_options else dumped[key]
+        for key in (*get_spec(settings.target).frozen, *_CORE_FROZEN)
+    }
+    stored = {"schema": SCHEMA, "target": settings.target, "frozen": frozen}
+    write_atomic(folder / "settings.json", json.dumps(stored, indent=1).encode("utf-8"))

@@ -7,6 +7,7 @@ outbox, each entry with the target it was spooled for.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -26,6 +27,7 @@ from tmupload.targets.registry import get_spec, make_target
 
 __all__ = [
     "UploadOutcome",
+    "deliver_spooled",
     "make_target",
     "resend",
     "select_entries",
@@ -86,12 +88,43 @@ def upload(
     return outcome
 
 
+def deliver_spooled(
+    run: RunReport, settings: Settings, entry: OutboxEntry, target: Target
+) -> UploadOutcome:
+    """Deliver ``run``, already complete in the outbox ``entry`` whose lock the caller holds
+    (the courier: it followed the entry while pytest wrote it)."""
+    if settings.ticket_map is not None:
+        from tmupload.ticket_map import load_ticket_map
+
+        load_ticket_map(settings.ticket_map).apply(run)
+    outcome = UploadOutcome(
+        run=run, settings=settings, dry_run=settings.dry_run, outbox_entry=entry.path
+    )
+    if settings.dry_run:
+        try:
+            outcome.delivery = target.plan(run)
+        except TmUploadError as exc:
+            outcome.error = exc
+        entry.remove()  # a dry run keeps nothing
+        return outcome
+    _deliver(target, entry, outcome, locked=True)
+    if settings.manifest is not None:
+        outcome.manifest_path = write_manifest(outcome, settings.manifest)
+    return outcome
+
+
 def _deliver(
-    target: Target, entry: OutboxEntry, outcome: UploadOutcome, in_background: bool = False
+    target: Target,
+    entry: OutboxEntry,
+    outcome: UploadOutcome,
+    in_background: bool = False,
+    *,
+    locked: bool = False,
 ) -> None:
+    """``locked``: the caller holds the entry's lock already."""
     started = time.monotonic()
     try:
-        with entry.locked():
+        with contextlib.nullcontext() if locked else entry.locked():
             outcome.delivery = target.deliver(outcome.run, entry.journal)
     except TmUploadError as exc:
         outcome.error = exc

@@ -25,16 +25,27 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import TypeAdapter
 
 from tmupload.errors import TmUploadError
 from tmupload.models import CaseResult, RunReport
 
-__all__ = ["CASES_FILE", "RUN_FILE", "RunFileError", "case_count", "read_run", "write_run"]
+__all__ = [
+    "CASES_FILE",
+    "RUN_FILE",
+    "RunFileError",
+    "append_cases",
+    "case_count",
+    "read_cases_line",
+    "read_run",
+    "write_header",
+    "write_run",
+]
 
 RUN_FILE = "run.json"
 CASES_FILE = "cases.jsonl"
@@ -59,15 +70,24 @@ def write_run(run: RunReport, folder: Path) -> None:
     """Write ``run`` into ``folder`` (``cases.jsonl`` first, then ``run.json``), each file
     flushed to disk. ``folder`` is the entry's staging directory: the entry appears, complete,
     when the caller renames it into place."""
-    dump = _cases_adapter().dump_json
     cases = run.cases
-    count = len(cases)
     with open(folder / CASES_FILE, "wb") as handle:
-        for start in range(0, count, _PER_LINE):
-            handle.write(dump(cases[start : start + _PER_LINE], exclude_defaults=True))
-            handle.write(b"\n")
+        for start in range(0, len(cases), _PER_LINE):
+            append_cases(handle, cases[start : start + _PER_LINE])
         handle.flush()
         os.fsync(handle.fileno())
+    write_header(run, len(cases), folder)
+
+
+def append_cases(handle: BinaryIO, cases: Sequence[CaseResult]) -> None:
+    """One line of ``cases.jsonl``: ``cases`` (at most 1,000) as a JSON array."""
+    handle.write(_cases_adapter().dump_json(list(cases), exclude_defaults=True))
+    handle.write(b"\n")
+
+
+def write_header(run: RunReport, count: int, folder: Path) -> None:
+    """``run.json``: ``run`` without its cases, and the ``count`` cases ``cases.jsonl``
+    holds; written through a temporary file, so it exists whole or not at all."""
     header = _run_adapter().dump_python(
         RunReport(
             name=run.name,
@@ -78,10 +98,19 @@ def write_run(run: RunReport, folder: Path) -> None:
         mode="json",
     )
     header["cases"] = {"file": CASES_FILE, "count": count}
-    with open(folder / RUN_FILE, "wb") as handle:
+    temporary = folder / f".{RUN_FILE}.tmp"
+    with open(temporary, "wb") as handle:
         handle.write(json.dumps(header, ensure_ascii=False).encode("utf-8"))
         handle.flush()
         os.fsync(handle.fileno())
+    os.replace(temporary, folder / RUN_FILE)
+
+
+def read_cases_line(line: bytes) -> list[CaseResult]:
+    """The cases of one line of ``cases.jsonl``, validated."""
+    read = _cases_adapter().validate_json(line)
+    _share_empties(read)
+    return read
 
 
 def _header(folder: Path) -> tuple[bytes, dict[str, Any] | None]:
@@ -136,7 +165,6 @@ def read_run(folder: Path) -> RunReport:
     if Path(name).name != name:
         raise RunFileError(f"{folder / RUN_FILE}: the cases file {name!r} is not in the entry")
     expected = ref.get("count")
-    validate = _cases_adapter().validate_json
     cases = run.cases
     path = folder / name
     with open(path, "rb") as handle:
@@ -144,9 +172,7 @@ def read_run(folder: Path) -> RunReport:
             if not line.endswith(b"\n"):
                 raise RunFileError(f"{path}: line {number} is cut short; the entry is damaged")
             if line.strip():
-                read = validate(line)
-                _share_empties(read)
-                cases.extend(read)
+                cases.extend(read_cases_line(line))
     if expected is not None and len(cases) != expected:
         raise RunFileError(
             f"{path}: {len(cases)} cases where {RUN_FILE} says {expected}; the entry is damaged"
