@@ -60,6 +60,17 @@ def test_check_unknown_project(
     )
 
 
+def test_check_blames_a_url_without_the_application_path_not_the_login(
+    live: Live, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = live.url.removesuffix("/EnterpriseTester")
+    assert main(["check", "--url", url, "--project", "Demo"]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL URL: GET {url}/api answered HTTP 404" in out
+    assert "so --url is probably wrong" in out and "application path" in out
+    assert "TMUPLOAD_PASSWORD" not in out
+
+
 def test_check_unreachable_server(cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["check", "--url", "http://127.0.0.1:9/ET", "--project", "Demo", "--deadline", "2"])
     assert code == 1

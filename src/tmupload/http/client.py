@@ -23,7 +23,7 @@ from tmupload.errors import (
     TransportError,
 )
 from tmupload.http.auth import credential_hint
-from tmupload.http.dialect import ServerDialect
+from tmupload.http.dialect import ServerDialect, nothing_at
 from tmupload.http.poll import Deadline
 from tmupload.http.retry import (
     RETRY_STATUSES,
@@ -126,10 +126,13 @@ class HttpClient:
         idempotent: bool | None = None,
         ok: tuple[int, ...] = (200,),
         allow: tuple[int, ...] = (),
+        probe: bool = False,
     ) -> httpx.Response:
         """Send one request with retries; return the response if its status is in ok or allow.
 
-        Any other status becomes a ServerError carrying the server's ``Message``.
+        Any other status becomes a ServerError carrying the server's ``Message``. ``probe``:
+        a call every server of this kind answers (the first one a target makes): a 404 then
+        means the URL setting is wrong, and the error says so, naming the URL tried.
         """
         url = self.url(path_or_url)
         if idempotent is None:
@@ -195,11 +198,16 @@ class HttpClient:
         assert response is not None
         if response.status_code in ok or response.status_code in allow:
             return response
-        raise self._status_error(method, url, response)
+        raise self._status_error(method, url, response, probe=probe)
 
-    def _status_error(self, method: str, url: str, response: httpx.Response) -> ServerError:
+    def _status_error(
+        self, method: str, url: str, response: httpx.Response, *, probe: bool = False
+    ) -> ServerError:
         message = self.dialect.message(response)
         status = response.status_code
+        if status == 404 and probe:
+            text = nothing_at(method, url, status, message, self.flag("url"), self.dialect.url_hint)
+            return ServerRejected(text, status=status, server_message=message, url=url)
         hint = self.dialect.hint(status)
         if status == 401:
             hint = f"the server did not accept the login: {self._credential_hint} " + (

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-__all__ = ["ServerDialect", "generic_message"]
+__all__ = ["ServerDialect", "generic_message", "nothing_at"]
 
 # What a status means whatever the server; a dialect adds or replaces hints.
 _STATUS_HINTS = {
@@ -31,12 +31,26 @@ def generic_message(response: httpx.Response) -> str | None:
     return None
 
 
+def nothing_at(
+    method: str, url: str, status: int, message: str | None, flag: str, url_hint: str
+) -> str:
+    """The message for a 404 where the server must answer (its login, its first call): the
+    URL tried, and that the URL setting is the likely mistake — not the login, not a name."""
+    said = f' (server said: "{message}")' if message else ""
+    return (
+        f"{method} {url} answered HTTP {status}{said}: nothing is there, so {flag} is "
+        f"probably wrong — it must be {url_hint}"
+    )
+
+
 @dataclass(frozen=True)
 class ServerDialect:
     """How one server words its errors: its message field(s) and hints per status."""
 
     message: Callable[[httpx.Response], str | None] = generic_message
     hints: Mapping[int, str] = field(default_factory=dict)
+    # What the URL setting must be, for a 404 where the server must answer (see nothing_at).
+    url_hint: str = "the server's base URL"
 
     def hint(self, status: int) -> str:
         return self.hints.get(status) or _STATUS_HINTS.get(status, "")

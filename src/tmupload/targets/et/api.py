@@ -33,6 +33,8 @@ ET_DIALECT = ServerDialect(
         "https://host/EnterpriseTester) and the names in the settings",
         415: "the server expected a multipart upload",
     },
+    url_hint="Enterprise Tester's address including its application path, e.g. "
+    "https://et.example.com/EnterpriseTester",
 )
 
 
@@ -193,7 +195,8 @@ class EtApi:
     # -- discovery (§1.1) -------------------------------------------------------------------
     def root(self) -> dict[str, str]:
         """``GET /api``: the collection URLs by ``Rel``."""
-        body = json_body(self.http.request("GET", "api"), "GET /api")
+        # The first call of every upload and check: a 404 here is the URL, not a name.
+        body = json_body(self.http.request("GET", "api", probe=True), "GET /api")
         links = body.get("Links", []) if isinstance(body, dict) else []
         return {str(link.get("Rel")): str(link.get("Href")) for link in links if "Rel" in link}
 

@@ -33,6 +33,9 @@ def run_checks(settings: Settings) -> Iterator[tuple[bool | None, str]]:
             if exc.status == 401:
                 yield True, f"server reachable over {scheme}"
                 yield False, f"login: {exc}"
+            elif exc.status == 404:  # GET /api: the URL (see nothing_at)
+                yield True, f"server reachable over {scheme}"
+                yield False, f"URL: {exc}"
             else:
                 yield False, f"server and login: {exc}"
             return

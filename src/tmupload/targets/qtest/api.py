@@ -20,7 +20,7 @@ from tmupload.http.client import HttpClient
 from tmupload.http.dialect import ServerDialect, generic_message
 from tmupload.http.poll import Deadline
 from tmupload.settings import Settings
-from tmupload.targets.qtest.auth import qtest_auth
+from tmupload.targets.qtest.auth import QTEST_SITE, qtest_auth
 
 __all__ = ["QTEST_DIALECT", "QTestApi", "automation_content", "parse_time", "qtest_client"]
 
@@ -34,6 +34,7 @@ QTEST_DIALECT = ServerDialect(
         "--tm-project",
         413: "the request is too large for the server",
     },
+    url_hint=QTEST_SITE,
 )
 
 #: ref §1: ``pageSize`` goes up to 999; a page shorter than asked is the last one.
@@ -164,7 +165,9 @@ class QTestApi:
 
     # -- projects, releases, cycles (ref §7) --------------------------------------------
     def projects(self) -> list[dict[str, Any]]:
-        return _items(self._get("api/v3/projects", "projects"), "projects")
+        # Every site lists its projects: a 404 here is the URL (a token's first call).
+        response = self.http.request("GET", "api/v3/projects", probe=True)
+        return _items(_json(response, "projects"), "projects")
 
     def project(self, project_id: str) -> dict[str, Any] | None:
         response = self.http.request("GET", f"api/v3/projects/{project_id}", allow=(404,))

@@ -18,10 +18,13 @@ import httpx
 
 from tmupload.errors import ConfigError, ServerProtocolError, ServerRejected
 from tmupload.http.auth import BearerAuth, LoginAuth, credential_hint
-from tmupload.http.dialect import generic_message
+from tmupload.http.dialect import generic_message, nothing_at
 from tmupload.settings import Settings
 
-__all__ = ["qtest_auth", "site_name"]
+__all__ = ["QTEST_SITE", "qtest_auth", "site_name"]
+
+#: What the URL setting must be for qTest (DESIGN §1), for messages about a wrong one.
+QTEST_SITE = "the qTest site, e.g. https://acme.qtestnet.com (no path)"
 
 
 def site_name(url: str) -> str:
@@ -35,7 +38,8 @@ def qtest_auth(settings: Settings) -> httpx.Auth:
         return BearerAuth(settings.token.get_secret_value())
     if not settings.user or settings.password is None:
         raise ConfigError(
-            "qTest needs an API token (TMUPLOAD_TOKEN or --tm-token-file) or a login "
+            f"qTest needs an API token (TMUPLOAD_TOKEN or "
+            f"{settings.names('token_file').split(' (')[0]}) or a login "
             "(TMUPLOAD_USER with TMUPLOAD_PASSWORD) — see README#credentials"
         )
     assert settings.url is not None
@@ -45,6 +49,7 @@ def qtest_auth(settings: Settings) -> httpx.Auth:
     user = settings.user
     password = settings.password
     hint = credential_hint(settings)
+    url_flag = settings.names("url").split(" (")[0]
 
     def login_request() -> httpx.Request:
         return httpx.Request(
@@ -59,13 +64,23 @@ def qtest_auth(settings: Settings) -> httpx.Auth:
         )
 
     def read_token(response: httpx.Response) -> str:
+        if response.status_code == 404:
+            # Every qTest site has /oauth/token: nothing there is the URL, not the login.
+            message = generic_message(response)
+            raise ServerRejected(
+                nothing_at("POST", url, 404, message, url_flag, QTEST_SITE)
+                + "; the login was not tried",
+                status=404,
+                server_message=message,
+                url=url,
+            )
         if response.status_code != 200:
             message = generic_message(response)
             said = f' (server said: "{message}")' if message else ""
             raise ServerRejected(
                 f"POST /oauth/token: the qTest login failed with HTTP {response.status_code}"
-                f"{said} — {hint}; the site name sent is {site!r}, the first label of --tm-url "
-                "(see README#credentials)",
+                f"{said} — {hint}; the site name sent is {site!r}, the first label of "
+                f"{url_flag} (see README#credentials)",
                 status=response.status_code,
                 server_message=message,
                 url=url,
@@ -75,8 +90,7 @@ def qtest_auth(settings: Settings) -> httpx.Auth:
             token = str(body["access_token"])
         except (ValueError, KeyError, TypeError):
             raise ServerProtocolError(
-                "POST /oauth/token answered 200 without an access_token: is --tm-url the "
-                "qTest site (e.g. https://acme.qtestnet.com)?",
+                f"POST {url} answered 200 without an access_token: {url_flag} must be {QTEST_SITE}",
                 url=url,
             ) from None
         # ref §2.2: send ``<token_type> <access_token>`` (the example says ``bearer``).

@@ -37,7 +37,8 @@ def run_checks(settings: Settings) -> Iterator[tuple[bool | None, str]]:
             return
         except ServerRejected as exc:
             yield True, "site reachable"
-            yield False, f"login: {exc}"
+            # A 404 at the login or the project list is the URL (see nothing_at).
+            yield False, f"{'URL' if exc.status == 404 else 'login'}: {exc}"
             return
         except ConfigError as exc:
             yield True, "site reachable"

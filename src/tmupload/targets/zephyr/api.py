@@ -107,6 +107,8 @@ ZEPHYR_DIALECT = ServerDialect(
         "/flex/services/rest/latest), --tm-project and --tm-release",
         415: "the server refused the request's media type",
     },
+    url_hint="the Zephyr Enterprise server, e.g. https://ze.example.com (with or without "
+    "/flex/services/rest/latest)",
 )
 
 
@@ -244,7 +246,9 @@ class ZephyrApi:
 
     # -- who, where (ref §2, §4.1) ------------------------------------------------------
     def current_user(self) -> dict[str, Any]:
-        return _object(self.get("user/current", "the current user"), "user")
+        # The first call of every upload and check: a 404 here is the URL, not a name.
+        response = self.http.request("GET", "user/current", probe=True)
+        return _object(_json(response, "the current user"), "user")
 
     def projects(self, user_id: int) -> list[dict[str, Any]]:
         """ref §4.1: the projects of a user (the docs add ``isLite``/``adminUser``)."""

@@ -49,7 +49,8 @@ def run_checks(settings: Settings) -> Iterator[tuple[bool | None, str]]:
             return
         except ServerRejected as exc:
             yield True, "server reachable"
-            yield False, f"login: {exc}"
+            # A 404 at GET /user/current is the URL (see nothing_at).
+            yield False, f"{'URL' if exc.status == 404 else 'login'}: {exc}"
             return
         except TmUploadError as exc:
             yield False, f"server and login: {exc}"
