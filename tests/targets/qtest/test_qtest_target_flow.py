@@ -256,3 +256,17 @@ def test_resend_after_an_interrupted_submission_looks_before_sending(
     assert [len(run["logs"]) for run in qlive.runs()] == [1] * 7
     links = outcomes[0].delivery.links  # type: ignore[union-attr]
     assert [(link.key, link.status) for link in links] == [("PAY-17", "already_linked")]
+
+
+def test_the_summary_gives_no_run_status_for_a_cycle_only_the_totals(tmp_path: Path) -> None:
+    """A cycle has no verdict: the queue jobs' SUCCESS is not the run's status."""
+    from tmupload.delivery.report import summary_lines
+
+    _, transport = _in_process()
+    outcome = upload(sample_run(), _settings(tmp_path), transport=transport)
+    assert outcome.ok, outcome.error
+    assert outcome.delivery is not None and outcome.delivery.run is not None
+    assert outcome.delivery.run.status is None
+    text = "\n".join(line for _, line in summary_lines(outcome))
+    assert "server totals: " in text and "failed" in text
+    assert "SUCCESS" not in text and "run status" not in text

@@ -255,7 +255,7 @@ class QTestTarget:
             del submitter
             if handoff is not None:
                 handoff.landed = {}
-        delivery.run = _run_ref(api.http, placed, status="SUCCESS")
+        delivery.run = _run_ref(api.http, placed)
         # The files travelled inside the test logs (ref §3.4): they landed with them, unless
         # the server refused a log as too large with them.
         refused = set(submitted.get("stripped") or ())
@@ -363,14 +363,15 @@ def _could_write(settings: Settings) -> bool:
     return False
 
 
-def _run_ref(http: HttpClient, placed: dict[str, Any], status: str | None = None) -> RunRef:
-    """The parent cycle: what a person opens in qTest's Test Execution tab."""
+def _run_ref(http: HttpClient, placed: dict[str, Any]) -> RunRef:
+    """The parent cycle: what a person opens in qTest's Test Execution tab.
+
+    No ``status``: a cycle has no verdict of its own, and the queue jobs' state (SUCCESS once
+    they are processed, ref §4) says the import went through, not how the run went — the
+    summary would read "8 passed, 4 failed (run status SUCCESS)". The totals say that."""
     project_id, cycle_id = placed["project_id"], placed["cycle_id"]
     web = placed.get("cycle_url")
     if not web or not http.is_same_origin(str(web)):
         web = http.url(f"p/{project_id}/portal/project#tab=testexecution&object=2&id={cycle_id}")
     api_url = http.url(f"api/v3/projects/{project_id}/test-cycles/{cycle_id}")
-    # ``status``: the state of the queue jobs (ref §4), the closest thing to a run's state.
-    return RunRef(
-        id=str(placed.get("cycle_pid") or cycle_id), url=str(web), api_url=api_url, status=status
-    )
+    return RunRef(id=str(placed.get("cycle_pid") or cycle_id), url=str(web), api_url=api_url)
