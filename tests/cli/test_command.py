@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -134,6 +135,54 @@ def test_resend_without_a_password_is_a_usage_error(
     assert live.api_calls() == []
     assert (
         main(["resend", "--outbox", str(tmp_path / "ob"), "--password-file", "/nonexistent"]) == 2
+    )
+
+
+def test_the_outbox_listing_hints_commands_that_find_what_it_listed(
+    live: Live,
+    cli_env: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = tmp_path / "spooled here"  # a space: the hint must survive a shell
+    settings = resolve(
+        {"url": live.url, "project": "Demo", "user": USER, "outbox": str(folder)},
+        {},
+        {"TMUPLOAD_PASSWORD": PASSWORD},
+    )
+    run = RunReport(
+        cases=[CaseResult(case_id="t.py::t", suite="t.py", name="t", outcome=Outcome.PASSED)]
+    )
+    Outbox(folder).spool(run, settings)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["outbox", "--outbox", str(folder)]) == 0
+    hint = capsys.readouterr().out.strip().splitlines()[-1]
+    resend_line, drop_line = hint.removeprefix("send them with: ").split("; give one up with: ")
+    assert resend_line == f"tmupload resend --outbox '{folder}'"
+    assert drop_line == f"tmupload outbox drop ENTRY --outbox '{folder}'"
+    # Run as suggested, from another folder, it finds the run and sends it.
+    assert main(shlex.split(resend_line)[1:]) == 0
+    assert "resent 1 of 1 run(s)" in capsys.readouterr().out
+    assert len(live.runs()) == 1
+
+
+def test_the_summary_s_resend_hint_names_the_outbox_and_the_target_given(
+    tmp_path: Path,
+) -> None:
+    from tmupload.delivery.outcome import UploadOutcome
+    from tmupload.delivery.report import resend_command
+
+    run = RunReport(cases=[])
+    given = resolve({"target": "qtest", "outbox": str(tmp_path / "ob")}, {}, {})
+    assert resend_command(UploadOutcome(run=run, settings=given)) == (
+        f"tmupload resend --outbox {tmp_path / 'ob'} --target qtest"
+    )
+    default = resolve({"outbox": str(tmp_path / "ob")}, {}, {})
+    assert resend_command(UploadOutcome(run=run, settings=default)) == (
+        f"tmupload resend --outbox {tmp_path / 'ob'}"
     )
 
 

@@ -11,6 +11,7 @@ import shutil
 
 from tmupload.cli.common import EXIT_OK, EXIT_USAGE, settings_from_args
 from tmupload.delivery.outbox import Outbox, OutboxEntry
+from tmupload.delivery.report import command_hint
 from tmupload.errors import InputError
 
 __all__ = ["add_outbox_command"]
@@ -83,10 +84,16 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         for entry in entries:
             for line in _describe(entry):
                 print(line)
-        print("send them with: tmupload resend; give one up with: tmupload outbox drop ENTRY")
+        print(
+            f"send them with: {command_hint('resend', outbox.root)}; give one up with: "
+            f"{command_hint('outbox drop', outbox.root, tail='ENTRY')}"
+        )
         return EXIT_OK
     if not args.entry:
-        raise InputError("tmupload outbox drop needs the entry's name (see 'tmupload outbox')")
+        raise InputError(
+            "tmupload outbox drop needs the entry's name (see "
+            f"'{command_hint('outbox', outbox.root)}')"
+        )
     found = outbox.find(args.entry)
     if found is None:
         names = ", ".join(e.name for e in entries) or "none"

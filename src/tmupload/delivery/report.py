@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
+from pathlib import Path
 
 from tmupload.delivery.manifest import write_manifest
 from tmupload.delivery.outcome import UploadOutcome
 
-__all__ = ["resend_command", "summary_lines", "write_manifest"]
+__all__ = ["command_hint", "resend_command", "summary_lines", "write_manifest"]
 
 _TOTAL_LABELS = (
     ("passed", "passed"),
@@ -26,8 +28,19 @@ _LINK_LABELS = (
 )
 
 
+def command_hint(command: str, outbox: Path, target: str | None = None, tail: str = "") -> str:
+    """A ``tmupload`` command line a person can copy: it names the outbox folder it is about
+    (run elsewhere, a bare command would look in another folder and find nothing) and the
+    target when one was chosen; ``tail`` goes before the options (``outbox drop ENTRY``:
+    argparse takes an optional positional only before them)."""
+    line = f"tmupload {command}{f' {tail}' if tail else ''} --outbox {shlex.quote(str(outbox))}"
+    return f"{line} --target {target}" if target else line
+
+
 def resend_command(outcome: UploadOutcome) -> str:
-    return f"tmupload resend --outbox {outcome.settings.outbox.resolve()}"
+    settings = outcome.settings
+    target = settings.target if "target" in settings.given else None
+    return command_hint("resend", settings.outbox.resolve(), target)
 
 
 def summary_lines(outcome: UploadOutcome) -> list[tuple[str, str]]:

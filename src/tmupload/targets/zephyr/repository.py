@@ -233,5 +233,5 @@ class Cases:
             return
         raise ServerProtocolError(
             "creating test cases in the Zephyr repository kept losing its answer; the run is "
-            "kept — try again with tmupload resend (nothing is created twice)"
+            "kept, and sending it again (the command below) creates nothing twice"
         )
