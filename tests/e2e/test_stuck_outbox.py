@@ -41,8 +41,24 @@ def test_a_misspelt_project_is_fixed_by_giving_it_to_resend(
     _spool_against(pytester, live.url, "Dmeo", outbox)
     assert main(["resend", "--outbox", str(outbox)]) == 1  # the stored placement still fails
     assert main(["resend", "--outbox", str(outbox), "--project", "Demo"]) == 0
-    assert "project given now differ from the spooled settings" in capsys.readouterr().err
+    assert "--project given now differs from the spooled setting;" in capsys.readouterr().err
     assert len(live.runs()) == 1 and Outbox(outbox).entries() == []
+
+
+def test_two_settings_given_to_resend_are_named_in_the_plural(
+    live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TMUPLOAD_USER", USER)
+    monkeypatch.setenv("TMUPLOAD_PASSWORD", PASSWORD)
+    outbox = tmp_path / "outbox"
+    wrong = resolve(
+        {"url": live.url.rsplit("/", 1)[0], "project": "Dmeo", "outbox": str(outbox)}, {}, {}
+    )
+    Outbox(outbox).spool(RUN, wrong)
+    argv = ["resend", "--outbox", str(outbox), "--url", live.url, "--project", "Demo"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "--url and --project given now differ from the spooled settings;" in err
 
 
 def test_a_url_without_the_application_path_is_fixed_by_giving_it_to_resend(

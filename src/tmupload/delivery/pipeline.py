@@ -214,6 +214,11 @@ def _named(entries: list[OutboxEntry], name: str, outbox: Any) -> OutboxEntry:
     raise ConfigError(f"{name!r} {why} of the outbox {outbox} (its entries: {listed})")
 
 
+def _listed(words: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join(words) if len(words) < 3 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def _as_json(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
 
@@ -237,9 +242,12 @@ def resend(
         outcome = UploadOutcome(run=run, settings=merged, outbox_entry=entry.path)
         if overridden:
             # Cached server ids (project, containers, the run) belong to the old placement.
+            flags = [merged.names(name).split(" (")[0] for name in overridden]
+            one = len(flags) == 1
             say(
-                f"{entry.name}: {', '.join(overridden)} given now differ from the spooled "
-                "settings; its delivery starts over there"
+                f"{entry.name}: {_listed(flags)} given now "
+                f"{'differs' if one else 'differ'} from the spooled "
+                f"{'setting' if one else 'settings'}; its delivery starts over there"
             )
             entry.journal.reset()
         done = ", ".join(entry.journal.summary()) or "nothing yet"
