@@ -159,7 +159,9 @@ def test_the_outbox_listing_hints_commands_that_find_what_it_listed(
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     assert main(["outbox", "--outbox", str(folder)]) == 0
-    hint = capsys.readouterr().out.strip().splitlines()[-1]
+    listed = capsys.readouterr().out
+    assert f"tmupload: 1 run waiting in {folder}:" in listed and "(1 result, spooled" in listed
+    hint = listed.strip().splitlines()[-1]
     resend_line, drop_line = hint.removeprefix("send them with: ").split("; give one up with: ")
     assert resend_line == f"tmupload resend --outbox '{folder}'"
     assert drop_line == f"tmupload outbox drop ENTRY --outbox '{folder}'"

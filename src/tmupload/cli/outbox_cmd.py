@@ -11,7 +11,7 @@ import shutil
 
 from tmupload.cli.common import EXIT_OK, EXIT_USAGE, settings_from_args
 from tmupload.delivery.outbox import Outbox, OutboxEntry
-from tmupload.delivery.report import command_hint
+from tmupload.delivery.report import command_hint, counted
 from tmupload.errors import InputError
 
 __all__ = ["add_outbox_command"]
@@ -58,7 +58,8 @@ def _describe(entry: OutboxEntry) -> list[str]:
         if key not in ("url", "project", "link_on", "no_link", "link_failures") and value
     )
     lines = [
-        f"{entry.name}  ({len(entry.run().cases)} results, spooled {_age(entry.age())} ago)",
+        f"{entry.name}  ({counted(len(entry.run().cases), 'result')}, spooled "
+        f"{_age(entry.age())} ago)",
         f"  target {entry.target}: {frozen.get('url')} project {frozen.get('project')!r}"
         + (f" ({where})" if where else ""),
         f"  done: {', '.join(entry.journal.summary()) or 'nothing yet'}",
@@ -80,7 +81,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         if not entries:
             print(f"tmupload: the outbox {outbox.root} is empty")
             return EXIT_OK
-        print(f"tmupload: {len(entries)} run(s) waiting in {outbox.root}:")
+        print(f"tmupload: {counted(len(entries), 'run')} waiting in {outbox.root}:")
         for entry in entries:
             for line in _describe(entry):
                 print(line)
@@ -104,5 +105,5 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     count = len(found.run().cases)
     shutil.rmtree(found.path)
-    print(f"tmupload: dropped {found.name} ({count} results will not be sent)")
+    print(f"tmupload: dropped {found.name} ({counted(count, 'result')} will not be sent)")
     return EXIT_OK

@@ -9,23 +9,30 @@ from pathlib import Path
 from tmupload.delivery.manifest import write_manifest
 from tmupload.delivery.outcome import UploadOutcome
 
-__all__ = ["command_hint", "resend_command", "summary_lines", "write_manifest"]
+__all__ = ["command_hint", "counted", "resend_command", "summary_lines", "write_manifest"]
 
+# key, label for one, label for more (a count's label agrees with it: "1 error", "2 errors")
 _TOTAL_LABELS = (
-    ("passed", "passed"),
-    ("failed", "failed"),
-    ("errors", "errors"),
-    ("skipped", "skipped"),
-    ("not_run", "not run"),
+    ("passed", "passed", "passed"),
+    ("failed", "failed", "failed"),
+    ("errors", "error", "errors"),
+    ("skipped", "skipped", "skipped"),
+    ("not_run", "not run", "not run"),
 )
 _SHOWN_NOTES = 10
 _LINK_LABELS = (
-    ("linked", "linked"),
-    ("already_linked", "already linked"),
-    ("noted", "in the notes only"),
-    ("unknown_ticket", "unknown ticket"),
-    ("failed", "failed"),
+    ("linked", "linked", "linked"),
+    ("already_linked", "already linked", "already linked"),
+    ("noted", "in the notes only", "in the notes only"),
+    ("unknown_ticket", "unknown ticket", "unknown tickets"),
+    ("failed", "failed", "failed"),
 )
+
+
+def counted(count: int, one: str, more: str | None = None) -> str:
+    """``1 result``, ``2 results``: a count with its noun in agreement (``more`` when the
+    plural is not ``one`` + s)."""
+    return f"{count} {one if count == 1 else (more or one + 's')}"
 
 
 def command_hint(command: str, outbox: Path, target: str | None = None, tail: str = "") -> str:
@@ -60,7 +67,7 @@ def summary_lines(outcome: UploadOutcome) -> list[tuple[str, str]]:
         lines.append(
             (
                 "green" if outcome.ok else "yellow",
-                f"uploaded {len(outcome.run.cases)} results to {delivery.target}: "
+                f"uploaded {counted(len(outcome.run.cases), 'result')} to {delivery.target}: "
                 f"{delivery.run.url or delivery.run.api_url or delivery.run.id}{took}",
             )
         )
@@ -68,7 +75,11 @@ def summary_lines(outcome: UploadOutcome) -> list[tuple[str, str]]:
             lines.append(("", f"in the web UI: {delivery.run.where}"))
         totals = delivery.totals
         if totals:
-            parts = [f"{totals[key]} {label}" for key, label in _TOTAL_LABELS if totals.get(key)]
+            parts = [
+                counted(totals[key], one, more)
+                for key, one, more in _TOTAL_LABELS
+                if totals.get(key)
+            ]
             # Only the server's own word for the run (ET's Passed/Failed): a target with none
             # (qTest: a cycle has no verdict) says nothing rather than something else's state.
             status = f" (run status {delivery.run.status})" if delivery.run.status else ""
@@ -77,8 +88,9 @@ def summary_lines(outcome: UploadOutcome) -> list[tuple[str, str]]:
             lines.append(
                 (
                     "yellow",
-                    f"{len(delivery.unmapped)} result(s) have no record on the server, e.g. "
-                    f"{delivery.unmapped[0]}",
+                    f"{counted(len(delivery.unmapped), 'result')} "
+                    f"{'has' if len(delivery.unmapped) == 1 else 'have'} no record on the "
+                    f"server, e.g. {delivery.unmapped[0]}",
                 )
             )
         lines.extend(_link_lines(outcome))
@@ -110,7 +122,7 @@ def _attachment_lines(outcome: UploadOutcome) -> list[tuple[str, str]]:
     failed = [item for item in delivery.attachments if item.status == "failed"]
     left = [item for item in delivery.attachments if item.status == "left_out"]
     size = sum(item.size for item in sent)
-    text = f"attachments: {len(sent)} sent ({size:,} bytes)"
+    text = f"attachments: {len(sent)} sent ({size:,} byte{'' if size == 1 else 's'})"
     text += f", {len(failed)} failed" if failed else ""
     text += f", {len(left)} refused by the server" if left else ""
     lines = [("red" if failed else ("yellow" if left else ""), text)]
@@ -125,7 +137,7 @@ def _link_lines(outcome: UploadOutcome) -> list[tuple[str, str]]:
     if not links:
         return []
     counts: Counter[str] = Counter(link.status for link in links)
-    parts = [f"{counts[key]} {label}" for key, label in _LINK_LABELS if counts.get(key)]
+    parts = [counted(counts[key], one, more) for key, one, more in _LINK_LABELS if counts.get(key)]
     colour = "red" if counts.get("failed") else ("yellow" if counts.get("unknown_ticket") else "")
     lines = [(colour, "ticket links: " + ", ".join(parts))]
     for link in links:
