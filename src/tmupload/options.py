@@ -8,6 +8,8 @@ variable (``TMUPLOAD_X_Y``) and, for the command line, ``--x-y``.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +20,7 @@ __all__ = [
     "OPTIONS_BY_NAME",
     "TARGET_NAMES",
     "OptionSpec",
+    "did_you_mean",
     "looks_secret",
     "parse_bool",
 ]
@@ -55,6 +58,23 @@ class OptionSpec:
     def env(self) -> str:
         return "TMUPLOAD_" + self.name.upper()
 
+    @property
+    def shown_default(self) -> str | None:
+        """The default as ``--help`` shows it (``failed,error``), or None when there is none
+        worth showing (unset, off)."""
+        if self.default in (None, False, ()):
+            return None
+        if isinstance(self.default, tuple):
+            return ",".join(str(item) for item in self.default)
+        return str(self.default)
+
+    def help_with_default(self, extra: str = "") -> str:
+        """The help text every front end shows: ``extra`` (``[ini …, env …]``) and then
+        ``(default: …)`` when there is one."""
+        text = f"{self.help}{f' {extra}' if extra else ''}"
+        default = self.shown_default
+        return f"{text} (default: {default})" if default is not None else text
+
     def names(self, style: Literal["pytest", "cli"] = "pytest") -> str:
         """How a user can set it, for error messages (in the front end's own flag spelling)."""
         if style == "cli":
@@ -77,6 +97,13 @@ def parse_bool(raw: object) -> bool | None:
     if text in _FALSE:
         return False
     return None
+
+
+def did_you_mean(given: str, choices: Sequence[str]) -> str:
+    """``"; did you mean 'qtest'?"`` for a near miss (``qtset``, ``QTest``), else ``""``."""
+    by_lower = {choice.lower(): choice for choice in choices}
+    close = difflib.get_close_matches(given.strip().lower(), list(by_lower), n=1, cutoff=0.6)
+    return f"; did you mean {by_lower[close[0]]!r}?" if close else ""
 
 
 #: Words and starts of an option name that would carry a secret as its value; a secret is
@@ -172,7 +199,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "choice",
         "output",
         "attach the captured output and full traceback as a text file: none, output (to failing "
-        "results), all (to every result); files from tm_attach always go",
+        "results), all (to every result); files the tests attach with the tm_attach fixture "
+        "always go",
         choices=("none", "output", "all"),
     ),
     OptionSpec("max_attachment", "int", 10_000_000, "bytes one attachment may have"),

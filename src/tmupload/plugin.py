@@ -38,10 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tmupload", "upload results to a test-management server")
     for spec in all_options():
         only = f"; {'/'.join(spec.targets)} only" if spec.targets else ""
-        help_text = f"{spec.help} [ini {spec.ini}, env {spec.env}{only}]"
-        if spec.default not in (None, False, ()):
-            default = ",".join(spec.default) if isinstance(spec.default, tuple) else spec.default
-            help_text += f" (default: {default})"
+        help_text = spec.help_with_default(f"[ini {spec.ini}, env {spec.env}{only}]")
         if spec.kind == "bool":
             group.addoption(
                 spec.flag, action="store_true", default=None, dest=spec.ini, help=help_text

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from tmupload.errors import ConfigError
-from tmupload.options import LINKABLE_OUTCOMES, OptionSpec, parse_bool
+from tmupload.options import LINKABLE_OUTCOMES, OptionSpec, did_you_mean, parse_bool
 
 __all__ = ["DEFAULT_OUTBOX", "Settings", "resolve"]
 
@@ -258,7 +258,8 @@ def _convert(spec: OptionSpec, raw: Any, source: str, style: str) -> Any:
         text = str(raw).strip()
         if text not in spec.choices:
             raise ConfigError(
-                f"{source} must be one of {', '.join(spec.choices)}, not {raw!r} — {names}"
+                f"{source} must be one of {', '.join(spec.choices)}, not {raw!r}"
+                f"{did_you_mean(text, spec.choices)} — {names}"
             )
         return text
     text = str(raw).strip()

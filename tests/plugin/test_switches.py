@@ -110,3 +110,20 @@ def test_a_url_with_a_port_out_of_range_stops_pytest_before_the_tests_run(
         ["*tmupload: invalid setting --tm-url*the port '510879' is not a number from 1 to 65535*"]
     )
     assert not (pytester.path / "outbox").exists()
+
+
+def test_a_misspelt_target_gets_a_suggestion(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_a=SUITE)
+    result = pytester.runpytest("--tm-upload", "--tm-target", "qtset", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--tm-target must be one of*not 'qtset'; did you mean 'qtest'?*"])
+
+
+def test_pytest_help_words_attach_and_the_repository_folder_plainly(
+    pytester: pytest.Pytester,
+) -> None:
+    result = pytester.runpytest("--help")
+    text = " ".join(result.stdout.str().split())
+    assert "files the tests attach with the tm_attach fixture always go" in text
+    assert "the top repository folder the test cases go under" in text
+    assert "(default: Automation)" in text

@@ -15,18 +15,50 @@ from typing import Any
 from tmupload._version import __version__
 from tmupload.cli.common import EXIT_UPLOAD_FAILED, EXIT_USAGE, add_settings
 from tmupload.errors import ConfigError, InputError, TmUploadError
-from tmupload.options import looks_secret
+from tmupload.options import did_you_mean, looks_secret
 from tmupload.targets.registry import all_options, target_names
 
 __all__ = ["main"]
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Every option's default in its help, as pytest's ``--help`` shows them: the settings
+    say theirs (``add_settings``: their flags default to None, so that precedence works);
+    any other option with a default worth showing gets ``(default: …)``."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text.lower()
+            or default is None
+            or default is False
+            or default is argparse.SUPPRESS
+            or (not action.option_strings and action.nargs not in ("?", "*"))
+        ):
+            return action.help
+        return f"{text} (default: %(default)s)"
+
+
 class _Parser(argparse.ArgumentParser):
-    """No abbreviations: ``--password`` must not silently mean ``--password-file``."""
+    """No abbreviations: ``--password`` must not silently mean ``--password-file``. Every
+    command's ``--help`` shows the defaults; a near miss among choices gets a suggestion."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        choices = action.choices
+        if choices is not None and value not in choices:
+            names = [str(choice) for choice in choices]
+            raise argparse.ArgumentError(
+                action,
+                f"invalid choice: {value!r}{did_you_mean(str(value), names)} (choose from "
+                f"{', '.join(names)})",
+            )
+        super()._check_value(action, value)
 
 
 def secret_on_command_line(argv: Sequence[str]) -> str | None:

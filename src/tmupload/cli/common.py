@@ -40,7 +40,9 @@ def add_settings(parser: argparse.ArgumentParser, *, only: tuple[str, ...] | Non
         if not spec.cli or (only is not None and spec.name not in only):
             continue
         targets = f"; {'/'.join(spec.targets)} only" if spec.targets else ""
-        help_text = f"{spec.help} [env {spec.env}{targets}]"
+        # The flags default to None (a value given wins over env and ini): the help says the
+        # setting's own default, as pytest's --help does.
+        help_text = spec.help_with_default(f"[env {spec.env}{targets}]")
         if spec.kind == "bool":
             group.add_argument(
                 spec.cli_flag, action="store_true", default=None, dest=spec.ini, help=help_text

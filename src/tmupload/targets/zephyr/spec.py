@@ -19,7 +19,8 @@ SPEC = TargetSpec(
             "repository_folder",
             "str",
             "Automation",
-            "repository folder (phase) the test cases go under, segments by /",
+            "the top repository folder the test cases go under (the node id's path below it), "
+            "segments by /",
         ),
     ),
     credentials=("token", "basic"),
