@@ -253,5 +253,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tmupload: error: {exc}", file=sys.stderr)
         return EXIT_UPLOAD_FAILED
     except KeyboardInterrupt:
-        print("tmupload: interrupted", file=sys.stderr)
+        print(f"tmupload: interrupted{_where_runs_wait(args)}", file=sys.stderr)
         return 130
+
+
+def _where_runs_wait(args: argparse.Namespace) -> str:
+    """For the line after a Ctrl-C: a run spooled before it waits in the outbox."""
+    if args.command not in ("import", "resend", "send"):
+        return ""
+    try:
+        from tmupload.cli.common import settings_from_args
+
+        outbox = settings_from_args(args).outbox.resolve()
+    except Exception:  # the line must come out whatever the settings say
+        return ""
+    return (
+        f"; a run not fully sent stays in the outbox {outbox} — see it with "
+        f"tmupload outbox --outbox {outbox}, send it with tmupload resend --outbox {outbox}"
+    )

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,8 +41,9 @@ from tmupload.errors import TmUploadError
 from tmupload.models import CaseResult, RunReport
 from tmupload.settings import Settings
 from tmupload.targets.base import CaseStream
+from tmupload.targets.registry import register, spec_module
 
-__all__ = ["COMPLETE", "CaseTail", "main", "settings_payload"]
+__all__ = ["COMPLETE", "CaseTail", "main"]
 
 COMPLETE = "complete"
 #: Seconds the courier may outlive the delivery's deadline (a last read, the summary).
@@ -49,13 +52,8 @@ _GRACE = 30.0
 _FOLLOW_EVERY = 0.05
 
 
-def settings_payload(settings: Settings) -> dict[str, Any]:
-    """The settings as JSON for the courier's stdin, credentials included (a pipe only)."""
-    data = settings.model_dump(mode="json")
-    for name in ("password", "token"):
-        secret = getattr(settings, name)
-        data[name] = secret.get_secret_value() if secret is not None else None
-    return data
+class _NothingToSend(Exception):
+    """The pytest process ended before writing any case."""
 
 
 class CaseTail:
@@ -133,6 +131,7 @@ class _Control:
     def __init__(self, stdin: IO[str]) -> None:
         self.complete = threading.Event()
         self.ended = threading.Event()
+        self.notes: list[str] = []  # the writer's, for the summary (attachments left out)
         threading.Thread(target=self._read, args=(stdin,), daemon=True).start()
 
     def _read(self, stdin: IO[str]) -> None:
@@ -140,6 +139,10 @@ class _Control:
             for line in stdin:
                 if line.strip() == COMPLETE:
                     self.complete.set()
+                elif line.startswith("{"):
+                    notes = json.loads(line).get("notes")
+                    if isinstance(notes, list):
+                        self.notes.extend(str(note) for note in notes)
         except (OSError, ValueError):
             pass
         self.ended.set()
@@ -207,6 +210,8 @@ def deliver_entry(
     for _ in _follow(CaseTail(entry.path / CASES_FILE), control, take):
         pass
     if not control.complete.is_set():
+        if not cases and not (entry.path / RUN_FILE).exists():
+            raise _NothingToSend  # the session ended before any test: nothing to deliver
         finish_abandoned(entry.path)  # the pytest process is gone: an interrupted run
     _watchdog(settings.deadline + _GRACE)
     header = read_run_header(entry.path)
@@ -237,6 +242,18 @@ def read_run_header(folder: Path) -> RunReport:
     return read_run(folder)
 
 
+def _same_targets(hello: dict[str, Any]) -> None:
+    """Import and register the target as the pytest process has it (a plug-in's target
+    lives on that process's import path)."""
+    for folder in hello.get("path") or ():
+        if isinstance(folder, str) and folder not in sys.path:
+            sys.path.append(folder)
+    module = hello.get("target_module")
+    name = hello.get("settings", {}).get("target")
+    if isinstance(module, str) and isinstance(name, str) and spec_module(name) != module:
+        register(name, module)
+
+
 def _watchdog(seconds: float) -> None:
     """End the process if the delivery overran its deadline by far (a hung server)."""
     timer = threading.Timer(seconds, os._exit, args=(3,))
@@ -251,6 +268,7 @@ def main(stdin: IO[str], stdout: IO[str]) -> int:
     messages = _Messages(stdout)
     try:
         hello = json.loads(stdin.readline())
+        _same_targets(hello)
         settings = Settings.model_validate(hello["settings"])
         entry = OutboxEntry(Path(hello["entry"]))
     except (ValueError, KeyError, TypeError) as exc:
@@ -261,6 +279,9 @@ def main(stdin: IO[str], stdout: IO[str]) -> int:
     try:
         with entry.locked():
             outcome = deliver_entry(settings, entry, control, messages)
+    except _NothingToSend:
+        shutil.rmtree(entry.path, ignore_errors=True)
+        return 0
     except OutboxLocked as exc:
         messages.release()
         messages.send("outcome", {"ok": False, "lines": [["red", str(exc)]]})
@@ -271,6 +292,7 @@ def main(stdin: IO[str], stdout: IO[str]) -> int:
         entry.record_error(str(exc))
         messages.send("outcome", {"ok": False, "lines": [["red", error]]})
         return 1
+    outcome.notes.extend(control.notes)
     lines = [[colour, text] for colour, text in summary_lines(outcome)]
     messages.send("outcome", {"ok": outcome.ok, "dry_run": outcome.dry_run, "lines": lines})
     return 0 if outcome.ok else 1

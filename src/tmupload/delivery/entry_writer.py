@@ -2,10 +2,11 @@
 
 The entry's folder is made when the session starts, with ``settings.json`` (where the run
 goes, no secrets) and ``writer.json`` (the writing process). Each finished case is appended to
-``cases.jsonl`` (its attachments copied into the entry first, so a file the test deletes later
-still goes), a line at a time in small groups: what was written is on disk for the courier to
-follow, and nothing is held once written. The session end writes ``run.json`` — the header
-that makes the entry complete — and removes ``writer.json``.
+``cases.jsonl`` as its test ends (its attachments copied into the entry first, so a file the
+test deletes later still goes), a line a case, handed to the system at once: the courier
+follows it while the tests run, a killed process loses none of it, and nothing is held. The
+session end writes ``run.json`` — the header that makes the entry complete — and removes
+``writer.json``.
 
 An entry without its header is still being written, unless its writer is gone (killed): then
 :func:`finish_abandoned` completes it as an interrupted run, so what was written is delivered
@@ -16,14 +17,12 @@ from __future__ import annotations
 
 import json
 import os
-import time
-from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
 from tmupload.attachments import AttachmentSpool
-from tmupload.delivery.runfile import CASES_FILE, RUN_FILE, append_cases, write_header
+from tmupload.delivery.runfile import CASES_FILE, RUN_FILE, append_case, write_header
 from tmupload.models import CaseResult, RunReport
 from tmupload.settings import Settings
 
@@ -32,9 +31,6 @@ __all__ = ["INTERRUPTED", "WRITER_FILE", "EntryWriter", "finish_abandoned", "wri
 WRITER_FILE = "writer.json"
 #: Appended to the name of a run cut short: a partial run never passes for a whole one.
 INTERRUPTED = " (interrupted)"
-#: Cases buffered before a line is written, and the longest a finished case waits.
-_LINE_CASES = 200
-_LINE_SECONDS = 0.5
 
 
 class EntryWriter:
@@ -47,15 +43,11 @@ class EntryWriter:
         *,
         name: str,
         started_at: datetime,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.folder = folder
         self.name = name
         self.started_at = started_at
-        self._clock = clock
         self._attachments = AttachmentSpool(settings, folder)
-        self._buffer: list[CaseResult] = []
-        self._written_at = clock()
         self.count = 0
         self._handle: BinaryIO | None = open(folder / CASES_FILE, "ab")  # noqa: SIM115
         record = {"pid": os.getpid(), "name": name, "started_at": started_at.isoformat()}
@@ -67,28 +59,19 @@ class EntryWriter:
         return self._attachments.notes
 
     def add(self, case: CaseResult) -> None:
-        """One finished case: its files copied now, its record written soon."""
-        self._attachments.add(case)
-        self._buffer.append(case)
-        self.count += 1
-        if len(self._buffer) >= _LINE_CASES or self._clock() - self._written_at >= _LINE_SECONDS:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write what is buffered (to the system: a killed process loses none of it)."""
+        """One finished case: its files copied, its record written and handed to the system
+        (a kill of this process loses none of it; the courier sees it at once)."""
         if self._handle is None:
             return
-        if self._buffer:
-            append_cases(self._handle, self._buffer)
-            self._buffer = []
+        self._attachments.add(case)
+        append_case(self._handle, case)
         self._handle.flush()
-        self._written_at = self._clock()
+        self.count += 1
 
     def finish(
         self, *, interrupted: bool, finished_at: datetime, environment: dict[str, str]
     ) -> str:
         """Write the header: the entry is complete. Returns the run's name."""
-        self.flush()
         if self._handle is not None:
             os.fsync(self._handle.fileno())
             self._handle.close()
@@ -107,7 +90,6 @@ class EntryWriter:
     def close(self) -> None:
         """Let the file go without completing the entry (the session could not finish it)."""
         if self._handle is not None:
-            self.flush()
             self._handle.close()
             self._handle = None
 

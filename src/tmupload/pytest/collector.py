@@ -1,57 +1,69 @@
 """The plugin object registered on the controller when upload is on.
 
-Hooks only feed the RunBuilder (no network, no files); the one upload happens in
-``pytest_sessionfinish``, and ``pytest_terminal_summary`` says what landed or what failed.
+This process only writes, as ``--junitxml`` does: each finished test becomes its record and is
+appended to the run's outbox entry (``delivery/entry_writer.py``) as the test ends. A courier
+process (``delivery/courier.py``), started once the settings are valid, does everything that
+talks to the server — the lookups at once, the results as the entry grows, the rest once it is
+complete — so the tests never wait for the server, a test that mocks httpx never sees our
+requests, and a Ctrl-C while the session end waits never loses the run. The session end
+completes the entry, shows the courier's progress on a line of its own, and prints the
+summary the courier sends back.
 """
 
 from __future__ import annotations
 
-import gc
-import os
+import contextlib
 import platform
-import sys
+import shutil
+import signal
+import tempfile
 import threading
-from collections.abc import Generator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tmupload.delivery.outcome import UploadOutcome
-from tmupload.delivery.progress import ProgressRelay, UploadProgress
-from tmupload.errors import TmUploadError
+from tmupload.delivery.entry_writer import EntryWriter
+from tmupload.delivery.outbox import Outbox
+from tmupload.delivery.progress import UploadProgress
+from tmupload.pytest.courier_link import CourierLink
 from tmupload.pytest.fold import RunBuilder
 from tmupload.settings import Settings
-from tmupload.targets.base import CaseStream
 from tmupload.targets.registry import make_target
 
 __all__ = ["ResultCollector"]
-
-# Seconds the tests wait, at most, for the background lookups to finish before they start.
-_WAIT_BEFORE_TESTS = 5.0
 
 
 class ResultCollector:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
         self.settings = settings
-        self.builder = RunBuilder(max_output=settings.max_output, xfail_as=settings.xfail_as)
+        self.builder = RunBuilder(
+            max_output=settings.max_output,
+            xfail_as=settings.xfail_as,
+            ids_escaped=not _id_escaping_disabled(config),
+        )
         self.started_at = datetime.now(timezone.utc)
-        self.outcome: UploadOutcome | None = None
-        self.skipped_reason: str | None = None
-        self.interrupted_note: str | None = None
         # Built now so that a setting only the target can check (e.g. a status map) stops the
-        # session before the tests run, not after them; and so that it can look up where the
-        # run goes while the tests run (the session end then starts with the upload).
-        self.progress = ProgressRelay()
-        self.target = make_target(settings, progress=self.progress)
-        self.description = self.target.describe()
-        self._preparing: threading.Thread | None = None
-        self.stream: CaseStream | None = None
+        # session before the tests run, not after them. It sends nothing from this process.
+        self.description = make_target(settings).describe()
         if settings.ticket_map is not None:  # a broken map should stop the session up front
             from tmupload.ticket_map import load_ticket_map
 
             load_ticket_map(settings.ticket_map)
+        self.writer: EntryWriter | None = None
+        self.courier: CourierLink | None = None
+        self.lines: list[tuple[str, str]] = []  # the summary, as the courier sent it
+        self.ok: bool | None = None
+        self.notes: list[str] = []
+        self.problem: str | None = None  # the run could not be spooled or delivered
+        self.detached = False  # the first Ctrl-C stopped the waiting
+        self.skipped_reason: str | None = None
+        self.interrupted_note: str | None = None
+        self._sigint: Any = None
+        self._scratch: Path | None = None  # a dry run's outbox, thrown away at the end
+        self._made_outbox = False
 
     def pytest_report_header(self, config: pytest.Config) -> str:
         s = self.settings
@@ -59,64 +71,36 @@ class ResultCollector:
         return f"tmupload: {mode} {self.description} (on-error={s.on_error})"
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        # What only the session end needs is imported while the tests run, not before them.
-        threading.Thread(target=_import_session_end, name="tmupload-imports", daemon=True).start()
-        # Each result goes to the target as its test ends, so that the session end does not
-        # have to do all the target's work for every result at once. (Opened here: xdist
-        # registers its controller after this plugin's configure.)
-        open_stream = getattr(self.target, "stream", None)
-        if callable(open_stream):
-            controller = self.config.pluginmanager.has_plugin("dsession")
-            self.stream = open_stream(may_send=controller and not self.settings.dry_run)
-        # Every check of the settings has passed by now. The lookups are only a head start:
-        # not worth a request when the run could not be spooled anyway.
-        prepare = getattr(self.target, "prepare", None)
-        if self.settings.dry_run or not callable(prepare):
+        outbox = self.settings.outbox.resolve()
+        if self.settings.dry_run:  # a question about an upload: the outbox is not touched
+            outbox = self._scratch = Path(tempfile.mkdtemp(prefix="tmupload-dry-run-"))
+        self._made_outbox = not outbox.exists()
+        try:
+            self.writer = Outbox(outbox).open(
+                self.settings, name=self._run_name(), started_at=self.started_at
+            )
+        except OSError as exc:
+            self.problem = (
+                f"cannot write the outbox {outbox} ({exc.strerror or exc}); nothing was sent — "
+                f"point {self.settings.names('outbox').split(' (')[0]} (TMUPLOAD_OUTBOX) at a "
+                "writable directory"
+            )
             return
-        if not _could_write(self.settings.outbox):
-            return
-        self._preparing = threading.Thread(target=prepare, name="tmupload-prepare", daemon=True)
-        self._preparing.start()
+        self.courier = CourierLink.start(self.settings, self.writer.folder)
 
-    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
-    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, None, None]:
-        # Tests running in this process may mock httpx (pytest-httpx patches every transport)
-        # and would see our lookups as their own unexpected requests: let them finish first
-        # (they overlapped with collection). Under xdist the tests run in other processes.
-        if self._preparing is not None and not self.config.pluginmanager.has_plugin("dsession"):
-            self._preparing.join(_WAIT_BEFORE_TESTS)
-        yield
+    def _run_name(self) -> str:
+        return self.settings.run_name or (
+            f"pytest {self.config.rootpath.name} {self.started_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.builder.add(report)
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
-        cases = self.builder.finish(nodeid)
-        if self.stream is not None:
+        cases = self.builder.take(nodeid)
+        if self.writer is not None:
             for case in cases:
-                self.stream.add(case)
-
-    def _make_progress(self) -> UploadProgress:
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is None:
-            return UploadProgress(lambda _: None, quiet=True)
-        live = bool(getattr(reporter, "isatty", False)) and sys.stdout.isatty()
-
-        def rewrite(line: str) -> None:
-            reporter.rewrite(line, erase=True)
-
-        def write_line(line: str) -> None:
-            # Under -q the progress dots leave the cursor mid-line: start a line of our own.
-            writer = getattr(reporter, "_tw", None)
-            if writer is not None and writer.width_of_current_line:
-                reporter.write("\n")
-            reporter.write_line(line)
-
-        return UploadProgress(
-            write_line,
-            rewrite if live else None,
-            quiet=self.config.option.verbose < 0,
-        )
+                self.writer.add(case)
 
     def _environment(self) -> dict[str, str]:
         workers = getattr(self.config.option, "numprocesses", None)
@@ -131,106 +115,155 @@ class ResultCollector:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        # The session holds hundreds of thousands of live objects (items, reports); without a
-        # freeze every collection triggered while building and uploading the run walks them
-        # all (measured: decoding 10,000 server results took 0.27 s instead of 0.07 s).
-        gc.freeze()
-        try:
-            self._build_and_upload(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
-        finally:
-            gc.unfreeze()
-        if self.outcome is None:
-            return
+        self._finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+        if self.ok is None and self.problem is None:
+            return  # nothing ran, or the waiting was stopped: the tests' status stands
         # The tests' own outcomes are never touched; only a clean exit status becomes 1.
-        failed = not self.outcome.ok
-        if failed and self.settings.on_error == "fail" and session.exitstatus == 0:
+        if not self.ok and self.settings.on_error == "fail" and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
-    def _build_and_upload(self, interrupted: bool) -> None:
-        finished_at = datetime.now(timezone.utc)
-        name = self.settings.run_name or (
-            f"pytest {self.config.rootpath.name} {self.started_at:%Y-%m-%d %H:%M:%S} UTC"
+    def _finish(self, interrupted: bool) -> None:
+        writer, courier = self.writer, self.courier
+        if writer is None or courier is None:
+            return
+        for case in self.builder.unfinished():  # cut short by an interrupt: errors
+            writer.add(case)
+        if writer.count == 0:
+            self.skipped_reason = "no test ran, so nothing was uploaded"
+            courier.process.kill()
+            writer.close()
+            courier.process.wait()
+            shutil.rmtree(writer.folder, ignore_errors=True)
+            if self._made_outbox:  # made for this session only: leave no trace
+                with contextlib.suppress(OSError):
+                    writer.folder.parent.rmdir()
+            return
+        name = writer.finish(
+            interrupted=interrupted,
+            finished_at=datetime.now(timezone.utc),
+            environment=self._environment(),
         )
         if interrupted:
             # A partial run must not pass for a whole one, on the server or in the summary.
-            name += " (interrupted)"
-        run = self.builder.build(
-            name=name,
-            started_at=self.started_at,
-            finished_at=finished_at,
-            environment=self._environment(),
-        )
-        if self.stream is not None:
-            self.stream.end()
-        if not run.cases:
-            self.skipped_reason = "no test ran, so nothing was uploaded"
-            return
-        if interrupted:
             self.interrupted_note = (
-                f"the session was interrupted: the {len(run.cases)} result(s) reported before "
+                f"the session was interrupted: the {writer.count} result(s) reported before "
                 f"it are uploaded as {name!r} (a test cut short counts as an error)"
             )
-        if self._preparing is not None:
-            self._preparing.join()  # bounded by the lookup's own time budget
-        progress = self._make_progress()
-        self.progress.to = progress
-        try:
-            from tmupload.delivery.pipeline import upload
+        courier.complete(writer.notes)
+        self._wait(courier)
 
-            self.outcome = upload(
-                run,
-                self.settings,
-                progress=progress,
-                target=self.target,
-                clean_up_in_background=True,
-            )
-        except TmUploadError as exc:  # configuration problems found late (e.g. the outbox)
-            self.outcome = UploadOutcome(run=run, settings=self.settings, error=exc)
+    def _wait(self, courier: CourierLink) -> None:
+        """Show the courier's progress and keep its outcome; the first Ctrl-C stops the
+        waiting (the courier goes on), and from then on Ctrl-C changes nothing."""
+        progress = self._make_progress()
+        try:
+            for message in courier.messages():
+                if "progress" in message:
+                    progress(str(message["progress"]))
+                elif "trouble" in message:
+                    progress.trouble(str(message["trouble"]))
+                elif "outcome" in message:
+                    outcome = message["outcome"]
+                    self.ok = bool(outcome.get("ok"))
+                    self.lines = [(str(c), str(t)) for c, t in outcome.get("lines", [])]
+            if self.ok is None:
+                code = courier.process.wait()
+                self.problem = (
+                    f"the upload stopped without a word (courier exit status {code}); the run "
+                    f"is kept in {self.writer.folder if self.writer else 'the outbox'}"
+                )
+        except KeyboardInterrupt:
+            self._ignore_further_interrupts()
+            self.detached = True
         finally:
             progress.done()
+
+    def _ignore_further_interrupts(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self._sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def _make_progress(self) -> UploadProgress:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return UploadProgress(lambda _: None, quiet=True)
+        writer = getattr(reporter, "_tw", None)
+        live = bool(getattr(reporter, "isatty", False)) and writer is not None
+
+        def fresh_line() -> None:
+            # pytest's progress line (``....F [100%]``) ends where the cursor is: never
+            # write over it — our lines start on a line of their own.
+            if writer is not None and writer.width_of_current_line:
+                reporter.write("\n")
+
+        def rewrite(line: str) -> None:
+            fresh_line()
+            reporter.rewrite(line, erase=True)
+
+        def write_line(line: str) -> None:
+            fresh_line()
+            reporter.write_line(line)
+
+        return UploadProgress(
+            write_line,
+            rewrite if live else None,
+            quiet=self.config.option.verbose < 0,
+        )
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.skipped_reason:
             terminalreporter.write_sep("-", "tmupload")
             terminalreporter.write_line(f"tmupload: {self.skipped_reason}")
             return
-        if self.outcome is None:
+        if self.writer is None and self.problem is None:
             return
-        failed = not self.outcome.ok and not self.outcome.dry_run
+        failed = self.problem is not None or (self.ok is False and not self.settings.dry_run)
         terminalreporter.write_sep("-", "tmupload", red=failed, bold=failed)
         if self.interrupted_note:
             terminalreporter.write_line(f"tmupload: {self.interrupted_note}", yellow=True)
-        from tmupload.delivery.report import summary_lines
-
-        for colour, text in summary_lines(self.outcome):
+        if self.detached:
+            self._say_detached(terminalreporter)
+            return
+        for colour, text in self.lines:
             markup = {colour: True} if colour else {}
             terminalreporter.write_line(f"tmupload: {text}", **markup)
+        if self.problem is not None:
+            terminalreporter.write_line(f"tmupload: upload FAILED: {self.problem}", red=True)
+            terminalreporter.write_line(f"tmupload: send it again with: {self._resend()}")
         if failed and self.settings.on_error == "warn":
             terminalreporter.write_line(
                 "tmupload: --tm-on-error=warn: the exit status ignores the failed upload",
                 yellow=True,
             )
 
+    def _resend(self) -> str:
+        return f"tmupload resend --outbox {self.settings.outbox.resolve()}"
+
+    def _say_detached(self, terminalreporter: pytest.TerminalReporter) -> None:
+        pid = self.courier.pid if self.courier is not None else "?"
+        folder = self.writer.folder if self.writer is not None else self.settings.outbox
+        terminalreporter.write_line(
+            f"tmupload: stopped waiting; the upload goes on in the background (process {pid}) "
+            f"and the run stays in {folder} until it has landed — to see or finish it: "
+            f"tmupload outbox --outbox {self.settings.outbox.resolve()}, then {self._resend()}",
+            yellow=True,
+        )
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        # The summary is written. The run (10,000s of records and their texts) goes now, freed
-        # as its references drop, instead of being walked by the interpreter's last garbage
-        # collection when the process exits (measured: ~0.4 s at exit for 10,000 tests).
-        # First among the unconfigure hooks: pytest's own (unraisableexception) runs a full
-        # gc.collect() there, which would otherwise walk these records too.
         self.builder.clear()
-        self.outcome = None
-        self.stream = None
+        if self._scratch is not None and not self.detached:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+        if self._sigint is not None:
+            signal.signal(signal.SIGINT, self._sigint)
+            self._sigint = None
 
 
-def _import_session_end() -> None:
-    import tmupload.delivery.pipeline
-    import tmupload.delivery.report  # noqa: F401
-
-
-def _could_write(folder: Path) -> bool:
-    """Whether ``folder`` exists writable or could be created (nothing is created here)."""
-    for candidate in (folder, *folder.parents):
-        if candidate.exists():
-            return candidate.is_dir() and os.access(candidate, os.W_OK)
-    return False
+def _id_escaping_disabled(config: pytest.Config) -> bool:
+    """Whether the session keeps non-ASCII parameter ids as they are (pytest's ini option):
+    then a node id holds no escapes to undo."""
+    try:
+        return bool(
+            config.getini("disable_test_id_escaping_and_forfeit_all_rights_to_community_support")
+        )
+    except ValueError:  # an ini option unknown to this pytest
+        return False

@@ -10,25 +10,36 @@ the teardown text.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import pytest
 
-from tmupload.models import Attempt, CaseResult, Outcome, RunReport, TicketRef, bound
+from tmupload.models import (
+    Attempt,
+    CaseResult,
+    Outcome,
+    RunReport,
+    TicketRef,
+    bound,
+    unescape_test_id,
+)
 from tmupload.properties import FIXTURE_PROPERTY
 from tmupload.tickets import TICKET_LINK_PROPERTY, TICKET_PROPERTY
 
 __all__ = ["RunBuilder", "split_nodeid"]
 
 
-def split_nodeid(nodeid: str) -> tuple[str, str, str]:
+def split_nodeid(nodeid: str, *, ids_escaped: bool = True) -> tuple[str, str, str]:
     """Return (suite, name, classname) for a pytest node id.
 
     The suite is the file path, the name is the rest of the node id (``Class::test[param]``),
-    so two classes in one file with the same test name stay distinct. The classname follows
-    junitxml's mangling (``dir.test_mod.Class``) for readers that expect it.
+    so two classes in one file with the same test name stay distinct, with pytest's escaping
+    of non-ASCII parameter ids undone (``test[\\u20ac]`` -> ``test[€]``) unless the session
+    turned that escaping off (``ids_escaped=False``). The classname follows junitxml's
+    mangling (``dir.test_mod.Class``) for readers that expect it.
     """
     path, sep, rest = nodeid.partition("::")
     if not sep:
@@ -36,7 +47,23 @@ def split_nodeid(nodeid: str) -> tuple[str, str, str]:
     parts = rest.split("::")
     module = path[:-3] if path.endswith(".py") else path
     classname = ".".join([module.replace("/", ".").replace("\\", "."), *parts[:-1]])
-    return path, rest, classname
+    return path, unescape_test_id(rest) if ids_escaped else rest, classname
+
+
+#: The line pytest writes first in the text of a report with a ``node`` (xdist's controller
+#: sets one on every report from a worker, ``_pytest.reports.getworkerinfoline``):
+#: ``[gw0] linux -- Python 3.11.7 /path/to/python``.
+_WORKER_LINE = re.compile(r"\[[^\]\n]+\] [^\n]* -- Python [^\n]*")
+
+
+def _longrepr_text(report: pytest.TestReport) -> str:
+    """The report's failure text (``longreprtext``) without xdist's worker line: the text a
+    serial session gives, so that every server's note starts with the failure."""
+    text = str(getattr(report, "longreprtext", "") or "")
+    if getattr(report, "node", None) is None:
+        return text
+    first, _, rest = text.partition("\n")
+    return rest.strip() if _WORKER_LINE.fullmatch(first) else text
 
 
 def _crash_message(report: pytest.TestReport) -> str:
@@ -49,7 +76,7 @@ def _crash_message(report: pytest.TestReport) -> str:
     crash = getattr(longrepr, "reprcrash", None)
     if crash is not None and getattr(crash, "message", None):
         return str(crash.message).splitlines()[0] if crash.message else ""
-    text = str(getattr(report, "longreprtext", "") or longrepr)
+    text = _longrepr_text(report) or str(longrepr)
     lines = [line for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else ""
 
@@ -58,7 +85,7 @@ def _failed(state: _Pending, report: pytest.TestReport, outcome: Outcome, phase:
     state.outcome = outcome
     state.failed_phase = phase
     state.message = _crash_message(report)
-    state.details.append(report.longreprtext)
+    state.details.append(_longrepr_text(report))
 
 
 def _skipped(state: _Pending, report: pytest.TestReport) -> None:
@@ -67,7 +94,7 @@ def _skipped(state: _Pending, report: pytest.TestReport) -> None:
         state.outcome = Outcome.XFAILED
         state.message = str(report.wasxfail) or _crash_message(report)
         if report.when == "call":
-            state.details.append(report.longreprtext)
+            state.details.append(_longrepr_text(report))
     else:
         state.outcome = Outcome.SKIPPED
         state.message = _crash_message(report)
@@ -95,9 +122,13 @@ class _Pending:
 class RunBuilder:
     """Collects reports (on the xdist controller, or in a plain session) into a RunReport."""
 
-    def __init__(self, *, max_output: int = 65536, xfail_as: str = "skipped") -> None:
+    def __init__(
+        self, *, max_output: int = 65536, xfail_as: str = "skipped", ids_escaped: bool = True
+    ) -> None:
         self._max_output = max_output
         self._xfail_as = xfail_as
+        # Whether pytest escaped non-ASCII parameter ids (its default): names undo it.
+        self._ids_escaped = ids_escaped
         self._pending: dict[tuple[str, Any], _Pending] = {}
         # Cases made final by ``finish`` (as each test ends), so the session end only has to
         # make the ones still open (an interrupted session) and the run costs nothing to build.
@@ -155,7 +186,7 @@ class RunBuilder:
             state.outcome = Outcome.ERROR
             state.failed_phase = str(when)
             state.message = _crash_message(report) or "the test did not finish"
-            state.details.append(str(getattr(report, "longreprtext", "")))
+            state.details.append(_longrepr_text(report))
             self._finish(state, report)
 
     def clear(self) -> None:
@@ -177,6 +208,27 @@ class RunBuilder:
                 self._final[key] = case = self._case(state)
                 made.append(case)
         return made
+
+    def take(self, nodeid: str) -> list[CaseResult]:
+        """Like :meth:`finish`, for a session that writes each case as its test ends: the
+        cases made final are forgotten here, so the session holds none of them."""
+        made: list[CaseResult] = []
+        keys = self._keys.get(nodeid)
+        if not keys:
+            return made
+        for key in list(keys):
+            state = self._pending.get(key)
+            if state is not None and state.done and state.outcome is not None:
+                made.append(self._case(state))
+                del self._pending[key]
+                keys.remove(key)
+        if not keys:
+            del self._keys[nodeid]
+        return made
+
+    def unfinished(self) -> list[CaseResult]:
+        """The cases whose test never finished (an interrupted session): errors."""
+        return [self._case(state) for state in self._pending.values()]
 
     def _finish(self, state: _Pending, report: pytest.TestReport) -> None:
         # The last report of a test carries the captured sections of every phase, so they are
@@ -207,7 +259,7 @@ class RunBuilder:
     def _teardown(self, state: _Pending, report: pytest.TestReport) -> None:
         if report.outcome != "failed":
             return
-        text = report.longreprtext
+        text = _longrepr_text(report)
         if state.outcome is not None and state.outcome.is_failure:
             state.details.append("--- error in teardown ---\n" + text)
             return
@@ -244,7 +296,7 @@ class RunBuilder:
             message = message or "the test did not finish (interrupted or worker crashed)"
         if outcome is Outcome.XFAILED and self._xfail_as == "passed":
             outcome = Outcome.PASSED
-        suite, name, classname = split_nodeid(state.nodeid)
+        suite, name, classname = split_nodeid(state.nodeid, ids_escaped=self._ids_escaped)
         tickets, properties = _split_properties(state.user_properties)
         if state.earlier_files:
             properties = [_mark_attempt(item, state.earlier_files) for item in properties]

@@ -27,6 +27,7 @@ __all__ = [
     "load_target",
     "make_target",
     "register",
+    "spec_module",
     "target_names",
     "unregister",
 ]
@@ -50,6 +51,11 @@ def unregister(name: str) -> None:
     """Remove a target added with :func:`register`."""
     _SPEC_MODULES.pop(name, None)
     _LOADED.pop(name, None)
+
+
+def spec_module(name: str) -> str | None:
+    """The module holding target ``name``'s ``SPEC`` (to register it in another process)."""
+    return _SPEC_MODULES.get(name)
 
 
 def target_names() -> tuple[str, ...]:

@@ -2,7 +2,8 @@
 and what the session end, a failed session end and a resend then do with them.
 
 End to end: real pytest sessions (subprocess) against the emulator on a loopback socket. The
-child session lowers ``submit.MAX_LOGS`` and ``stream.FLUSH_AFTER`` in its conftest, and its
+child session lowers ``submit.MAX_LOGS`` and ``stream.FLUSH_AFTER`` in a ``sitecustomize`` on
+its import path (the stream runs in the courier, a process the session starts), and its
 last test (the *observer*, collected last so that it runs after every other test was handed
 to a worker) waits for the other tests to finish, then records what the server holds while
 it, a test of the session, still runs: that is, before the session end.
@@ -50,16 +51,21 @@ CHILD_FLUSH_AFTER = 0.3
 PASSING = 20
 SKIPPED = 3
 
-CHILD_CONFTEST = """
-import pathlib
-
-import pytest
-
+#: Imported at start by every Python process of the child session (pytest's and the
+#: courier's): smaller chunks, sooner.
+CHILD_KNOBS = """
 import tmupload.targets.qtest.stream as stream
 import tmupload.targets.qtest.submit as submit
 
 submit.MAX_LOGS = {max_logs}
 stream.FLUSH_AFTER = {flush_after}
+"""
+
+CHILD_CONFTEST = """
+import pathlib
+
+import pytest
+
 MARKS = pathlib.Path({marks!r})
 
 
@@ -152,14 +158,17 @@ def _child_session(
     streamed: set[str],
     faults: dict[str, Any] | None = None,
     workers: int = 2,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> tuple[pytest.RunResult, dict[str, Any]]:
     """Run the child session; return its result and what the observer saw."""
     marks, seen = tmp_path / "marks", tmp_path / "observed.json"
-    pytester.makeconftest(
-        CHILD_CONFTEST.format(
-            max_logs=CHILD_MAX_LOGS, flush_after=CHILD_FLUSH_AFTER, marks=str(marks)
-        )
+    knobs = tmp_path / "knobs"
+    knobs.mkdir()
+    (knobs / "sitecustomize.py").write_text(
+        CHILD_KNOBS.format(max_logs=CHILD_MAX_LOGS, flush_after=CHILD_FLUSH_AFTER)
     )
+    monkeypatch.setenv("PYTHONPATH", str(knobs))
+    pytester.makeconftest(CHILD_CONFTEST.format(marks=str(marks)))
     pytester.makepyfile(test_many=CHILD_SUITE)
     constants = (
         "import json\nimport pathlib\nimport time\nimport urllib.request\n\n"
@@ -210,9 +219,11 @@ def _assert_complete(live: QLive) -> None:
 
 
 def test_an_xdist_session_submits_chunks_while_the_tests_run_and_each_result_lands_once(
-    pytester: pytest.Pytester, qlive: QLive, tmp_path: Path
+    pytester: pytest.Pytester, qlive: QLive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result, seen = _child_session(pytester, qlive, tmp_path, streamed=STREAMABLE)
+    result, seen = _child_session(
+        pytester, qlive, tmp_path, streamed=STREAMABLE, monkeypatch=monkeypatch
+    )
     assert result.ret == 1  # two tests fail on purpose; the upload succeeded
     result.stdout.fnmatch_lines([f"*uploaded {len(EXPECTED)} results to qTest Manager*"])
     # While the observer (a test of the session) ran, every result the stream may send was
@@ -232,17 +243,21 @@ def test_an_xdist_session_submits_chunks_while_the_tests_run_and_each_result_lan
     assert Outbox(tmp_path / "outbox").entries() == []
 
 
-def test_a_serial_session_sends_nothing_while_the_tests_run(
-    pytester: pytest.Pytester, qlive: QLive, tmp_path: Path
+def test_a_serial_session_submits_while_the_tests_run_too(
+    pytester: pytest.Pytester, qlive: QLive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result, seen = _child_session(pytester, qlive, tmp_path, streamed=set(), workers=0)
+    # The stream runs in the courier, where no test can mock httpx: a serial session's
+    # results go out while its tests run, as under xdist.
+    result, seen = _child_session(
+        pytester, qlive, tmp_path, streamed=STREAMABLE, workers=0, monkeypatch=monkeypatch
+    )
     assert result.ret == 1
     result.stdout.fnmatch_lines([f"*uploaded {len(EXPECTED)} results to qTest Manager*"])
-    # Tests running in this process may mock httpx: no write reached the server before the
-    # session end, though more than MAX_LOGS results waited longer than FLUSH_AFTER.
     assert seen["ready"], seen
-    assert seen["logs"] == {}
-    assert [call for call in seen["requests"] if call[0] != "GET"] == []
+    assert {content: seen["logs"].get(content) for content in STREAMABLE} == dict.fromkeys(
+        STREAMABLE, 1
+    )
+    assert len(_submits(seen["requests"])) >= 2
     _assert_complete(qlive)
 
 
@@ -252,7 +267,9 @@ def test_a_failed_session_end_after_streaming_is_finished_by_resend_sending_noth
     # Once the stream's chunks landed, the observer makes the server refuse every POST: the
     # session end's first submission fails.
     refuse = {"fail_next": [403] * 50, "only_methods": ["POST"]}
-    result, seen = _child_session(pytester, qlive, tmp_path, streamed=STREAMABLE, faults=refuse)
+    result, seen = _child_session(
+        pytester, qlive, tmp_path, streamed=STREAMABLE, faults=refuse, monkeypatch=monkeypatch
+    )
     assert seen["ready"], seen
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*upload FAILED*", "*tmupload resend*"])

@@ -1,5 +1,5 @@
 """The Zephyr target's work before the session end (``prepare`` and ``stream``, stream.py):
-the repository made while the tests run under xdist and nothing written without it; a second
+the repository made while the tests run (by the courier, serial or under xdist); a second
 run, a case that moved, a session end that fails after the stream made the repository, a
 stream that stopped midway, and hints found for another release. Real pytest sessions against
 the emulator over loopback, and the target in process (``Tamper``)."""
@@ -97,7 +97,7 @@ QUICK_CASES = {
     ("Automation/test_quick.py", "test_pass"),
     ("Automation/test_quick.py", "test_fail"),
     ("Automation/test_quick.py", "test_skip"),
-    ("Automation/test_quick.py/TestGroup", "test_in_class"),
+    ("Automation/test_quick.py/TestGroup", "TestGroup::test_in_class"),
     ("Automation/test_quick.py", "test_param[a]"),
     ("Automation/test_quick.py", "test_param[b]"),
 }
@@ -177,17 +177,18 @@ def test_under_xdist_the_repository_is_made_while_the_tests_run_and_each_result_
     assert len(zlive.emulator.snapshot()["test_cases"]) == len(LANDED)
 
 
-def test_without_xdist_nothing_is_written_while_the_tests_run_and_the_upload_is_complete(
+def test_a_serial_session_makes_the_repository_while_the_tests_run_too(
     pytester: pytest.Pytester, zlive: ZLive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # test_last waits 1.5 s: time enough for a stream that sends to make folders and test
-    # cases (it sends a test case after one second at most).
-    result, at_end = _session(pytester, zlive, tmp_path, monkeypatch, 1.5)
+    # The stream runs in the courier, where no test can mock httpx: a serial session's
+    # repository is made while its tests run, as under xdist.
+    result, at_end = _session(pytester, zlive, tmp_path, monkeypatch, 8.0)
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*uploaded 7 results to Zephyr Enterprise*"])
-    assert [tuple(c) for c in at_end["requests"] if c[0] != "GET"] == []
     made = at_end["state"]
-    assert made["folders"] == [] and made["test_cases"] == [] and made["cycles"] == []
+    assert {(t["folder_path"], t["name"]) for t in made["test_cases"]} >= QUICK_CASES
+    before = [tuple(call) for call in at_end["requests"]]
+    assert not [c for c in before if c[0] != "GET" and _PHASE_WORK.search(c[1])]
     assert _statuses(zlive.emulator) == LANDED
     assert duplicates(zlive.emulator) == {} and len(zlive.phases()) == 1
 
