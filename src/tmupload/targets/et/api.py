@@ -214,6 +214,15 @@ class EtApi:
             for item in items_of(json_body(response, "projects"), "projects")
         ]
 
+    def project_names(self, top: int) -> list[str]:
+        """The first ``top`` project names by name (§1.6: ``$orderby``, ``$top``), to tell a
+        user which projects exist when the one named does not."""
+        response = self.http.request(
+            "GET", "api/projects", params={"$orderby": "Name", "$top": str(top)}
+        )
+        items = items_of(json_body(response, "projects"), "projects")
+        return [str(item.get("Name")) for item in items if isinstance(item, dict)]
+
     def project(self, project_id: str, expand: str | None = None) -> dict[str, Any]:
         params = {"$expand": expand} if expand else None
         body = json_body(

@@ -76,13 +76,21 @@ def _package_path(
     return parent_id
 
 
+#: How many project names a "no such project" message lists.
+SHOWN_PROJECTS = 20
+
+
 def find_project(api: EtApi, name: str) -> str:
     projects = [item for item in api.find_projects(name) if item.Name == name]
     if not projects:
+        names = api.project_names(SHOWN_PROJECTS + 1)
+        visible = ", ".join(names[:SHOWN_PROJECTS]) or "none"
+        if len(names) > SHOWN_PROJECTS:
+            visible += ", …"
         raise ConfigError(
             f"there is no project named {name!r} on the server (names are exact and "
-            "case-sensitive); tmupload never creates projects — create it in Enterprise Tester or "
-            f"fix {api.http.flag('project')}"
+            f"case-sensitive; this account sees: {visible}); tmupload never creates projects "
+            f"— create it in Enterprise Tester or fix {api.http.flag('project')}"
         )
     return projects[0].Id
 

@@ -47,18 +47,27 @@ def split_path(path: str) -> list[str]:
     return [segment.strip() for segment in path.split("/") if segment.strip()]
 
 
+#: How many project names a "no such project" message lists (as Zephyr's does).
+SHOWN_PROJECTS = 20
+
+
 def find_project(api: QTestApi, project: str) -> tuple[str, str]:
     """(id, name) of the project given by numeric id or exact name; never created."""
     if project.isdigit():
         found = api.project(project)
         if found is not None and found.get("id") is not None:
             return str(found["id"]), str(found.get("name") or project)
-    named = [item for item in api.projects() if str(item.get("name")) == project]
+    projects = api.projects()
+    named = [item for item in projects if str(item.get("name")) == project]
     if not named:
+        names = sorted(str(item.get("name")) for item in projects)
+        visible = ", ".join(names[:SHOWN_PROJECTS]) or "none"
+        if len(names) > SHOWN_PROJECTS:
+            visible += f", … ({len(names)} in all)"
         raise ConfigError(
             f"there is no qTest project {project!r} visible to this account (a name must match "
-            "exactly, or give the numeric id); tmupload never creates projects — fix "
-            "--tm-project or ask for access"
+            f"exactly, or give the numeric id; visible: {visible}); tmupload never creates "
+            f"projects — fix {api.http.flag('project')} or ask for access"
         )
     return str(named[0]["id"]), project
 
@@ -71,8 +80,8 @@ def _release(api: QTestApi, project_id: str, release: str) -> str:
             return str(item["id"])
     raise ConfigError(
         f"there is no release {release!r} in the qTest project (name, id or PID, exact); "
-        "tmupload never creates releases — fix --tm-release or leave it out to put the "
-        "cycle under the project's root"
+        f"tmupload never creates releases — fix {api.http.flag('release')} or leave it out to "
+        "put the cycle under the project's root"
     )
 
 
@@ -99,7 +108,9 @@ def resolve_placement(
         parent_type, parent_id = "release", placement.release_id
     segments = split_path(cycle_path)
     if not segments:
-        raise ConfigError(f"the test cycle path {cycle_path!r} is empty: fix --tm-cycle")
+        raise ConfigError(
+            f"the test cycle path {cycle_path!r} is empty: fix {api.http.flag('cycle')}"
+        )
     cycle: dict[str, Any] | None = None
     for depth, name in enumerate(segments):
         path = "/".join(segments[: depth + 1])

@@ -1,6 +1,7 @@
-"""A 404 where every server of a kind answers (qTest's login and project list, Enterprise
-Tester's ``GET /api``, Zephyr's ``GET /user/current``) is the URL, not the login: the message
-names the URL tried and the URL setting, never the credentials."""
+"""What the first lookups say when the settings are wrong. A 404 where every server of a kind
+answers (qTest's login and project list, Enterprise Tester's ``GET /api``, Zephyr's
+``GET /user/current``) is the URL, not the login: the message names the URL tried and the URL
+setting, never the credentials. A project that does not exist: the message lists those that do."""
 
 from __future__ import annotations
 
@@ -95,3 +96,42 @@ def test_a_404_at_the_first_call_names_the_url_and_blames_it_not_the_login(
     cli = resolve(flags, {}, env, flag_style="cli")
     outcome = upload(_run(), cli, transport=transport)
     assert "so --url is probably wrong" in str(outcome.error)
+
+
+MANY = ["Demo", *(f"Team {i:02}" for i in range(30))]
+
+
+@pytest.mark.parametrize(
+    ("target", "emulator", "env", "said"),
+    [
+        (
+            "et",
+            lambda: EtEmulator(EtConfig(import_delay=0.0, projects=MANY)),
+            LOGIN,
+            "there is no project named 'Dmeo' on the server",
+        ),
+        (
+            "qtest",
+            lambda: QTestEmulator(QTestConfig(job_delay=0.0, projects=MANY)),
+            TOKEN,
+            "there is no qTest project 'Dmeo' visible to this account",
+        ),
+    ],
+)
+def test_a_wrong_project_lists_the_projects_that_exist_at_most_twenty(
+    tmp_path: Path, target: str, emulator: Any, env: dict[str, str], said: str
+) -> None:
+    flags = {
+        "url": f"{HOST}/EnterpriseTester" if target == "et" else HOST,
+        "project": "Dmeo",
+        "target": target,
+        "outbox": str(tmp_path / "outbox"),
+        "allow_insecure_http": True,
+    }
+    settings = resolve(flags, {}, env, flag_style="cli")
+    outcome = upload(_run(), settings, transport=httpx.WSGITransport(app=emulator()))
+    message = str(outcome.error)
+    assert said in message and "fix --project" in message
+    shown = sorted(MANY)[:20]
+    assert ", ".join(shown) + ", …" in message
+    assert sorted(MANY)[20] not in message
