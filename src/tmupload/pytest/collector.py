@@ -18,6 +18,7 @@ import shutil
 import signal
 import tempfile
 import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from tmupload.delivery.progress import UploadProgress
 from tmupload.pytest.courier_link import CourierLink
 from tmupload.pytest.fold import RunBuilder
 from tmupload.settings import Settings
-from tmupload.targets.registry import make_target
+from tmupload.targets.registry import get_spec, load_attribute, make_target
 
 __all__ = ["ResultCollector"]
 
@@ -45,9 +46,9 @@ class ResultCollector:
             ids_escaped=not _id_escaping_disabled(config),
         )
         self.started_at = datetime.now(timezone.utc)
-        # Built now so that a setting only the target can check (e.g. a status map) stops the
-        # session before the tests run, not after them. It sends nothing from this process.
-        self.description = make_target(settings).describe()
+        # A setting only the target can check (e.g. a status map) stops the session before
+        # the tests run, not after them; without importing the target's client.
+        self.description = _preflight(settings)
         if settings.ticket_map is not None:  # a broken map should stop the session up front
             from tmupload.ticket_map import load_ticket_map
 
@@ -256,6 +257,14 @@ class ResultCollector:
         if self._sigint is not None:
             signal.signal(signal.SIGINT, self._sigint)
             self._sigint = None
+
+
+def _preflight(settings: Settings) -> str:
+    spec = get_spec(settings.target)
+    if spec.preflight is None:
+        return make_target(settings).describe()
+    check: Callable[[Settings], str] = load_attribute(spec.preflight)
+    return check(settings)
 
 
 def _id_escaping_disabled(config: pytest.Config) -> bool:

@@ -34,7 +34,15 @@ class TargetSpec:
     emulator: str | None = None
     # "module:attribute" of ``run_checks(settings) -> Iterator[(passed, line)]`` (tmupload check).
     check: str | None = None
+    # "module:attribute" of ``offer(settings, missing names) -> str``: for its own required
+    # settings left unset, what the server has to choose from (Zephyr: the project's
+    # releases), as text to append to "upload needs …"; best effort, '' when it cannot tell.
+    offer_missing: str | None = None
     # "module:attribute" of the demo wiring (serve, environment, pytest_args, show).
     demo: str | None = None
     # Its own options that must have a value (beyond url and project, which every target needs).
     required: tuple[str, ...] = ()
+    # "module:attribute" of ``preflight(settings) -> str``: checks, without the client, what
+    # only the target can check of the settings (ConfigError) and names the destination for
+    # pytest's header. Light: the pytest process imports it (None: the target is built).
+    preflight: str | None = None

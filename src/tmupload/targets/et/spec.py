@@ -27,6 +27,7 @@ SPEC = TargetSpec(
     ),
     credentials=("basic",),
     frozen=("url", "project", "script_package", "automated_test", "execution_package"),
+    preflight="tmupload.targets.et.preflight:preflight",
     implementation="tmupload.targets.et.target:EtTarget",
     emulator="tmupload.targets.et.emulator",
     demo="tmupload.targets.et.demo:DEMO",

@@ -43,6 +43,7 @@ from tmupload.targets.et.files import attach_to_node, node_attachments
 from tmupload.targets.et.linking import Linker, LinkJob
 from tmupload.targets.et.payload import EtPayload, UploadBody, payload_file
 from tmupload.targets.et.placement import Placement, resolve_placement
+from tmupload.targets.et.preflight import preflight
 from tmupload.targets.et.runs import find_new_run, known_run_ids, map_nodes
 from tmupload.targets.et.stream import EtStream
 
@@ -85,11 +86,7 @@ class EtTarget:
         self._stream: EtStream | None = None
 
     def describe(self) -> str:
-        s = self.settings
-        return (
-            f"{s.url} project {s.project!r} (Enterprise Tester, "
-            f"execution package {s.option('execution_package')!r})"
-        )
+        return preflight(self.settings)
 
     def prepare(self) -> None:
         """Look the placement up (never create it) while the tests run: when the project,

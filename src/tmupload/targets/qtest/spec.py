@@ -31,6 +31,7 @@ SPEC = TargetSpec(
     options=(CYCLE, RELEASE, STATUS_MAP),
     credentials=("token", "basic"),
     frozen=("url", "project", "cycle", "release", "status_map"),
+    preflight="tmupload.targets.qtest.preflight:preflight",
     implementation="tmupload.targets.qtest.target:QTestTarget",
     emulator="tmupload.targets.qtest.emulator",
     check="tmupload.targets.qtest.check:run_checks",

@@ -43,6 +43,7 @@ from tmupload.targets.qtest.api import QTestApi, qtest_client
 from tmupload.targets.qtest.linking import Linker
 from tmupload.targets.qtest.payload import RunLogs, parse_status_map
 from tmupload.targets.qtest.placement import Placement, resolve_placement
+from tmupload.targets.qtest.preflight import preflight
 from tmupload.targets.qtest.readback import RunIndex, neutral_total, run_status
 from tmupload.targets.qtest.stream import STREAM, Handoff, QTestStream, RunLogSource
 from tmupload.targets.qtest.submit import Landed, Submitter, chunk_ranges
@@ -94,12 +95,7 @@ class QTestTarget:
         self._prepared: dict[str, Any] | None = None  # placement found while the tests ran
 
     def describe(self) -> str:
-        s = self.settings
-        release = s.option("release")
-        where = f"test cycle {s.option('cycle')!r}" + (
-            f" in release {release!r}" if release else ""
-        )
-        return f"{s.url} project {s.project!r} ({TITLE}, {where})"
+        return preflight(self.settings)
 
     def prepare(self) -> None:
         """Look the placement up (never create it) while the tests run; when the parent

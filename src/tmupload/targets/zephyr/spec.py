@@ -25,9 +25,11 @@ SPEC = TargetSpec(
     ),
     credentials=("token", "basic"),
     frozen=("url", "project", "release", "cycle", "status_map", "repository_folder"),
+    preflight="tmupload.targets.zephyr.preflight:preflight",
     implementation="tmupload.targets.zephyr.target:ZephyrTarget",
     emulator="tmupload.targets.zephyr.emulator",
     check="tmupload.targets.zephyr.check:run_checks",
     demo="tmupload.targets.zephyr.demo:DEMO",
     required=("release",),
+    offer_missing="tmupload.targets.zephyr.placement:offer_releases",
 )

@@ -45,6 +45,7 @@ from tmupload.targets.zephyr.files import ExecutionFiles
 from tmupload.targets.zephyr.linking import DefectLinker
 from tmupload.targets.zephyr.payload import case_place, cut_name, epoch_ms, notes, split_path
 from tmupload.targets.zephyr.placement import Placement, resolve_placement
+from tmupload.targets.zephyr.preflight import preflight
 from tmupload.targets.zephyr.readback import run_status, totals
 from tmupload.targets.zephyr.repository import Cases, Folders, Path, TctRef
 from tmupload.targets.zephyr.schedule import (
@@ -100,11 +101,7 @@ class ZephyrTarget:
         self._stream: ZephyrStream | None = None
 
     def describe(self) -> str:
-        s = self.settings
-        return (
-            f"{s.url} project {s.project!r} ({TITLE}, release {s.option('release')!r}, "
-            f"cycle {s.option('cycle')!r})"
-        )
+        return preflight(self.settings)
 
     def _client(self) -> HttpClient:
         return zephyr_client(
