@@ -10,7 +10,7 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -25,6 +25,9 @@ from pydantic import (
 
 from tmupload.errors import ConfigError
 from tmupload.options import LINKABLE_OUTCOMES, OptionSpec, did_you_mean, parse_bool
+
+if TYPE_CHECKING:
+    from tmupload.targets.spec import TargetSpec
 
 __all__ = ["DEFAULT_OUTBOX", "Settings", "resolve"]
 
@@ -162,16 +165,36 @@ class Settings(BaseModel):
         spec = get_spec(self.target)
         needed = ("url", "project", *spec.required)
         missing = [
-            self.names(name)
+            name
             for name in needed
             if (getattr(self, name) if name in type(self).model_fields else self.option(name))
             in (None, "")
         ]
         if missing:
             raise ConfigError(
-                "upload needs " + " and ".join(missing) + f" ({spec.title}) — see "
-                "README#configuration"
+                "upload needs "
+                + " and ".join(self.names(name) for name in missing)
+                + f" ({spec.title}){self._offer(spec, missing)} — see README#configuration"
             )
+        self._require_reachable(spec)
+
+    def _offer(self, spec: TargetSpec, missing: list[str]) -> str:
+        """What the server offers for the target's own missing settings (Zephyr: the
+        project's releases), asked only when everything else needed to ask it is set; ''
+        when it cannot tell (best effort: this is the text of an error)."""
+        if spec.offer_missing is None or {"url", "project"} & set(missing):
+            return ""
+        try:
+            self._require_reachable(spec)
+        except ConfigError:
+            return ""
+        from tmupload.targets.registry import load_attribute
+
+        offered: str = load_attribute(spec.offer_missing)(self, tuple(missing))
+        return offered
+
+    def _require_reachable(self, spec: TargetSpec) -> None:
+        """The credentials, the files named and the URL's scheme allow a request."""
         self._require_credentials(spec.title, spec.credentials)
         for name in ("ca_bundle", "client_cert", "ticket_map"):
             path = getattr(self, name)

@@ -105,6 +105,36 @@ def _flag(settings: Settings, name: str) -> str:
     return settings.names(name).split(" (")[0]
 
 
+#: How many release names a message lists.
+SHOWN_RELEASES = 20
+
+
+def offer_releases(settings: Settings, missing: tuple[str, ...]) -> str:
+    """For "upload needs --tm-release": the releases of the project, so the user can pick
+    one without opening Zephyr. Best effort and quick (one attempt, a few seconds): this
+    adds to an error, so any failure only leaves the list out."""
+    from tmupload.errors import TmUploadError
+    from tmupload.http.poll import Deadline
+    from tmupload.targets.zephyr.api import zephyr_client
+
+    if "release" not in missing or settings.project is None:
+        return ""
+    quick = settings.model_copy(update={"timeout": min(settings.timeout, 5.0)})
+    try:
+        with zephyr_client(quick, attempts=1, deadline=Deadline(10.0)) as http:
+            api = ZephyrApi(http)
+            project_id, name = find_project(
+                api, settings.project, tester_id(api), _flag(settings, "project")
+            )
+            releases = [str(item.get("name")) for item in api.releases(project_id)]
+    except TmUploadError:
+        return ""
+    shown = ", ".join(releases[:SHOWN_RELEASES]) or "none"
+    if len(releases) > SHOWN_RELEASES:
+        shown += f", … ({len(releases)} in all)"
+    return f"; the releases of the project {name!r}: {shown}"
+
+
 def server_statuses(api: ZephyrApi) -> list[ServerStatus]:
     return parse_status_list(api.status_preference())
 
