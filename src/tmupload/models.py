@@ -11,11 +11,23 @@ Names avoid a ``Test`` prefix on purpose: pytest would try to collect such class
 from __future__ import annotations
 
 import enum
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-__all__ = ["Attachment", "Attempt", "CaseResult", "Outcome", "RunReport", "TicketRef", "bound"]
+__all__ = [
+    "Attachment",
+    "Attempt",
+    "CaseResult",
+    "Outcome",
+    "RunReport",
+    "TicketRef",
+    "bound",
+    "shown_name",
+    "unescape_test_id",
+]
 
 
 class Outcome(str, enum.Enum):
@@ -133,3 +145,55 @@ def bound(text: str, limit: int) -> str:
     tail = limit - head
     cut = len(text) - head - tail
     return f"{text[:head]}\n... [{cut} characters cut by tmupload] ...\n{text[-tail:]}"
+
+
+# What ``_pytest.compat.ascii_escaped`` makes of a ``str`` (the ``unicode_escape`` codec, lower-case
+# hex): ``\\`` for a backslash (matched so that ``\\u20ac`` stays a backslash and ``u20ac``),
+# ``\xNN``, ``\uNNNN``, ``\UNNNNNNNN``; ``\t``, ``\n``, ``\r`` need no match (they are kept).
+_PYTEST_ESCAPE = re.compile(r"\\(?:\\|x([0-9a-f]{2})|u([0-9a-f]{4})|U([0-9a-f]{8}))")
+
+
+def _readable(match: re.Match[str]) -> str:
+    digits = match.group(1) or match.group(2) or match.group(3)
+    if digits is None:  # an escaped backslash
+        return match.group()
+    code = int(digits, 16)
+    if code < 0x80 or code > 0x10FFFF:  # an ASCII control character: kept as pytest wrote it
+        return match.group()
+    char = chr(code)
+    # A character a person reads (``€``, ``é``, a no-break space) comes back; one that is
+    # invisible or breaks a line (C1 controls, U+2028, a lone surrogate) stays escaped.
+    if char.isprintable() or unicodedata.category(char) == "Zs":
+        return char
+    return match.group()
+
+
+def unescape_test_id(name: str) -> str:
+    r"""A pytest test name (``test_x[id]``, ``Class::test_x[id]``) with pytest's escaping of
+    its parameter ids undone: ``test_amount[\u20ac1 000,00]`` -> ``test_amount[€1 000,00]``.
+
+    pytest escapes every non-ASCII character of a parametrize id (``_pytest.compat.ascii_escaped``,
+    unless ``disable_test_id_escaping_and_forfeit_all_rights_to_community_support`` is set):
+    this is its inverse for the characters a person can read, and only after the first ``[``
+    (names before it are Python identifiers, never escaped). ASCII escapes (``\n``, ``\t``,
+    ``\x00``, ``\\``) and invisible characters stay as pytest wrote them.
+    """
+    head, bracket, ids = name.partition("[")
+    if not bracket or "\\" not in ids:
+        return name
+    return head + bracket + _PYTEST_ESCAPE.sub(_readable, ids)
+
+
+def shown_name(case: CaseResult, rest: str) -> str:
+    """The name a server shows for ``case``, given ``rest``, its id below its suite.
+
+    The whole rest, classes included (``TestCart::test_total``), as ET's node names always
+    had it: two classes' ``test_total`` then read apart in any listing. A pytest case's name
+    is its rest with the parameter ids unescaped (:func:`unescape_test_id`, done where the
+    case is made, which knows whether pytest escaped them): that name is shown then. Any
+    other rest (an imported duplicate's ``name #2``) is shown as it is.
+    """
+    name = case.name
+    if rest == name or unescape_test_id(rest) == name:
+        return name
+    return rest

@@ -63,8 +63,44 @@ class Server(Protocol):
         """Apply the next upload request, then drop the connection without an answer."""
         ...
 
+    def names(self) -> list[str]:
+        """The test names the latest upload shows, as a person reads them in a list of it
+        (ET: result nodes; qTest: test runs; Zephyr: a phase's executions), repeats kept."""
+        ...
+
+    def notes(self) -> dict[str, str]:
+        """case id -> the failure text the server keeps on its latest result (ET: the node's
+        output; qTest: the log's note; Zephyr: the execution's notes)."""
+        ...
+
 
 ServerFactory = Callable[[], AbstractContextManager[Server]]
+
+
+def _node_id_form(name: str) -> str:
+    """A test name as a server shows it (``test_x[é]``) -> as its pytest node id has it: the
+    parameter id's non-ASCII characters escaped as pytest escapes them (``test_x[\\xe9]``)."""
+    from _pytest.compat import ascii_escaped
+
+    head, bracket, ids = name.partition("[")
+    return head + bracket + "".join(c if c.isascii() else ascii_escaped(c) for c in ids)
+
+
+def _et_leaves(run: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(case id, node) of every leaf result node of an ET run (suite name :: node name)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+
+    def walk(node: dict[str, Any], parent: str) -> None:
+        if node["Children"]:
+            for child in node["Children"]:
+                walk(child, node["Name"])
+        else:
+            found.append((f"{parent}::{_node_id_form(node['Name'])}", node))
+
+    for root in run["Nodes"]:
+        walk(root, "")
+    return found
+
 
 _ET_STATUS = {"Passed": "passed", "Failed": "failed", "Error": "failed", "Skipped": "skipped"}
 
@@ -100,18 +136,10 @@ class EtServer:
         runs = self._runs()
         if not runs:
             return {}
-        found: dict[str, str] = {}
-
-        def walk(node: dict[str, Any], parent: str) -> None:
-            if node["Children"]:
-                for child in node["Children"]:
-                    walk(child, node["Name"])
-            else:
-                found[f"{parent}::{node['Name']}"] = _ET_STATUS.get(node["Status"], node["Status"])
-
-        for root in runs[-1]["Nodes"]:
-            walk(root, "")
-        return found
+        return {
+            case_id: _ET_STATUS.get(node["Status"], node["Status"])
+            for case_id, node in _et_leaves(runs[-1])
+        }
 
     def uploads(self) -> int:
         return len(self._runs())
@@ -121,7 +149,7 @@ class EtServer:
         for run in self._runs():
             for suite in run["Nodes"]:
                 for node in suite["Children"] or []:
-                    names[node["Name"]] = f"{suite['Name']}::{node['Name']}"
+                    names[node["Name"]] = f"{suite['Name']}::{_node_id_form(node['Name'])}"
         return {
             (names.get(link["NodeName"], link["NodeName"]), link["TicketKey"])
             for link in self.emulator.snapshot()["node_links"]
@@ -137,11 +165,22 @@ class EtServer:
             for node in suite["Children"] or []:
                 files = [(a["Name"], a["Sha256"]) for a in node.get("Attachments", [])]
                 if files:
-                    found[f"{suite['Name']}::{node['Name']}"] = files
+                    found[f"{suite['Name']}::{_node_id_form(node['Name'])}"] = files
         return found
 
     def drop_next_upload_answer(self) -> None:
         self.emulator.configure_faults(fail_next=["drop_after_apply"], only_methods={"POST"})
+
+    def names(self) -> list[str]:
+        runs = self._runs()
+        return [node["Name"] for _, node in _et_leaves(runs[-1])] if runs else []
+
+    def notes(self) -> dict[str, str]:
+        runs = self._runs()
+        return {
+            case_id: node["Metadata"].get("Output", "")
+            for case_id, node in (_et_leaves(runs[-1]) if runs else [])
+        }
 
 
 def _et() -> AbstractContextManager[Server]:
@@ -236,6 +275,12 @@ class QTestServer:
             ).raise_for_status()
         self.emulator.configure_faults(fail_next=["drop_after_apply"], only_methods={"POST"})
 
+    def names(self) -> list[str]:
+        return [run["name"] for run in self._runs()]
+
+    def notes(self) -> dict[str, str]:
+        return {run["automation_content"]: run["logs"][-1]["note"] for run in self._runs()}
+
 
 def _qtest() -> AbstractContextManager[Server]:
     from contextlib import contextmanager
@@ -255,11 +300,15 @@ _ZEPHYR_STATUS = {"Pass": "passed", "Fail": "failed"}
 
 
 def _zephyr_case_id(folder_path: str, name: str) -> str:
-    """``Automation/test_suite.py/TestA`` + ``test_same`` -> ``test_suite.py::TestA::test_same``
-    (the client's layout: the repository folder, the node id's path parts, then the name)."""
+    """``Automation/test_suite.py/TestA`` + ``TestA::test_same`` ->
+    ``test_suite.py::TestA::test_same`` (the client's layout: the repository folder, the node
+    id's path parts, then the name, which carries the classes and readable parameter ids)."""
     parts = folder_path.split("/")[1:]
     file_at = next((i for i, part in enumerate(parts) if part.endswith(".py")), len(parts) - 1)
-    return "::".join(["/".join(parts[: file_at + 1]), *parts[file_at + 1 :], name])
+    classes = parts[file_at + 1 :]
+    if classes and name.startswith("::".join(classes) + "::"):
+        classes = []  # the name carries them
+    return "::".join(["/".join(parts[: file_at + 1]), *classes, _node_id_form(name)])
 
 
 @dataclass
@@ -350,6 +399,17 @@ class ZephyrServer:
                 body = {"name": name, "type": "Module", "releaseId": release["id"]}
                 client.post("/testcasetree", params={"parentid": parent}, json=body)
         self.emulator.configure_faults(fail_next=["drop_after_apply"], only_methods={"POST"})
+
+    def names(self) -> list[str]:
+        phases = self._phases()
+        return [e["test_case_name"] for e in phases[-1]["executions"]] if phases else []
+
+    def notes(self) -> dict[str, str]:
+        phases = self._phases()
+        return {
+            _zephyr_case_id(e["folder_path"], e["test_case_name"]): e["notes"]
+            for e in (phases[-1]["executions"] if phases else [])
+        }
 
 
 def _zephyr() -> AbstractContextManager[Server]:

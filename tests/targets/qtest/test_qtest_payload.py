@@ -48,7 +48,7 @@ def test_attachments_go_in_the_log_and_failures_in_the_note(tmp_path: Path) -> N
         Attachment(name="shot.png", content_type="image/png", path=str(screenshot), size=9)
     ]
     logs = {log["name"]: log for log in build_logs(run, DEFAULT_STATUS_MAP)}
-    (attachment,) = logs["test_ok[a::b]"]["attachments"]
+    (attachment,) = logs["TestLogin::test_ok[a::b]"]["attachments"]
     assert (attachment["name"], attachment["content_type"]) == ("shot.png", "image/png")
     assert base64.b64decode(attachment["data"]) == b"\x89PNG fake"
     assert "attachments" not in logs["test_bad"]
@@ -88,7 +88,7 @@ def test_a_long_failure_text_is_bounded() -> None:
             "t.py",
             "TestA::TestB::test_y[p::q]",
             ["t.py", "TestA", "TestB"],
-            "test_y[p::q]",
+            "TestA::TestB::test_y[p::q]",
         ),
         # an imported JUnit case: suite::classname::name, nested suites joined by " / "
         (
@@ -96,7 +96,7 @@ def test_a_long_failure_text_is_bounded() -> None:
             "svc / com.acme.CheckoutIT",
             "applies",
             ["svc", "com.acme.CheckoutIT", "com.acme.CheckoutIT"],
-            "applies",
+            "com.acme.CheckoutIT::applies",
         ),
         ("test_only", "", "test_only", ["tests"], "test_only"),
     ],

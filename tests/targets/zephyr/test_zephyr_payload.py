@@ -80,7 +80,7 @@ def test_places_follow_the_node_id() -> None:
     )
     assert case_place(case, ["CI", "Automation"]) == (
         ("CI", "Automation", "tests", "api", "test_auth.py", "TestLogin"),
-        "test_ok[a::b]",
+        "TestLogin::test_ok[a::b]",
     )
     imported = CaseResult(
         case_id="suite / inner::pkg.Mod::test_x",
@@ -89,7 +89,10 @@ def test_places_follow_the_node_id() -> None:
         classname="pkg.Mod",
         outcome=Outcome.PASSED,
     )
-    assert case_place(imported, ["A"]) == (("A", "suite", "inner", "pkg.Mod"), "test_x")
+    assert case_place(imported, ["A"]) == (
+        ("A", "suite", "inner", "pkg.Mod"),
+        "pkg.Mod::test_x",
+    )
 
 
 def test_long_names_are_cut_to_255_and_stay_distinct() -> None:

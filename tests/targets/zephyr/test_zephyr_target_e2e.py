@@ -70,7 +70,7 @@ EXPECTED = {
     "test_skip": "Not Executed",
     "test_xfail": "Not Executed",
     "test_xpass": "Pass",
-    "TestA/test_same": "Fail",
+    "TestA/TestA::test_same": "Fail",
     "test_param[a::b]": "Pass",
     "test_param[<x>]": "Pass",
 }
@@ -142,7 +142,7 @@ def test_two_sessions_add_one_phase_each_with_the_right_statuses(
         ]
     )
     assert _landed(zlive) == EXPECTED
-    assert _defects(zlive) == {"test_fail": ["PAY-17"], "test_same": ["PAY-18"]}
+    assert _defects(zlive) == {"test_fail": ["PAY-17"], "TestA::test_same": ["PAY-18"]}
     notes = {e["test_case_name"]: e["notes"] for e in zlive.phases()[-1]["executions"]}
     assert "assert 1 == 2" in notes["test_fail"] and notes["test_skip"].endswith("no network")
     data = json.loads(manifest.read_text(encoding="utf-8"))
@@ -156,7 +156,7 @@ def test_two_sessions_add_one_phase_each_with_the_right_statuses(
     assert after["test_cases"] == shot["test_cases"] and after["folders"] == shot["folders"]
     assert [len(cycle["phases"]) for cycle in after["cycles"]] == [2]
     assert _landed(zlive, 0) == _landed(zlive, 1) == EXPECTED
-    assert _defects(zlive, 1) == {"test_fail": ["PAY-17"], "test_same": ["PAY-18"]}
+    assert _defects(zlive, 1) == {"test_fail": ["PAY-17"], "TestA::test_same": ["PAY-18"]}
     assert duplicates(zlive.emulator) == {}
 
 

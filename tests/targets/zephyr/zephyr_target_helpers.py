@@ -151,13 +151,23 @@ class Tamper(httpx.BaseTransport):
         raise httpx.ReadError("the answer was lost (test)", request=request)
 
 
+def below(folders: list[str], name: str) -> list[str]:
+    """``folders`` without the last ones that the test case's name carries (its classes:
+    ``[..., "test_a.py", "TestA"]`` and ``TestA::test_x`` -> ``[..., "test_a.py"]``)."""
+    for count in range(len(folders), 0, -1):
+        if name.startswith("::".join(folders[-count:]) + "::"):
+            return folders[:-count]
+    return folders
+
+
 def executions(emulator: Emulator, phase: int = -1) -> dict[str, dict[str, Any]]:
     """test case name (after the repository folder: ``file::Class::name``) -> execution."""
     phases = [p for c in emulator.snapshot()["cycles"] for p in c["phases"]]
     found = {}
     for execution in phases[phase]["executions"] if phases else []:
-        folders = execution["folder_path"].split("/")[1:]
-        found["::".join([*folders, execution["test_case_name"]])] = execution
+        name = execution["test_case_name"]
+        folders = below(execution["folder_path"].split("/")[1:], name)
+        found["::".join([*folders, name])] = execution
     return found
 
 

@@ -5,7 +5,9 @@ One ``AutomationTestLogResource`` per case:
 * ``automation_content`` = the case id (the pytest node id): the fingerprint qTest reuses
   test cases and runs by (ref §3.1); it is the same for xdist and reruns, so a second upload
   adds a log to the same run;
-* ``name`` = the short test name (the node id's last part), used only on creation;
+* ``name`` = the test's name below its file, classes included (``TestCart::test_total``),
+  parameter ids as written (``[€1 000,00]``, not pytest's escaped node id); used only on
+  creation;
 * ``module_names`` = the node id's path (folders, file, classes), which qTest turns into
   sub-cycles below the parent cycle (ref §3.1);
 * ``status`` from the status map (ref §5: the project's automation status strings);
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from tmupload.errors import ConfigError
-from tmupload.models import CaseResult, Outcome, RunReport, bound
+from tmupload.models import CaseResult, Outcome, RunReport, bound, shown_name
 
 __all__ = [
     "DEFAULT_STATUS_MAP",
@@ -111,12 +113,15 @@ def _split_outside_brackets(text: str) -> list[str]:
 
 
 def module_path(case: CaseResult) -> tuple[list[str], str]:
-    """(module_names, name): the suite's path segments and classes, then the short name.
+    """(module_names, name): the suite's path segments and classes, then the test's name.
 
     A pytest node id ``tests/api/test_auth.py::TestLogin::test_ok[x]`` gives
-    ``["tests", "api", "test_auth.py", "TestLogin"]`` and ``test_ok[x]``; an imported case
-    ``suite::classname::name`` gives the suite (its `` / `` nesting too), the classname, then
-    the name.
+    ``["tests", "api", "test_auth.py", "TestLogin"]`` and ``TestLogin::test_ok[x]``; an
+    imported case ``suite::classname::name`` gives the suite (its `` / `` nesting too), the
+    classname, then ``classname::name``. The name carries the classes (as the node names on
+    ET do), so that two classes' ``test_total`` read apart in a list of runs, and shows
+    parameter ids as written (``models.shown_name``). The module names follow the node id
+    exactly as before: they place the test case, and they must not move it.
     """
     suite = case.suite.replace("\\", "/")
     folders = [part.strip() for part in suite.replace(" / ", "/").split("/") if part.strip()]
@@ -128,7 +133,8 @@ def module_path(case: CaseResult) -> tuple[list[str], str]:
     modules = [*folders, *(part.strip() for part in parts[:-1])]
     if not modules:
         modules = [case.classname.strip() or "tests"]
-    return [_short(module, case.case_id) for module in modules], _short(parts[-1], case.case_id)
+    name = shown_name(case, "::".join(part.strip() for part in parts))
+    return [_short(module, case.case_id) for module in modules], _short(name, case.case_id)
 
 
 def _note(case: CaseResult) -> str:

@@ -2,8 +2,11 @@
 
 * Where a case lives: ``--tm-repository-folder`` (a Phase folder, then Modules), then one
   Module per part of the node id's path (folders, file, classes); the test case is named by
-  the rest (``test_ok[x]``). Matching is by exact name in that folder (ref §4.3 [CLIENT]:
-  the vendor's own rule), so a second upload finds every case again.
+  the rest below the file, classes included (``TestLogin::test_ok[x]``: a phase lists
+  executions by test case name, and two classes' ``test_total`` must read apart there), with
+  parameter ids as written (``[€1 000,00]``, not pytest's escaped node id). Matching is by
+  exact name in that folder (ref §4.3 [CLIENT]: the vendor's own rule), so a second upload
+  finds every case again.
 * Names are cut to 255 characters (ref §1 [CLIENT] ``TESTCASE_NAME_LIMIT``); a cut name ends
   with a hash of the whole one, so two long names that share a head stay two test cases.
 * Notes: the defect keys first (always, ref §4.8: until a mapping is confirmed they live
@@ -17,7 +20,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-from tmupload.models import CaseResult, Outcome, bound
+from tmupload.models import CaseResult, Outcome, bound, shown_name
 
 __all__ = [
     "MAX_NAME",
@@ -78,8 +81,9 @@ def _folder_path(parts: tuple[str, ...]) -> tuple[str, ...]:
 def case_place(case: CaseResult, root: list[str]) -> tuple[tuple[str, ...], str]:
     """(folder path, test case name). ``tests/api/test_auth.py::TestLogin::test_ok[x]``
     under ``Automation`` -> ``(Automation, tests, api, test_auth.py, TestLogin)``,
-    ``test_ok[x]``; an imported ``suite::classname::name`` -> the suite's parts (its
-    `` / `` nesting too), the classname, then the name."""
+    ``TestLogin::test_ok[x]``; an imported ``suite::classname::name`` -> the suite's parts
+    (its `` / `` nesting too), the classname, then ``classname::name``. The name is
+    ``models.shown_name``: the classes, and parameter ids as written."""
     folders = _suite_folders(case.suite)
     if case.case_id.startswith(case.suite + "::"):
         rest = case.case_id[len(case.suite) + 2 :]
@@ -89,7 +93,7 @@ def case_place(case: CaseResult, root: list[str]) -> tuple[tuple[str, ...], str]
     modules = [*folders, *(part.strip() for part in parts[:-1])]
     if not modules:
         modules = [case.classname.strip() or "tests"]
-    leaf = cut_name(parts[-1])
+    leaf = cut_name(shown_name(case, "::".join(part.strip() for part in parts)))
     # The case's own string when equal: a million cases then hold each name once.
     return _folder_path((*root, *modules)), case.name if leaf == case.name else leaf
 
