@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tmupload._version import __version__
-from tmupload.cli.common import EXIT_UPLOAD_FAILED, EXIT_USAGE, add_settings
+from tmupload.cli.common import EXIT_UPLOAD_FAILED, EXIT_USAGE, add_settings, command_spelling
 from tmupload.errors import ConfigError, InputError, TmUploadError
 from tmupload.options import did_you_mean, looks_secret
 from tmupload.targets.registry import all_options, target_names
@@ -247,10 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.func(args)
         return result
     except (ConfigError, InputError) as exc:
-        print(f"tmupload: error: {exc}", file=sys.stderr)
+        print(f"tmupload: error: {command_spelling(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except TmUploadError as exc:
-        print(f"tmupload: error: {exc}", file=sys.stderr)
+        print(f"tmupload: error: {command_spelling(str(exc))}", file=sys.stderr)
         return EXIT_UPLOAD_FAILED
     except KeyboardInterrupt:
         print(f"tmupload: interrupted{_where_runs_wait(args)}", file=sys.stderr)

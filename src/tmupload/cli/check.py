@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from tmupload.cli.common import EXIT_OK, EXIT_UPLOAD_FAILED, EXIT_USAGE, settings_from_args
+from tmupload.cli.common import (
+    EXIT_OK,
+    EXIT_UPLOAD_FAILED,
+    EXIT_USAGE,
+    command_spelling,
+    settings_from_args,
+)
 from tmupload.errors import ConfigError
 from tmupload.targets.registry import get_spec, load_attribute
 
@@ -17,7 +23,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         settings.require_target()
     except ConfigError as exc:
-        print(f"FAIL configuration: {exc}")
+        print(f"FAIL configuration: {command_spelling(str(exc))}")
         return EXIT_USAGE
     if spec.check is None:
         print(f"tmupload: no checks for {spec.title} yet")
@@ -27,7 +33,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     # A check yields True (ok), False (failed) or None (a note: something it cannot verify).
     for passed, line in run_checks(settings):
         ok = ok and passed is not False
-        print(f"{_MARK[passed]} {line}")
+        print(f"{_MARK[passed]} {command_spelling(line)}")
     return EXIT_OK if ok else EXIT_UPLOAD_FAILED
 
 

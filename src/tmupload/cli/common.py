@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ __all__ = [
     "EXIT_UPLOAD_FAILED",
     "EXIT_USAGE",
     "add_settings",
+    "command_spelling",
     "find_config",
     "print_outcome",
     "say",
@@ -29,8 +31,22 @@ EXIT_UPLOAD_FAILED = 1
 EXIT_USAGE = 2
 
 
+_PYTEST_FLAG = re.compile(r"--tm-[a-z][a-z0-9-]*")
+
+
+def command_spelling(text: str) -> str:
+    """``text`` with pytest's flags (``--tm-url``) spelled as the commands take them (``--url``).
+
+    Messages are built with the front end's spelling where the settings are at hand
+    (``Settings.names``); this catches the rest a command prints: a hint written once for
+    both front ends, a helper without the settings, an error a pytest run recorded in the
+    outbox. Only flags the commands have change; pytest's own (``--tm-upload``) stay."""
+    commands = {spec.flag: spec.cli_flag for spec in all_options() if spec.cli}
+    return _PYTEST_FLAG.sub(lambda found: commands.get(found.group(0), found.group(0)), text)
+
+
 def say(message: str) -> None:
-    print(f"tmupload: {message}", file=sys.stderr, flush=True)
+    print(f"tmupload: {command_spelling(message)}", file=sys.stderr, flush=True)
 
 
 def add_settings(parser: argparse.ArgumentParser, *, only: tuple[str, ...] | None = None) -> None:
@@ -119,4 +135,4 @@ def print_outcome(outcome: Any) -> None:
     from tmupload.delivery.report import summary_lines
 
     for _colour, text in summary_lines(outcome):
-        print(f"tmupload: {text}")
+        print(f"tmupload: {command_spelling(text)}")

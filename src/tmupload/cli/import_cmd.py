@@ -19,7 +19,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from tmupload.cli.common import EXIT_OK, EXIT_UPLOAD_FAILED, print_outcome, settings_from_args
+from tmupload.cli.common import (
+    EXIT_OK,
+    EXIT_UPLOAD_FAILED,
+    command_spelling,
+    print_outcome,
+    settings_from_args,
+)
 from tmupload.errors import InputError
 from tmupload.junit.read import ImportResult, ReadProgress, read_junit, validate_junit
 
@@ -115,7 +121,7 @@ class ImportProgress:
     def say(self, message: str) -> None:
         """A plain line (also what the pipeline's upload and linking steps print)."""
         self._clear()
-        print(f"tmupload: {message}", file=self.stream, flush=True)
+        print(f"tmupload: {command_spelling(message)}", file=self.stream, flush=True)
 
     def read(self, event: ReadProgress) -> None:
         """Reading progress from ``read_junit``."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import shutil
 
-from tmupload.cli.common import EXIT_OK, EXIT_USAGE, settings_from_args
+from tmupload.cli.common import EXIT_OK, EXIT_USAGE, command_spelling, settings_from_args
 from tmupload.delivery.outbox import Outbox, OutboxEntry
 from tmupload.delivery.report import command_hint, counted
 from tmupload.errors import InputError
@@ -67,7 +67,8 @@ def _describe(entry: OutboxEntry) -> list[str]:
     error = entry.last_error()
     if error:
         first = error.strip().splitlines()[0] if error.strip() else ""
-        lines.append(f"  last error: {first[:300]}")
+        # Recorded by whichever front end sent it: spelled here as the commands take it.
+        lines.append(f"  last error: {command_spelling(first[:300])}")
     return lines
 
 
