@@ -85,7 +85,7 @@ def test_the_summary_says_how_long_the_upload_took(
 ) -> None:
     pytester.makepyfile(test_a=SUITE)
     result = pytester.runpytest_subprocess(*upload_args(live, tmp_path))
-    result.stdout.fnmatch_lines(["*tmupload: uploaded 1 results to *(upload took *s)"])
+    result.stdout.fnmatch_lines(["*tmupload: uploaded 1 result to *(upload took *s)"])
 
 
 def test_an_interrupted_session_is_uploaded_and_says_so(
