@@ -167,6 +167,22 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("project", "str", None, "project name (qTest and Zephyr: name or numeric id)"),
     OptionSpec("run_name", "str", None, "a name for the run (default: derived from the suite)"),
     OptionSpec("dry_run", "bool", False, "resolve everything read-only; print what would be sent"),
+    OptionSpec(
+        "defer",
+        "bool",
+        False,
+        "spool the run to the outbox and send nothing (no credentials, no request); "
+        "send it later with tmupload send",
+    ),
+    OptionSpec(
+        "run_key",
+        "str",
+        None,
+        "runs spooled with the same key (same target and placement) are sent as one run by "
+        "tmupload send (default: the CI's id of the pipeline run)",
+    ),
+    OptionSpec("build", "str", None, "the build that made the run (default: the CI's number)"),
+    OptionSpec("build_url", "str", None, "a link to that build (default: the CI job's URL)"),
     OptionSpec("manifest", "path", None, "write a JSON manifest of every result and link here"),
     OptionSpec("outbox", "path", Path(".tmupload/outbox"), "where runs wait until fully sent"),
     OptionSpec(

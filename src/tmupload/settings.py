@@ -58,6 +58,10 @@ class Settings(BaseModel):
     project: str | None = None
     run_name: str | None = None
     dry_run: bool = False
+    defer: bool = False
+    run_key: str | None = None
+    build: str | None = None
+    build_url: str | None = None
     manifest: Path | None = None
     outbox: Path = Path(".tmupload/outbox")
     on_error: Literal["warn", "fail"] = "fail"
@@ -163,6 +167,14 @@ class Settings(BaseModel):
         from tmupload.targets.registry import get_spec
 
         spec = get_spec(self.target)
+        if self.defer:
+            # Spooled only: no request, so no credentials; where it goes may be given to
+            # ``tmupload send`` instead (which checks all of this then).
+            if self.ticket_map is not None and not Path(self.ticket_map).is_file():
+                raise ConfigError(
+                    f"{self.names('ticket_map')} names {self.ticket_map}, which is not a file"
+                )
+            return
         needed = ("url", "project", *spec.required)
         missing = [
             name

@@ -112,6 +112,12 @@ def cmd_resend(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_send(args: argparse.Namespace) -> int:
+    from tmupload.cli.send import cmd_send as run
+
+    return run(args)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from tmupload.cli.check import cmd_check as run
 
@@ -161,6 +167,37 @@ def build_parser() -> argparse.ArgumentParser:
         "or a unique start of one); default: every entry (of --target's server when given)",
     )
     resend.set_defaults(func=cmd_resend)
+
+    send = commands.add_parser(
+        "send",
+        help="send the outbox; CI shards that share a run key go as one run",
+        description="Send every run waiting in the outbox (or in each --outbox: the folders "
+        "CI shards spooled with --tm-defer, downloaded side by side). Runs spooled with the "
+        "same run key, target and placement are joined into one run first: a node id found "
+        "in two of them counts once, the later one. Like resend, a setting given here "
+        "overrides where a run goes; credentials come from here.",
+    )
+    add_settings(
+        send,
+        only=(
+            *_SERVER,
+            *_target_options(),
+            "manifest",
+            "link_concurrency",
+            "link_on",
+            "no_link",
+            "link_failures",
+        ),
+    )
+    send.add_argument(
+        "--outbox",
+        action="append",
+        dest="outboxes",
+        metavar="DIR",
+        help="an outbox folder to send (again for each folder); the joined runs are made in "
+        "the first (default: the project's outbox, as for resend)",
+    )
+    send.set_defaults(func=cmd_send)
 
     check = commands.add_parser(
         "check",

@@ -53,7 +53,7 @@ SCHEMA = 2
 #: Prefix of an entry taken out of the outbox and being deleted (never read as an entry).
 _REMOVED = ".removed-"
 # Settings every target freezes: what gets linked was decided when the run was spooled.
-_CORE_FROZEN = ("link_on", "no_link", "link_failures")
+_CORE_FROZEN = ("link_on", "no_link", "link_failures", "run_key", "build", "build_url")
 
 
 class OutboxEntry:
@@ -82,6 +82,10 @@ class OutboxEntry:
     def case_count(self) -> int:
         """How many results the entry holds, without reading them (format 2 entries)."""
         return case_count(self.path)
+
+    def stored(self) -> dict[str, Any]:
+        """``settings.json`` as stored (the target, the frozen settings, what else it says)."""
+        return dict(self._settings_file())
 
     def _settings_file(self) -> dict[str, Any]:
         if self._stored is None:

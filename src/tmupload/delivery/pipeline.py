@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,6 +32,7 @@ __all__ = [
     "make_target",
     "resend",
     "select_entries",
+    "send",
     "settings_for_entry",
     "upload",
 ]
@@ -202,6 +204,28 @@ def select_entries(settings: Settings, names: Sequence[str] = ()) -> tuple[list[
             "entries (tmupload outbox lists them)"
         )
     return entries, False
+
+
+def send(
+    settings: Settings,
+    outboxes: Sequence[Path] = (),
+    *,
+    transport: httpx.BaseTransport | None = None,
+    progress: Progress | None = None,
+) -> list[UploadOutcome]:
+    """Send every entry of ``outboxes`` (default: the settings' outbox); entries spooled with
+    one run key (and target and placement) are joined into one run first (merge.py), in the
+    first outbox."""
+    from tmupload.delivery.merge import join_shards
+
+    say = progress or quiet
+    roots = [Path(root).resolve() for root in outboxes] or [settings.outbox.resolve()]
+    join_shards(roots, roots[0], say)
+    outcomes: list[UploadOutcome] = []
+    for root in dict.fromkeys(roots):
+        here = settings.model_copy(update={"outbox": root})
+        outcomes.extend(resend(here, transport=transport, progress=progress))
+    return outcomes
 
 
 def _named(entries: list[OutboxEntry], name: str, outbox: Any) -> OutboxEntry:

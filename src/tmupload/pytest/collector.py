@@ -13,6 +13,7 @@ summary the courier sends back.
 from __future__ import annotations
 
 import contextlib
+import os
 import platform
 import shutil
 import signal
@@ -25,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from tmupload.ci import build_settings
 from tmupload.delivery.entry_writer import EntryWriter
 from tmupload.delivery.outbox import Outbox
 from tmupload.delivery.progress import UploadProgress
@@ -39,7 +41,12 @@ __all__ = ["ResultCollector"]
 class ResultCollector:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
-        self.settings = settings
+        # The CI's run key and build, where the settings do not say them (see ci.py).
+        filled, self.build = build_settings(
+            {name: getattr(settings, name) for name in ("run_key", "build", "build_url")},
+            os.environ,
+        )
+        self.settings = settings = settings.model_copy(update=filled)
         self.builder = RunBuilder(
             max_output=settings.max_output,
             xfail_as=settings.xfail_as,
@@ -68,6 +75,8 @@ class ResultCollector:
 
     def pytest_report_header(self, config: pytest.Config) -> str:
         s = self.settings
+        if s.defer:
+            return f"tmupload: spooling for {self.description}, to send later (--tm-defer)"
         mode = "dry run against" if s.dry_run else "uploading to"
         return f"tmupload: {mode} {self.description} (on-error={s.on_error})"
 
@@ -87,12 +96,14 @@ class ResultCollector:
                 "writable directory"
             )
             return
-        self.courier = CourierLink.start(self.settings, self.writer.folder)
+        if not self.settings.defer:
+            self.courier = CourierLink.start(self.settings, self.writer.folder)
 
     def _run_name(self) -> str:
-        return self.settings.run_name or (
-            f"pytest {self.config.rootpath.name} {self.started_at:%Y-%m-%d %H:%M:%S} UTC"
-        )
+        if self.settings.run_name:
+            return self.settings.run_name
+        build = f" build {self.settings.build}" if self.settings.build else ""
+        return f"pytest {self.config.rootpath.name} {self.started_at:%Y-%m-%d %H:%M:%S} UTC{build}"
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.builder.add(report)
@@ -112,6 +123,7 @@ class ResultCollector:
         }
         if workers:
             env["xdist_workers"] = str(workers)
+        env.update(self.build)
         return env
 
     @pytest.hookimpl(trylast=True)
@@ -125,15 +137,16 @@ class ResultCollector:
 
     def _finish(self, interrupted: bool) -> None:
         writer, courier = self.writer, self.courier
-        if writer is None or courier is None:
+        if writer is None:
             return
         for case in self.builder.unfinished():  # cut short by an interrupt: errors
             writer.add(case)
         if writer.count == 0:
             self.skipped_reason = "no test ran, so nothing was uploaded"
-            courier.process.kill()
+            if courier is not None:
+                courier.process.kill()
+                courier.process.wait()
             writer.close()
-            courier.process.wait()
             shutil.rmtree(writer.folder, ignore_errors=True)
             if self._made_outbox:  # made for this session only: leave no trace
                 with contextlib.suppress(OSError):
@@ -150,8 +163,27 @@ class ResultCollector:
                 f"the session was interrupted: the {writer.count} result(s) reported before "
                 f"it are uploaded as {name!r} (a test cut short counts as an error)"
             )
+        if courier is None:  # --tm-defer: spooled, to be sent by tmupload send
+            self.lines = self._deferred_lines(name, writer)
+            return
         courier.complete(writer.notes)
         self._wait(courier)
+
+    def _deferred_lines(self, name: str, writer: EntryWriter) -> list[tuple[str, str]]:
+        outbox = writer.folder.parent
+        key = self.settings.run_key
+        lines = [
+            ("green", f"spooled {writer.count} results as {name!r} in {writer.folder}"),
+            (
+                "",
+                f"run key {key}: every run spooled with it goes as one run"
+                if key
+                else "no run key: it goes as a run of its own (--tm-run-key joins shards)",
+            ),
+            ("", f"send it with: tmupload send --outbox {outbox}"),
+        ]
+        lines += [("yellow", note) for note in writer.notes]
+        return lines
 
     def _wait(self, courier: CourierLink) -> None:
         """Show the courier's progress and keep its outcome; the first Ctrl-C stops the
