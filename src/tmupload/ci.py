@@ -28,8 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-__all__ = ["BuildInfo", "build_settings", "detect"]
+if TYPE_CHECKING:
+    from tmupload.settings import Settings
+
+__all__ = ["BuildInfo", "build_settings", "detect", "with_build"]
 
 
 @dataclass(frozen=True)
@@ -176,3 +180,11 @@ def build_settings(
         if value and name != "run_key":
             record[name] = value
     return filled, record
+
+
+def with_build(settings: Settings, env: Mapping[str, str]) -> tuple[Settings, dict[str, str]]:
+    """``settings`` with the CI's run key and build where they say none, and what the run's
+    environment records of the build."""
+    given = {name: getattr(settings, name) for name in ("run_key", "build", "build_url")}
+    filled, record = build_settings(given, env)
+    return settings.model_copy(update=filled), record

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import os
 import sys
 import time
 from collections import Counter
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from tmupload.ci import with_build
 from tmupload.cli.common import (
     EXIT_OK,
     EXIT_UPLOAD_FAILED,
@@ -247,7 +249,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Check every input, read them into one run, send it; 0 done, 1 upload failed."""
     from tmupload.delivery.pipeline import upload
 
-    settings = settings_from_args(args)
+    settings, build = with_build(settings_from_args(args), os.environ)
     # Before reading what may be gigabytes: a missing URL or login is exit 2 straight away.
     settings.require_target()
     out = ImportProgress()
@@ -261,6 +263,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     )
     _check_cases(result, allow_empty=args.allow_empty, out=out)
     _report_inputs(result, out)
+    result.run.environment.update(build)
     outcome = upload(result.run, settings, progress=out.say)
     print_outcome(outcome)
     return EXIT_OK if outcome.ok else EXIT_UPLOAD_FAILED

@@ -68,6 +68,13 @@ def manifest_data(outcome: UploadOutcome) -> dict[str, Any]:
             "where": run.where if run else None,
             "status": run.status if run else None,
             "totals": delivery.totals if delivery else {},
+            "run_key": settings.run_key,
+            # The build that made it (ci.py): ci, build, build_url, commit, branch.
+            "build": {
+                key: outcome.run.environment[key]
+                for key in ("ci", "build", "build_url", "commit", "branch")
+                if outcome.run.environment.get(key)
+            },
         },
         "upload_seconds": round(outcome.seconds, 3) if outcome.seconds is not None else None,
         "outbox_entry": str(outcome.outbox_entry) if outcome.outbox_entry else None,

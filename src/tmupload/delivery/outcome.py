@@ -26,12 +26,15 @@ class UploadOutcome:
     manifest_path: Path | None = None
     seconds: float | None = None  # how long the upload itself took
     notes: list[str] = field(default_factory=list)
+    deferred: bool = False  # spooled only (--defer): to be sent by tmupload send
 
     @property
     def ok(self) -> bool:
         """Every step succeeded (links to unknown tickets are reported, not failures)."""
         if self.error is not None:
             return False
+        if self.deferred:
+            return True
         if self.delivery is None:
             return False
         if any(item.status == "failed" for item in self.delivery.attachments):

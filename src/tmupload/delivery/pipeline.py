@@ -82,6 +82,9 @@ def upload(
         ) from None
     outcome.outbox_entry = entry.path
     outcome.notes.extend(entry.notes)
+    if settings.defer:
+        outcome.deferred = True  # spooled: tmupload send delivers it
+        return outcome
     # Spooling recorded the attachments on the run itself, with their paths in the entry: the
     # target sends those copies (reading the entry back would only build the run again).
     _deliver(target, entry, outcome, clean_up_in_background)

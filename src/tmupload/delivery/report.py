@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import shlex
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from tmupload.delivery.manifest import write_manifest
 from tmupload.delivery.outcome import UploadOutcome
+from tmupload.settings import Settings
 
-__all__ = ["command_hint", "counted", "resend_command", "summary_lines", "write_manifest"]
+__all__ = [
+    "command_hint",
+    "counted",
+    "deferred_lines",
+    "resend_command",
+    "summary_lines",
+    "write_manifest",
+]
 
 # key, label for one, label for more (a count's label agrees with it: "1 error", "2 errors")
 _TOTAL_LABELS = (
@@ -54,6 +63,10 @@ def summary_lines(outcome: UploadOutcome) -> list[tuple[str, str]]:
     """(colour, text) lines; colour is '' , 'green', 'yellow' or 'red'."""
     lines: list[tuple[str, str]] = []
     delivery = outcome.delivery
+    if outcome.deferred:
+        return deferred_lines(
+            len(outcome.run.cases), outcome.outbox_entry, outcome.settings, outcome.notes
+        )
     if outcome.dry_run:
         if outcome.error is not None:
             lines.append(("red", f"dry run failed: {outcome.error}"))
@@ -73,6 +86,10 @@ def summary_lines(outcome: UploadOutcome) -> list[tuple[str, str]]:
         )
         if delivery.run.url is None and delivery.run.where:
             lines.append(("", f"in the web UI: {delivery.run.where}"))
+        environment = outcome.run.environment
+        if environment.get("build") or environment.get("build_url"):
+            build = " ".join(filter(None, (environment.get("build"), environment.get("build_url"))))
+            lines.append(("", f"build: {build}"))
         totals = delivery.totals
         if totals:
             parts = [
@@ -146,3 +163,22 @@ def _link_lines(outcome: UploadOutcome) -> list[tuple[str, str]]:
             reason = f": {link.reason}" if link.reason and link.status == "failed" else ""
             lines.append(("", f"  {what} {link.key} for {link.case_id}{reason}"))
     return lines
+
+
+def deferred_lines(
+    count: int, entry: Path | None, settings: Settings, notes: Sequence[str] = ()
+) -> list[tuple[str, str]]:
+    """The summary of a run spooled with --defer: where it is, its run key, how to send it."""
+    key = settings.run_key
+    flag = settings.names("run_key").split(" (")[0]
+    return [
+        ("green", f"spooled {counted(count, 'result')} in {entry}, to be sent later"),
+        (
+            "",
+            f"run key {key}: every run spooled with it goes as one run"
+            if key
+            else f"no run key: it goes as a run of its own ({flag} joins shards)",
+        ),
+        ("", f"send it with: tmupload send --outbox {settings.outbox.resolve()}"),
+        *[("yellow", note) for note in notes],
+    ]

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from tmupload.ci import build_settings
+from tmupload.ci import with_build
 from tmupload.delivery.entry_writer import EntryWriter
 from tmupload.delivery.outbox import Outbox
 from tmupload.delivery.progress import UploadProgress
@@ -42,11 +42,8 @@ class ResultCollector:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
         # The CI's run key and build, where the settings do not say them (see ci.py).
-        filled, self.build = build_settings(
-            {name: getattr(settings, name) for name in ("run_key", "build", "build_url")},
-            os.environ,
-        )
-        self.settings = settings = settings.model_copy(update=filled)
+        settings, self.build = with_build(settings, os.environ)
+        self.settings = settings
         self.builder = RunBuilder(
             max_output=settings.max_output,
             xfail_as=settings.xfail_as,
@@ -164,26 +161,12 @@ class ResultCollector:
                 f"it are uploaded as {name!r} (a test cut short counts as an error)"
             )
         if courier is None:  # --tm-defer: spooled, to be sent by tmupload send
-            self.lines = self._deferred_lines(name, writer)
+            from tmupload.delivery.report import deferred_lines
+
+            self.lines = deferred_lines(writer.count, writer.folder, self.settings, writer.notes)
             return
         courier.complete(writer.notes)
         self._wait(courier)
-
-    def _deferred_lines(self, name: str, writer: EntryWriter) -> list[tuple[str, str]]:
-        outbox = writer.folder.parent
-        key = self.settings.run_key
-        lines = [
-            ("green", f"spooled {writer.count} results as {name!r} in {writer.folder}"),
-            (
-                "",
-                f"run key {key}: every run spooled with it goes as one run"
-                if key
-                else "no run key: it goes as a run of its own (--tm-run-key joins shards)",
-            ),
-            ("", f"send it with: tmupload send --outbox {outbox}"),
-        ]
-        lines += [("yellow", note) for note in writer.notes]
-        return lines
 
     def _wait(self, courier: CourierLink) -> None:
         """Show the courier's progress and keep its outcome; the first Ctrl-C stops the

@@ -35,6 +35,7 @@ __all__ = [
     "MAX_NAME",
     "MAX_NOTE",
     "RunLogs",
+    "build_fields",
     "build_log",
     "build_logs",
     "format_time",
@@ -155,10 +156,20 @@ def _note(case: CaseResult) -> str:
     return bound("\n".join(lines), MAX_NOTE)
 
 
+def build_fields(environment: Mapping[str, str]) -> dict[str, str]:
+    """The build that made the run, as every log carries it (ref §3.4: ``build_number``,
+    ``build_url``), from the run's environment (ci.py)."""
+    fields = {"build_number": environment.get("build"), "build_url": environment.get("build_url")}
+    return {key: value for key, value in fields.items() if value}
+
+
 def build_log(
-    case: CaseResult, status_map: Mapping[str, str], started_at: datetime
+    case: CaseResult,
+    status_map: Mapping[str, str],
+    started_at: datetime,
+    build: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One ``AutomationTestLogResource`` (ref §3.4) for one case."""
+    """One ``AutomationTestLogResource`` (ref §3.4) for one case; ``build``: build_fields."""
     modules, name = module_path(case)
     log: dict[str, Any] = {
         "name": name,
@@ -168,6 +179,8 @@ def build_log(
         "exe_start_date": format_time(started_at),
         "exe_end_date": format_time(started_at + timedelta(seconds=max(0.0, case.duration))),
     }
+    if build:
+        log.update(build)
     note = _note(case)
     if note:
         log["note"] = note
@@ -203,6 +216,7 @@ class RunLogs(Sequence[dict[str, Any]]):
         self._cases = run.cases
         self._status_map = status_map
         self._started_at = run.started_at
+        self._fields = build_fields(run.environment)
 
     def __len__(self) -> int:
         return len(self._cases)
@@ -234,4 +248,4 @@ class RunLogs(Sequence[dict[str, Any]]):
         return self._cases[position].case_id
 
     def _build(self, case: CaseResult) -> dict[str, Any]:
-        return build_log(case, self._status_map, self._started_at)
+        return build_log(case, self._status_map, self._started_at, self._fields)

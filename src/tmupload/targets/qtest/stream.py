@@ -61,7 +61,7 @@ from tmupload.settings import Settings
 from tmupload.targets.base import quiet
 from tmupload.targets.qtest import submit
 from tmupload.targets.qtest.api import QTestApi, qtest_client
-from tmupload.targets.qtest.payload import RunLogs, build_log, format_time
+from tmupload.targets.qtest.payload import RunLogs, build_fields, build_log, format_time
 from tmupload.targets.qtest.placement import resolve_placement
 from tmupload.targets.qtest.readback import ranges
 
@@ -90,10 +90,12 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-def log_template(case: CaseResult, status_map: Mapping[str, str]) -> bytes:
+def log_template(
+    case: CaseResult, status_map: Mapping[str, str], build: Mapping[str, str] | None = None
+) -> bytes:
     """The case's test log (payload.build_log) as JSON without its dates and its closing
     brace: :meth:`Dates.suffix` completes it. Only for a case without files."""
-    built = build_log(case, status_map, _EPOCH)
+    built = build_log(case, status_map, _EPOCH, build)
     if "attachments" in built:
         raise ValueError(f"{case.case_id}: a log with files has no template")
     del built["exe_start_date"], built["exe_end_date"]
@@ -251,7 +253,8 @@ class _StreamLogs:
 
     def log(self, position: int) -> dict[str, Any]:
         entry = self._stream.order[position]
-        return build_log(entry.case, self._stream.status_map, self._stream.anchor)
+        stream = self._stream
+        return build_log(entry.case, stream.status_map, stream.anchor, stream.build)
 
     def encoded(self, position: int) -> bytes:
         entry = self._stream.order[position]
@@ -277,6 +280,10 @@ class QTestStream:
     ) -> None:
         self.settings = settings
         self.status_map = status_map
+        # The run's environment records the same build (the plugin sets both from one place).
+        self.build = build_fields(
+            {"build": settings.build or "", "build_url": settings.build_url or ""}
+        )
         self.may_send = may_send
         self.anchor = anchor
         self._transport = transport
@@ -307,7 +314,9 @@ class QTestStream:
     def _add(self, case: CaseResult) -> None:
         if self._closed or len(self.entries) >= MAX_KEPT:
             return
-        template = None if self._carries_files(case) else log_template(case, self.status_map)
+        template = (
+            None if self._carries_files(case) else log_template(case, self.status_map, self.build)
+        )
         entry = _Entry(case, _fields(case), template, _digest(template) if template else b"")
         with self._cond:
             previous = self.entries.get(case.case_id)
@@ -480,6 +489,6 @@ class QTestStream:
         if not entry.digest:
             return False
         try:
-            return _digest(log_template(case, self.status_map)) == entry.digest
+            return _digest(log_template(case, self.status_map, self.build)) == entry.digest
         except (ValueError, KeyError):
             return False

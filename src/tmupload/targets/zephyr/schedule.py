@@ -41,6 +41,7 @@ from tmupload.targets.zephyr.repository import TctRef
 __all__ = [
     "ExecutionRef",
     "Scheduler",
+    "build_description",
     "create_phase",
     "ensure_cycle",
     "execution_refs",
@@ -60,7 +61,12 @@ def find_cycle(api: ZephyrApi, release_id: int, name: str) -> dict[str, Any] | N
 
 
 def ensure_cycle(
-    api: ZephyrApi, release_id: int, name: str, started: datetime, journal: Journal | None
+    api: ZephyrApi,
+    release_id: int,
+    name: str,
+    started: datetime,
+    journal: Journal | None,
+    build: str | None = None,
 ) -> dict[str, Any]:
     """ref §4.4: ``POST /cycle`` with the documented body (``MM/dd/yyyy`` dates). The cycle
     outlives this run, so it spans a year from it (phases must fit in their cycle). Found by
@@ -72,7 +78,7 @@ def ensure_cycle(
         journal.declare("cycle", {"name": name, "at_epoch": time.time()})
     body = {
         "name": name,
-        "build": "",
+        "build": build or "",  # the build that made the cycle (ci.py)
         "environment": "",
         "status": 0,
         "cycleStartDate": us_date(started),
@@ -136,6 +142,7 @@ def create_phase(
     journal.declare("phase", {"cycle": cycle_id, "name": name, "known": known})
     body = {
         "name": name,
+        "description": build_description(run.environment),
         "cycleId": cycle_id,
         "releaseId": release_id,
         "freeForm": True,
@@ -152,6 +159,17 @@ def create_phase(
     if as_id(created.get("tcrCatalogTreeId")) is None:
         created = _new_phase(api, release_id, cycle_id, name, known) or created
     return _phase_ref(created)
+
+
+def build_description(environment: dict[str, str]) -> str:
+    """What a phase says of the build that made its run (ci.py): number, link, commit."""
+    parts = [
+        f"build {environment['build']}" if environment.get("build") else "",
+        environment.get("build_url", ""),
+        f"commit {environment['commit']}" if environment.get("commit") else "",
+        f"branch {environment['branch']}" if environment.get("branch") else "",
+    ]
+    return " · ".join(part for part in parts if part)
 
 
 def _new_phase(

@@ -143,7 +143,9 @@ class ZephyrStream:
                 http.deadline = Deadline(min(self._target.settings.deadline, _ROUND_BUDGET))
                 cycle_name = str(self._target.settings.option("cycle"))
                 now = datetime.now(timezone.utc)
-                found.cycle = ensure_cycle(api, placement.release_id, cycle_name, now, None)
+                found.cycle = ensure_cycle(
+                    api, placement.release_id, cycle_name, now, None, self._target.settings.build
+                )
                 folders = Folders(api, placement.release_id, None, create=True)
                 cases = Cases(api, placement.project_id, placement.release_id, None, quiet)
                 self._rounds(http, folders, cases)

@@ -432,7 +432,9 @@ class ZephyrTarget:
             ):
                 phases = cycle.get("cyclePhases")
                 return cycle, phases if isinstance(phases, list) else None
-        cycle = ensure_cycle(api, placement.release_id, name, run.started_at, journal)
+        cycle = ensure_cycle(
+            api, placement.release_id, name, run.started_at, journal, self.settings.build
+        )
         phases = cycle.get("cyclePhases")
         return cycle, phases if isinstance(phases, list) else None
 

@@ -130,6 +130,7 @@ class PlanningResources(Resources):
             start_date=start if start is not None else cycle.start_date,
             end_date=end if end is not None else cycle.end_date,
             created_on=now_ms(),
+            description=str(body.get("description") or ""),
         )
         self.state.phases[phase.id] = phase
         cycle.phase_ids.append(phase.id)

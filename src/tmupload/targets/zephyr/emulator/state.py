@@ -130,6 +130,8 @@ class Phase:
     start_date: int | None
     end_date: int | None
     created_on: int
+    #: Free text a client may send with the phase (the vendor's phase objects carry one).
+    description: str = ""
 
 
 @dataclass(slots=True)

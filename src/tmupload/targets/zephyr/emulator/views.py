@@ -144,6 +144,7 @@ def phase_view(phase: Phase) -> dict[str, Any]:
     return {
         "id": phase.id,
         "name": phase.name,
+        "description": phase.description,
         "cycleId": phase.cycle_id,
         "releaseId": phase.release_id,
         "freeForm": phase.free_form,
