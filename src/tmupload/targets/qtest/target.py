@@ -88,8 +88,9 @@ class QTestTarget:
         self.status_map: dict[str, str] = parse_status_map(
             settings.option("status_map"), settings.names("status_map")
         )
-        # The stream's logs are dated from here: the collector builds the target right after
-        # noting the session's start (see stream.py, "Dates").
+        # The stream's logs are dated from here: the courier builds the target as the session
+        # starts, within a second of its start (see stream.py, "Dates": every log of the run,
+        # the tail and resends too, then carries this one date).
         self._anchor = datetime.now(timezone.utc)
         self._stream: QTestStream | None = None
         self._prepared: dict[str, Any] | None = None  # placement found while the tests ran
