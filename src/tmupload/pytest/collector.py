@@ -141,8 +141,7 @@ class ResultCollector:
         if writer.count == 0:
             self.skipped_reason = "no test ran, so nothing was uploaded"
             if courier is not None:
-                courier.process.kill()
-                courier.process.wait()
+                courier.stop()
             writer.close()
             shutil.rmtree(writer.folder, ignore_errors=True)
             if self._made_outbox:  # made for this session only: leave no trace
@@ -182,8 +181,9 @@ class ResultCollector:
                     outcome = message["outcome"]
                     self.ok = bool(outcome.get("ok"))
                     self.lines = [(str(c), str(t)) for c, t in outcome.get("lines", [])]
+            courier.close()
             if self.ok is None:
-                code = courier.process.wait()
+                code = courier.process.returncode
                 self.problem = (
                     f"the upload stopped without a word (courier exit status {code}); the run "
                     f"is kept in {self.writer.folder if self.writer else 'the outbox'}"
@@ -191,6 +191,7 @@ class ResultCollector:
         except KeyboardInterrupt:
             self._ignore_further_interrupts()
             self.detached = True
+            courier.leave_running()
         finally:
             progress.done()
 

@@ -112,5 +112,27 @@ class CourierLink:
             if isinstance(message, dict):
                 yield message
 
-    def returncode(self) -> int | None:
-        return self.process.poll()
+    def close(self) -> None:
+        """The courier said its last word: let its pipe go and reap it (it ends right after;
+        a process left unreaped would be reported when this object goes)."""
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            _LEFT_RUNNING.append(self.process)
+
+    def leave_running(self) -> None:
+        """pytest stops waiting (a Ctrl-C): the courier goes on by itself."""
+        _LEFT_RUNNING.append(self.process)
+
+    def stop(self) -> None:
+        """Nothing to deliver: end the courier now."""
+        self.process.kill()
+        self._close_stdin()
+        self.close()
+
+
+#: Couriers still delivering when pytest stopped waiting: kept referenced to the end, so
+#: that their Popen objects are not collected (and reported) while they run.
+_LEFT_RUNNING: list[subprocess.Popen[str]] = []
