@@ -107,3 +107,30 @@ def test_jenkinsfile_interpolates_where_it_means_to() -> None:
         # Groovy interpolates "${...}" in double quotes only; in single quotes it stays literal.
         if "${" in value:
             assert value.startswith('"') and value.endswith('"'), f"{name} = {value}"
+
+
+SHARDED = [CI / "github-actions-shards.yml", CI / "gitlab-ci-shards.yml", CI / "Jenkinsfile-shards"]
+_SECRETS = ("TMUPLOAD_USER", "TMUPLOAD_PASSWORD", "TMUPLOAD_TOKEN")
+
+
+def _jobs(path: Path) -> dict[str, str]:
+    """Each job of a sharded snippet, as the text of its part (name -> text)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix in (".yml", ".yaml"):
+        document = load(path)
+        jobs = document.get("jobs", document)
+        return {name: yaml.safe_dump(job) for name, job in jobs.items() if isinstance(job, dict)}
+    tests, _, send = text.partition("post {")
+    return {"tests": tests, "send": send}
+
+
+@pytest.mark.parametrize("path", SHARDED, ids=lambda path: path.name)
+def test_sharded_snippets_spool_without_credentials_and_send_once(path: Path) -> None:
+    jobs = _jobs(path)
+    shard_jobs = [text for text in jobs.values() if "--tm-defer" in text]
+    send_jobs = [text for text in jobs.values() if "tmupload send" in text]
+    assert shard_jobs and len(send_jobs) == 1, jobs
+    for text in shard_jobs:
+        assert "--tm-upload" in text
+        assert not any(secret in text for secret in _SECRETS), "a shard needs no credentials"
+    assert "TMUPLOAD_USER" in send_jobs[0] and "TMUPLOAD_PASSWORD" in send_jobs[0]

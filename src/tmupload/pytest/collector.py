@@ -243,6 +243,13 @@ class ResultCollector:
         for colour, text in self.lines:
             markup = {colour: True} if colour else {}
             terminalreporter.write_line(f"tmupload: {text}", **markup)
+        if "run_key" in self.settings.given and not self.settings.defer:
+            terminalreporter.write_line(
+                f"tmupload: run key {self.settings.run_key}: this session's run went on its own; "
+                "for one run from every shard, spool them with --tm-defer and send them with "
+                "tmupload send (README: CI: one run from many shards)",
+                yellow=True,
+            )
         if self.problem is not None:
             terminalreporter.write_line(f"tmupload: upload FAILED: {self.problem}", red=True)
             terminalreporter.write_line(f"tmupload: send it again with: {self._resend()}")
