@@ -279,11 +279,46 @@ class WireCounter:
         return self
 
 
-def serve(target: str, config_json: str) -> None:
+class RequestTimes:
+    """WSGI middleware that stamps every request but its own (``time.monotonic()``: one clock
+    for every process on Linux) and answers ``GET …/_bench/times`` with them all, oldest
+    first: ``[arrived, answered, method, path]`` (answered: when the application returned its
+    body, the emulator's ``latency`` included). The emulator's own log (``/_emulator/requests``)
+    has no times; this one tells the requests sent during the tests from those after them."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.times: list[tuple[float, float, str, str]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        import json
+
+        path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
+        if path.endswith("/_bench/times"):
+            with self._lock:
+                body = json.dumps([list(entry) for entry in self.times]).encode()
+            start_response(
+                "200 OK",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
+        arrived = time.monotonic()
+        try:
+            return self.app(environ, start_response)
+        finally:
+            if "/_emulator/" not in path:
+                method = str(environ.get("REQUEST_METHOD", "GET"))
+                with self._lock:
+                    self.times.append((arrived, time.monotonic(), method, path))
+
+
+def serve(target: str, config_json: str, timed: bool = False) -> None:
     """Serve ``target``'s emulator on a free loopback port until terminated.
 
     Printed first: ``emulator at URL``. Falls back to ``tmupload.emulator`` for ET, so the
-    same helper serves a source tree from before the reshape (``--before-src``).
+    same helper serves a source tree from before the reshape (``--before-src``). ``timed``:
+    behind :class:`RequestTimes` (``GET URL/_bench/times``).
     """
     import importlib
     import json
@@ -299,7 +334,14 @@ def serve(target: str, config_json: str) -> None:
     def ready(url: str) -> None:
         print(f"emulator at {url}", flush=True)
 
-    package.run_forever(config, "127.0.0.1", 0, ready)
+    if not timed:
+        package.run_forever(config, "127.0.0.1", 0, ready)
+        return
+    from tmupload.emulation.server import run_forever
+
+    emulator = package.Emulator(config)
+    app_path = str(getattr(emulator.config, "app_path", "") or "")
+    run_forever(RequestTimes(emulator), "127.0.0.1", 0, ready, app_path=app_path)
 
 
 def source_env(src: str | None) -> dict[str, str]:
@@ -325,7 +367,10 @@ def importable(module: str, env: dict[str, str]) -> bool:
 
 
 def session_env(
-    scratch: Path, path: Sequence[str] = (), extra: dict[str, str] | None = None
+    scratch: Path,
+    path: Sequence[str] = (),
+    extra: dict[str, str] | None = None,
+    bytecode: bool = True,
 ) -> dict[str, str]:
     """The environment of a measured pytest session.
 
@@ -334,13 +379,21 @@ def session_env(
     no ``TMUPLOAD_``/``PYTEST_``/``COV_`` variables of the driver's; ``path`` first on
     ``PYTHONPATH`` (a ``--before-src`` tree, an ``--allure-site``), then ``benchmarks/`` (for
     ``-p _session_clock``); ``extra`` last (a target's credentials).
+
+    ``bytecode=False``: ``PYTHONDONTWRITEBYTECODE=1`` and no ``PYTHONPYCACHEPREFIX``, so the
+    installed packages' own ``__pycache__`` (written by pip) are read and nothing is written:
+    a source tree without caches (the test files, a ``path`` tree) is compiled every time.
     """
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("TMUPLOAD_", "PYTEST_", "COV_")) and key != "PYTHONDONTWRITEBYTECODE"
+        if not key.startswith(("TMUPLOAD_", "PYTEST_", "COV_"))
+        and key not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
     }
-    env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+    if bytecode:
+        env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONPATH"] = os.pathsep.join(
         [
             *(str(Path(p).resolve()) for p in path),
@@ -359,11 +412,14 @@ def run_clocked(
 
     The stamps of ``_session_clock.py`` (``tests_end``, ``unconfigure``, the wire counts,
     tmupload's ``upload_ok`` …) plus, from the driver: ``returncode``; ``wall`` (start to the
-    process seen to exit, ``time.monotonic()``); ``cpu`` (user + sys of the session and its
-    xdist workers: the ``RUSAGE_CHILDREN`` delta; emulators in processes of their own are
-    reaped only when stopped, so they are not in it); ``session_end`` (last test end to the
+    process seen to exit, ``time.monotonic()``); ``cpu`` (user + sys of the session, its
+    xdist workers and tmupload's courier, all reaped by it: the ``RUSAGE_CHILDREN`` delta;
+    emulators in processes of their own are reaped only when stopped, so they are not in it);
+    ``session_end`` (last test end to the
     last ``pytest_unconfigure``); ``to_exit`` (last test end to the process exit);
-    ``sessionfinish``; ``end_requests`` / ``end_body_bytes`` (sent after the last test).
+    ``sessionfinish``; ``end_requests`` / ``end_body_bytes`` (sent after the last test);
+    ``first_test_delay`` (launch to the first test's setup, in whichever process ran it: the
+    xdist workers' stamps are read from ``CLOCK.<worker id>``).
     The output goes to ``log``; a session that left no clock stops the benchmark.
     """
     import json
@@ -371,6 +427,8 @@ def run_clocked(
     import subprocess
 
     clock.unlink(missing_ok=True)
+    for stale in clock.parent.glob(clock.name + ".*"):
+        stale.unlink()
     env = {**env, "BENCH_SESSION_CLOCK_OUT": str(clock)}
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
@@ -385,6 +443,12 @@ def run_clocked(
         raise SystemExit(f"pytest exited {code} and left no clock ({log}):\n{tail}")
     stamps: dict[str, Any] = json.loads(clock.read_text(encoding="utf-8"))
     clock.unlink()
+    # The xdist workers' own stamps (the first test's start in each): CLOCK.<worker id>.
+    for worker in sorted(clock.parent.glob(clock.name + ".*")):
+        first = json.loads(worker.read_text(encoding="utf-8")).get("first_test_start")
+        worker.unlink()
+        if first is not None:
+            stamps["first_test_start"] = min(first, stamps.get("first_test_start", first))
     if "tests_end" not in stamps:
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise SystemExit(f"pytest exited {code} and ran no test ({log}):\n{tail}")
@@ -397,6 +461,8 @@ def run_clocked(
     if "cpu_at_unconfigure" in stamps and "cpu_at_tests_end" in stamps:
         stamps["session_end_cpu"] = stamps["cpu_at_unconfigure"] - stamps["cpu_at_tests_end"]
     stamps["to_exit"] = exited - stamps["tests_end"]
+    if "first_test_start" in stamps:  # from the driver's launch to the first test's setup
+        stamps["first_test_delay"] = stamps["first_test_start"] - started
     stamps["sessionfinish"] = stamps["sessionfinish_end"] - stamps["sessionfinish_start"]
     stamps["end_requests"] = stamps["wire_requests"] - stamps["wire_requests_during_tests"]
     stamps["end_body_bytes"] = stamps["wire_body_bytes"] - stamps["wire_body_bytes_during_tests"]
@@ -436,7 +502,11 @@ class EmulatorProcess:
     """
 
     def __init__(
-        self, target: str = "et", config: dict[str, Any] | None = None, src: str | None = None
+        self,
+        target: str = "et",
+        config: dict[str, Any] | None = None,
+        src: str | None = None,
+        timed: bool = False,
     ) -> None:
         import json
         import subprocess
@@ -448,6 +518,8 @@ class EmulatorProcess:
             target,
             json.dumps(config or {}),
         ]
+        if timed:  # behind RequestTimes: see times()
+            args.append("timed")
         self._proc = subprocess.Popen(
             args,
             stdout=subprocess.PIPE,
@@ -463,7 +535,7 @@ class EmulatorProcess:
             rest = self._proc.stdout.read()
             raise RuntimeError(f"the {target} emulator did not start: {first}{rest}")
         self.url = first.split(marker, 1)[1].strip()
-        self.command = " ".join(args[:-1]) + f" '{args[-1]}'"
+        self.command = " ".join(args[:5]) + f" '{args[5]}'" + "".join(f" {a}" for a in args[6:])
         if src is not None:
             self.command = f"PYTHONPATH={src} {self.command}"
 
@@ -481,6 +553,14 @@ class EmulatorProcess:
     def requests(self) -> list[list[Any]]:
         return list(self._control("GET", "requests"))
 
+    def times(self) -> list[list[Any]]:
+        """``[arrived, answered, method, path]`` of every request so far (``timed`` only)."""
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.url}/_bench/times", timeout=60) as response:
+            return list(json.loads(response.read()))
+
     def stop(self) -> None:
         self._proc.terminate()
         try:
@@ -497,7 +577,9 @@ class EmulatorProcess:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "serve":
-        serve(sys.argv[2], sys.argv[3])
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "serve":
+        serve(sys.argv[2], sys.argv[3], timed=sys.argv[4:] == ["timed"])
     else:
-        raise SystemExit("usage: _common.py serve TARGET CONFIG_JSON (used by the benchmarks)")
+        raise SystemExit(
+            "usage: _common.py serve TARGET CONFIG_JSON [timed] (used by the benchmarks)"
+        )

@@ -17,7 +17,19 @@ worker's ``pytest_runtest_logfinish`` to it, and tmupload uploads from it):
   the tests ended (tmupload's head start) and after (``_common.WireCounter``);
 * tmupload's own figures, read from its collector after the upload: ``Delivery.requests``,
   ``bytes_sent``, the attachments sent and the upload's ``seconds`` (from spooling the run to
-  the end of the delivery).
+  the end of the delivery) — from a tree that uploads in this process (``outcome``, up to
+  41a06f8); from a tree with a courier process (``CourierLink``), only ``upload_ok``, the
+  error and ``courier_pid`` (the requests are then counted by the emulator:
+  ``_common.RequestTimes``);
+* ``first_test_start``: ``time.monotonic()`` when the first test's setup began, in whichever
+  process ran it (an xdist worker writes its own to ``BENCH_SESSION_CLOCK_OUT.<worker id>``);
+* ``peak_rss_mib``: this process's peak RSS (``VmHWM``) at the last ``pytest_unconfigure``;
+* the courier's own rusage: at the last ``pytest_unconfigure`` this process reaps the courier
+  (``os.wait4``; it has ended or is ending: the collector read its stdout to the end) and
+  stamps ``courier_cpu`` (user + sys s), ``courier_maxrss_mib`` and ``courier_reap_wait`` (how
+  long the reaping waited: part of the session end measured). Left to itself the collector's
+  ``Popen`` would reap it at garbage collection, with the same effect on the rusage of this
+  process's children, which the driver's CPU figure then includes either way.
 
 ``time.monotonic()`` is one clock for every process on Linux (``CLOCK_MONOTONIC``), so the
 driver can add the moment the process was seen to exit.
@@ -38,6 +50,12 @@ _wire = WireCounter().install()
 _stamps: dict[str, Any] = {"tests": 0}
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if "first_test_start" not in _stamps:
+        _stamps["first_test_start"] = time.monotonic()
+
+
 def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
     _stamps["tests_end"] = time.monotonic()
     _stamps["cpu_at_tests_end"] = time.process_time()
@@ -52,8 +70,18 @@ def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]
     yield
     _stamps["sessionfinish_end"] = time.monotonic()
     for plugin in session.config.pluginmanager.get_plugins():
+        if type(plugin).__name__ != "ResultCollector":
+            continue
+        courier = getattr(plugin, "courier", None)
+        if courier is not None:  # the courier delivered; this process only wrote
+            _stamps["courier_pid"] = courier.pid
+            _stamps["upload_ok"] = bool(plugin.ok)
+            _stamps["upload_error"] = plugin.problem or (
+                None if plugin.ok else " / ".join(text for _, text in plugin.lines)
+            )
+            continue
         outcome = getattr(plugin, "outcome", None)
-        if type(plugin).__name__ != "ResultCollector" or outcome is None:
+        if outcome is None:
             continue
         delivery = outcome.delivery
         _stamps["upload_ok"] = bool(outcome.ok)
@@ -72,11 +100,41 @@ def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]
 def pytest_unconfigure(config: pytest.Config) -> None:
     _stamps["unconfigure"] = time.monotonic()
     _stamps["cpu_at_unconfigure"] = time.process_time()
-    if hasattr(config, "workerinput"):  # an xdist worker: the controller writes the stamps
+    out = os.environ.get("BENCH_SESSION_CLOCK_OUT")
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:  # an xdist worker: the controller writes the stamps, but for this
+        if out and "first_test_start" in _stamps:
+            with open(f"{out}.{worker.get('workerid', os.getpid())}", "w") as handle:
+                json.dump({"first_test_start": _stamps["first_test_start"]}, handle)
         return
+    _stamps["peak_rss_mib"] = _peak_rss_mib()
+    if "courier_pid" in _stamps:
+        _reap_courier(int(_stamps["courier_pid"]))
     _stamps["wire_requests"] = _wire.requests
     _stamps["wire_body_bytes"] = _wire.body_bytes
-    out = os.environ.get("BENCH_SESSION_CLOCK_OUT")
     if out:
         with open(out, "w", encoding="utf-8") as handle:
             json.dump(_stamps, handle)
+
+
+def _peak_rss_mib() -> float | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
+def _reap_courier(pid: int) -> None:
+    waited = time.monotonic()
+    try:
+        _, status, usage = os.wait4(pid, 0)
+    except ChildProcessError:  # reaped already (by its Popen)
+        return
+    _stamps["courier_reap_wait"] = time.monotonic() - waited
+    _stamps["courier_cpu"] = usage.ru_utime + usage.ru_stime
+    _stamps["courier_maxrss_mib"] = usage.ru_maxrss / 1024.0
+    _stamps["courier_status"] = os.waitstatus_to_exitcode(status)

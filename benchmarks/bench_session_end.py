@@ -21,7 +21,9 @@ strict xfails, the rest pass; ``--tickets N`` failing tests carry ``@pytest.mark
 that the helper plugin ``_session_clock.py`` loads (it stamps the end of the last test, the
 ``pytest_sessionfinish`` hooks and the last ``pytest_unconfigure``, counts the requests the
 session's ``httpx`` transports send before and after the last test, and reads tmupload's own
-outcome; httpx is imported by every session anyway, pytest-httpx being installed). Variants:
+outcome; httpx is imported by every session anyway, pytest-httpx being installed; with a tree
+that delivers from a courier process (after 41a06f8) it also reaps the courier and stamps its
+CPU and peak RSS, and it stamps the first test's start and the process's peak RSS). Variants:
 
 * ``bare``: ``-p no:tmupload -p no:allure_pytest`` (the plugin as if not installed);
 * ``off``: ``-p no:allure_pytest`` (installed, upload not enabled);
@@ -36,9 +38,17 @@ outcome; httpx is imported by every session anyway, pytest-httpx being installed
   (first on ``PYTHONPATH``); the emulator is the current tree's for both.
 
 The current tree ("after") is a copy of the checkout's ``src/`` taken when the script starts
-(printed with a fingerprint and the files that differ from HEAD), first on ``PYTHONPATH`` of
-every other session, of the emulators, and on ``sys.path`` of this driver, so that edits made
-to ``src/`` during the run do not mix two trees (``--live-src`` imports the checkout as is).
+(printed with a fingerprint and the files that differ from HEAD; ``--after-rev REV``: that
+commit's ``src/`` instead, by ``git archive``, leaving out others' uncommitted edits), first on
+``PYTHONPATH`` of every other session, of the emulators, and on ``sys.path`` of this driver, so
+that edits made to ``src/`` during the run do not mix two trees (``--live-src`` imports the
+checkout as is). ``--before-src`` is copied too (without ``__pycache__``).
+
+``--bytecode on,off`` runs every size and ``-n`` twice: ``on`` as below (bytecode caches in
+``PYTHONPYCACHEPREFIX``, warm after the first session), ``off`` with
+``PYTHONDONTWRITEBYTECODE=1`` and no prefix: the installed packages' own ``__pycache__`` (pip's)
+are read, while the test files and the tmupload tree (and so the courier's imports) are
+compiled from source in every session.
 
 each serial and with ``-n 2`` (pytest-xdist), and the tm variants against two server speeds:
 ``fast`` (the emulators' own delays 0: ET ``import_delay`` and ``link_delay``, qTest
@@ -46,20 +56,24 @@ each serial and with ``-n 2`` (pytest-xdist), and the tm variants against two se
 0.5 s per queue job; Zephyr imports synchronously, so it gets a ``latency`` of
 ``ZEPHYR_SLOW_LATENCY`` = 20 ms on every request instead, a round trip to a server that is not
 on loopback: with its ~150 requests for 2,000 tests and ~700 for 10,000 this adds about as
-much to its upload as qTest's job delay adds to qTest's, about 2 s and 10 s). The
-non-tm variants run once per size and ``-n``, not per speed: they are the same rows in both
-speeds' tables.
+much to its upload as qTest's job delay adds to qTest's, about 2 s and 10 s); ``laggy``: every
+answer of every target takes ``LAGGY_LATENCY`` = 0.5 s (the emulators' ``latency``; ET's and
+qTest's delays 0), so that the server's own time after the last test is the time its requests
+after it were being answered; ``crawl``: the same with 3 s (when the first test starts
+against a server that slow). The non-tm variants run once per size and ``-n``, not per speed:
+they are the same rows in every speed's tables.
 
-Each emulator (one per target and speed) runs in a process of its own (``_common.serve``),
-reset before every session and primed with a one-case upload of another test, so that the
-placement exists as in every run after the first (``--first-upload`` leaves that out). The
-variants of one size and ``-n`` run round-robin, the first moving by one each round; each
-round goes through every size and ``-n``: ``--rounds`` (3) rounds, of which sizes of 10,000
-tests and more run ``--large-rounds`` (2, so that the full run fits in about half an hour).
-Before the rounds: one unmeasured session of every variant (and speed) at the smallest size,
-and one ``bare`` session of every other size and ``-n`` (bytecode caches on, in
-``PYTHONPYCACHEPREFIX`` in the scratch directory, as in a normal checkout; the emulators'
-first answers).
+Each emulator (one per target and speed) runs in a process of its own (``_common.serve``,
+behind ``_common.RequestTimes``, which stamps each request's arrival and answer on the clock of
+every process), reset before every session and primed with a one-case upload of another test,
+so that the placement exists as in every run after the first (``--first-upload`` leaves that
+out). The variants of one size and ``-n`` run round-robin, the first moving by one each round;
+each round goes through every size and ``-n``: ``--rounds`` (3) rounds, of which sizes of
+10,000 tests and more run ``--large-rounds`` (2, so that the full run fits in about half an
+hour). Before the rounds: one unmeasured session of every variant (and speed) at the smallest
+size, and one ``bare`` session of every other size and ``-n`` (bytecode caches on, in
+``PYTHONPYCACHEPREFIX`` in the scratch directory, as in a normal checkout; the emulators' first
+answers); ``--no-warm-up`` leaves them out.
 
 Figures per session: the wall time of the pytest process (the driver's ``time.monotonic()``;
 one clock for all processes on Linux), its CPU (user + sys, with its xdist workers:
@@ -70,10 +84,17 @@ the xdist workers, not the server; the rest of that span is waiting), tmupload's
 seconds, the requests the
 session sent after the last test and during the tests, and the emulator's own request count
 (the priming upload left out). Every session's exit status is checked (1: some tests fail)
-and so is every upload (``upload_ok`` of the clock plugin). Printed: the commands, the
-machine, and one Markdown table per size, ``-n`` and server speed; "beyond bare" is a
-variant's median session end to exit less bare's. Raw figures:
-``benchmarks/out/session_end.json``.
+and so is every upload (``upload_ok`` of the clock plugin). Also per session: when the first
+test's setup began, from the driver's launch of the process (in the xdist worker that ran it);
+the pytest process's peak RSS (``VmHWM``, the controller under xdist); the courier's CPU and
+peak RSS; from the emulator's stamps: its requests that arrived during the tests and after the
+last one, and how long it was busy answering after the last test ("server busy after"; the
+union of the requests' spans), so that "end beyond the server" (last test to exit less that)
+is what the session end cost besides the server's own time. Printed: the commands, the
+machine, and one Markdown table per size, ``-n``, bytecode mode and server speed; "wall beyond
+bare" is the median of each round's wall time less the same round's bare session's (with the
+smallest and largest), "beyond bare" a variant's median session end to exit less bare's. Raw
+figures: ``benchmarks/out/session_end.json``.
 """
 
 from __future__ import annotations
@@ -110,9 +131,12 @@ from _common import (
 TARGETS = ("et", "qtest", "zephyr")
 BASE_VARIANTS = ("bare", "off", "junitxml", "allure")
 BEFORE_SUFFIX = "-before"
-SPEEDS = ("fast", "slow")
+SPEEDS = ("fast", "slow", "laggy", "crawl")
 #: Seconds added to every Zephyr request at the slow speed (see the docstring).
 ZEPHYR_SLOW_LATENCY = 0.02
+#: Seconds every answer takes at the ``laggy`` and ``crawl`` speeds (every target).
+LAGGY_LATENCY = 0.5
+CRAWL_LATENCY = 3.0
 #: ``EmulatorConfig`` fields per speed and target.
 EMULATOR_CONFIG: dict[str, dict[str, dict[str, Any]]] = {
     "fast": {
@@ -125,7 +149,20 @@ EMULATOR_CONFIG: dict[str, dict[str, dict[str, Any]]] = {
         "qtest": {"job_delay": 0.5},
         "zephyr": {"latency": ZEPHYR_SLOW_LATENCY},
     },
+    # Every answer takes the latency and nothing else does: the server's own time after the
+    # last test is the time its requests after it were being answered.
+    "laggy": {
+        "et": {"import_delay": 0.0, "link_delay": 0.0, "latency": LAGGY_LATENCY},
+        "qtest": {"job_delay": 0.0, "latency": LAGGY_LATENCY},
+        "zephyr": {"latency": LAGGY_LATENCY},
+    },
+    "crawl": {
+        "et": {"import_delay": 0.0, "link_delay": 0.0, "latency": CRAWL_LATENCY},
+        "qtest": {"job_delay": 0.0, "latency": CRAWL_LATENCY},
+        "zephyr": {"latency": CRAWL_LATENCY},
+    },
 }
+BYTECODE = ("on", "off")
 ROOT = HERE.parent
 TESTS_PER_FILE = 100
 #: Sizes from this one on run ``--large-rounds`` rounds.
@@ -177,16 +214,34 @@ def generate_suite(root: Path, tests: int, tickets: int = 0) -> dict[str, int]:
     return counts
 
 
-def pin_src(dest: Path) -> str:
-    """Copy the checkout's ``src/`` to ``dest`` (the "after" tree of the whole run) and import
-    tmupload from it in this process too (the priming uploads); return its path."""
-    shutil.copytree(ROOT / "src", dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+def pin_src(dest: Path, rev: str | None = None) -> str:
+    """Copy the checkout's ``src/`` (or, with ``rev``, that commit's: ``git archive``) to
+    ``dest`` (the "after" tree of the whole run) and import tmupload from it in this process
+    too (the priming uploads); return its path."""
+    if rev is None:
+        shutil.copytree(ROOT / "src", dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    else:
+        unpacked = dest.parent / f"{dest.name}-archive"
+        unpacked.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "archive", rev, "src"], cwd=ROOT, capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(unpacked)], input=archive, check=True)
+        (unpacked / "src").rename(dest)
+        unpacked.rmdir()
     sys.path.insert(0, str(dest))
     return str(dest)
 
 
-def describe_tree(src: Path) -> str:
-    """The copy of src/: its fingerprint and the files that differ from HEAD."""
+def rev_of(rev: str) -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def describe_tree(src: Path, rev: str | None = None) -> str:
+    """The copy of src/: its fingerprint and the files that differ from HEAD (or: the commit
+    it was taken from)."""
     digest = hashlib.sha256()
     for path in sorted(src.rglob("*.py")):
         digest.update(str(path.relative_to(src)).encode() + b"\0" + path.read_bytes())
@@ -198,6 +253,11 @@ def describe_tree(src: Path) -> str:
         check=False,
     ).stdout.split("\n")
     files = [line[3:] for line in changed if line.strip()]
+    if rev is not None:
+        return (
+            f"src/ of {rev} ({rev_of(rev)}, git archive) in {src} (sha256 of its .py files "
+            f"{digest.hexdigest()[:12]})"
+        )
     return (
         f"a copy of src/ taken at the start, in {src} (sha256 of its .py files "
         f"{digest.hexdigest()[:12]}; differing from HEAD: {', '.join(files) or 'none'})"
@@ -218,6 +278,7 @@ class Bench:
     before_src: str | None
     allure_site: str | None
     first_upload: bool
+    timed: bool = True
     emulators: dict[tuple[str, str], EmulatorProcess] = field(default_factory=dict)
     suites: dict[int, Path] = field(default_factory=dict)
     counts: dict[int, dict[str, int]] = field(default_factory=dict)
@@ -267,7 +328,15 @@ class Bench:
             env = {"PYTHONPATH": ":".join([*path, str(HERE)]), **env}
         return " ".join([*(f"{k}={v}" for k, v in env.items()), *command])
 
-    def run(self, size: int, workers: int, variant: str, speed: str, tag: str) -> dict[str, Any]:
+    def run(
+        self,
+        size: int,
+        workers: int,
+        variant: str,
+        speed: str,
+        tag: str,
+        bytecode: str = "on",
+    ) -> dict[str, Any]:
         for leftover in ("junit.xml", "outbox", "allure"):
             path = self.scratch / leftover
             if path.is_dir():
@@ -275,16 +344,20 @@ class Bench:
             elif path.exists():
                 path.unlink()
         emulator = self.emulator(variant, speed)
-        seen = 0
+        seen = seen_times = 0
         if emulator is not None:
             emulator.reset()
             if not self.first_upload:
                 prime(str(target_of(variant)), emulator.url, self.scratch)
             seen = len(emulator.requests())
+            seen_times = len(emulator.times()) if self.timed else 0
         command, extra = self.command(variant, speed, workers)
-        env = session_env(self.scratch, self.path(variant), extra)
+        env = session_env(self.scratch, self.path(variant), extra, bytecode=bytecode == "on")
         log = self.scratch / "session.log"
-        name = f"{variant}{f' {speed}' if emulator else ''} size {size} -n {workers} ({tag})"
+        name = (
+            f"{variant}{f' {speed}' if emulator else ''} size {size} -n {workers} "
+            f"bytecode {bytecode} ({tag})"
+        )
         result = run_clocked(command, self.suites[size], env, self.scratch / "clock.json", log)
 
         def fail(why: str) -> SystemExit:
@@ -302,26 +375,88 @@ class Bench:
             if not result["upload_ok"]:
                 raise fail(f"the upload failed: {result.get('upload_error')}")
             result["server_requests"] = len(emulator.requests()) - seen
+            if self.timed:
+                result.update(server_side(emulator.times()[seen_times:], result))
         if variant == "junitxml" and not (self.scratch / "junit.xml").is_file():
             raise fail("no junit.xml written")
         if variant == "allure" and not any((self.scratch / "allure").glob("*-result.json")):
             raise fail("no allure result written")
-        result.update(size=size, workers=workers, variant=variant, speed=speed if emulator else "")
+        result.update(
+            size=size,
+            workers=workers,
+            variant=variant,
+            speed=speed if emulator else "",
+            bytecode=bytecode,
+        )
         return result
+
+
+def server_side(times: list[list[Any]], result: dict[str, Any]) -> dict[str, Any]:
+    """What the emulator saw of one session, from its stamped requests (``RequestTimes``):
+    the requests that arrived during the tests and after the last one; after it, how long
+    the server was busy answering (the union of the requests' spans from the last test on),
+    how long the first request after it took to come, and how long the process ran after
+    the last answer."""
+    end, exited = result["tests_end"], result["exit"]
+    after = sorted((a, d) for a, d, *_ in times if d > end)
+    busy = 0.0
+    reach = end
+    for arrived, answered in after:
+        start = max(arrived, reach)
+        if answered > start:
+            busy += answered - start
+            reach = answered
+    answers = [d for _, d, *_ in times]
+    arrivals_after = [a for a, _ in after if a >= end]
+    return {
+        "server_during": sum(1 for a, *_ in times if a < end),
+        "server_after": sum(1 for a, *_ in times if a >= end),
+        "server_busy_after": busy,
+        "first_request_after": (min(arrivals_after) - end) if arrivals_after else None,
+        "last_answer_to_exit": (exited - max(answers)) if answers else None,
+        "server_first_arrival": (min(a for a, *_ in times) - result["start"]) if times else None,
+    }
 
 
 def describe(result: dict[str, Any]) -> str:
     text = (
         f"{result['wall']:6.2f}s (CPU {result['cpu']:.2f}s), end to unconfigure "
-        f"{result['session_end']:.2f}s, to exit {result['to_exit']:.2f}s"
+        f"{result['session_end']:.2f}s, to exit {result['to_exit']:.2f}s, first test "
+        f"{result.get('first_test_delay', float('nan')):.2f}s, peak "
+        f"{result.get('peak_rss_mib') or float('nan'):.0f} MiB"
     )
     if "server_requests" in result:
         text += (
             f", upload {result.get('upload_seconds') or 0:.2f}s, requests "
             f"{result['end_requests']} after / {result['wire_requests_during_tests']} during "
-            f"the tests (server {result['server_requests']})"
+            f"the tests (server {result['server_requests']}"
+        )
+        if "server_after" in result:
+            text += (
+                f": {result['server_during']} during / {result['server_after']} after, busy "
+                f"{result['server_busy_after']:.2f}s after"
+            )
+        text += ")"
+    if "courier_cpu" in result:
+        text += (
+            f", courier CPU {result['courier_cpu']:.2f}s peak "
+            f"{result['courier_maxrss_mib']:.0f} MiB"
         )
     return text
+
+
+def spread(values: list[float], fmt: str = "+.2f") -> str:
+    """``median (min..max)``, or a bare median for one value."""
+    if not values:
+        return ""
+    if len(values) == 1:
+        return format(values[0], fmt)
+    return f"{format(median(values), fmt)} ({format(min(values), fmt)}..{format(max(values), fmt)})"
+
+
+def optional(values: list[Any], fmt: str = ".2f") -> str:
+    present = [v for v in values if v is not None]
+    return format(median(present), fmt) if present else ""
 
 
 def main() -> int:
@@ -336,7 +471,15 @@ def main() -> int:
         default="",
         help="only these variants (comma separated names as printed; bare is always run)",
     )
-    parser.add_argument("--speeds", default=",".join(SPEEDS), help="server speeds of the tm runs")
+    parser.add_argument(
+        "--speeds", default="fast,slow", help=f"server speeds of the tm runs ({', '.join(SPEEDS)})"
+    )
+    parser.add_argument(
+        "--bytecode",
+        default="on",
+        help="on: bytecode caches (PYTHONPYCACHEPREFIX); off: PYTHONDONTWRITEBYTECODE=1; "
+        "'on,off': both, as two more groups",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--large-rounds",
@@ -366,6 +509,13 @@ def main() -> int:
         help="import the checkout's src/ as it is at every moment of the run, instead of a copy "
         "taken at the start (others' edits during the run would then mix two trees)",
     )
+    parser.add_argument(
+        "--after-rev",
+        help="take the after tree from this commit (git archive) instead of the checkout's src/",
+    )
+    parser.add_argument(
+        "--no-warm-up", action="store_true", help="no unmeasured sessions before the rounds"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     parser.add_argument("--out", default=str(HERE / "out" / "session_end.json"))
     args = parser.parse_args()
@@ -379,6 +529,9 @@ def main() -> int:
     if args.xdist_only:
         args.n = "2"
     sizes = sorted({int(s) for s in args.sizes.split(",") if s})
+    modes = [b for b in args.bytecode.split(",") if b]
+    if not modes or set(modes) - set(BYTECODE):
+        parser.error("--bytecode: on, off or on,off")
     ns = [int(n) for n in args.n.split(",") if n]
     speeds = [s for s in args.speeds.split(",") if s]
     targets = [t for t in args.targets.split(",") if t]
@@ -416,16 +569,25 @@ def main() -> int:
             print("allure-pytest is not importable (see --allure-site): leaving out allure")
             variants.remove("allure")
     plan = [(v, s) for v in variants for s in (speeds if target_of(v) else [""])]
-    groups = [(size, n) for size in sizes for n in ns]
+    groups = [(size, n, mode) for mode in modes for size in sizes for n in ns]
 
     scratch = Path(tempfile.mkdtemp(prefix="tmupload-bench-session-end-"))
-    after_src = None if args.live_src else pin_src(scratch / "after-src")
+    after_src = None if args.live_src else pin_src(scratch / "after-src", args.after_rev)
+    before_src = None
+    if args.before_src:  # a copy without bytecode caches, as the after tree
+        before_src = str(scratch / "before-src")
+        shutil.copytree(
+            args.before_src, before_src, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
     print_machine()
+    print(f"load average at the start: {Path('/proc/loadavg').read_text().strip()}", flush=True)
     if after_src:
-        print(f"after: {describe_tree(Path(after_src))}", flush=True)
+        print(f"after: {describe_tree(Path(after_src), args.after_rev)}", flush=True)
+    if before_src:
+        print(f"before: a copy of {args.before_src} in {before_src}", flush=True)
     trees: list[tuple[str, str | None]] = [("after", after_src)]
-    if args.before_src:
-        trees.append(("before", args.before_src))
+    if before_src:
+        trees.append(("before", before_src))
     for label, path in trees:
         probe = [sys.executable, "-c", "import tmupload; print(tmupload.__file__)"]
         env = session_env(probe_dir, [path] if path else [])
@@ -437,7 +599,7 @@ def main() -> int:
     bench = Bench(
         scratch,
         after_src,
-        str(Path(args.before_src).resolve()) if args.before_src else None,
+        before_src,
         str(Path(args.allure_site).resolve()) if args.allure_site else None,
         args.first_upload,
     )
@@ -454,7 +616,8 @@ def main() -> int:
     try:
         for speed in speeds:
             for target in dict.fromkeys(t for v in variants if (t := target_of(v))):
-                process = EmulatorProcess(target, EMULATOR_CONFIG[speed][target], after_src)
+                config = EMULATOR_CONFIG[speed][target]
+                process = EmulatorProcess(target, config, after_src, timed=True)
                 bench.emulators[(target, speed)] = process
                 print(f"emulator [{target} {speed}]: {process.command}", flush=True)
         for n in ns:
@@ -463,32 +626,34 @@ def main() -> int:
                 commands[key] = bench.shown(variant, speed, n)
                 print(f"command {key} (cwd suite-SIZE): {commands[key]}", flush=True)
         print(
-            "every session also: BENCH_SESSION_CLOCK_OUT=FILE, PYTHONPYCACHEPREFIX="
-            f"{scratch / 'pycache'}, PYTHONPATH ending with {HERE}; "
-            f"PYTHONDONTWRITEBYTECODE removed; emulators reset and "
+            "every session also: BENCH_SESSION_CLOCK_OUT=FILE, PYTHONPATH ending with "
+            f"{HERE}; bytecode on: PYTHONPYCACHEPREFIX={scratch / 'pycache'} and "
+            "PYTHONDONTWRITEBYTECODE removed; bytecode off: PYTHONDONTWRITEBYTECODE=1 and no "
+            "PYTHONPYCACHEPREFIX; emulators reset and "
             f"{'not primed' if args.first_upload else 'primed'} before each tm session",
             flush=True,
         )
         warm = time.perf_counter()
-        first = groups[0]
-        for variant, speed in plan:
-            bench.run(*first, variant, speed, "warm-up")
-        for group in groups[1:]:
-            bench.run(*group, "bare", "", "warm-up")
-        print(f"warm-up: {time.perf_counter() - warm:.0f}s", flush=True)
+        if not args.no_warm_up:
+            first = groups[0]
+            for variant, speed in plan:
+                bench.run(first[0], first[1], variant, speed, "warm-up", first[2])
+            for group in groups[1:]:
+                bench.run(group[0], group[1], "bare", "", "warm-up", group[2])
+            print(f"warm-up: {time.perf_counter() - warm:.0f}s", flush=True)
         for round_no in range(args.rounds):
             shift = round_no % len(plan)
-            for size, n in groups:
+            for size, n, mode in groups:
                 if round_no >= rounds_of(size):
                     continue
                 for variant, speed in plan[shift:] + plan[:shift]:
-                    result = bench.run(size, n, variant, speed, f"round {round_no + 1}")
+                    result = bench.run(size, n, variant, speed, f"round {round_no + 1}", mode)
                     result["round"] = round_no
                     runs.append(result)
                     label = f"{variant}{f' {speed}' if speed else ''}"
                     print(
-                        f"round {round_no + 1}/{rounds_of(size)} size {size} -n {n} {label:22} "
-                        f"{describe(result)}",
+                        f"round {round_no + 1}/{rounds_of(size)} size {size} -n {n} bytecode "
+                        f"{mode} {label:22} {describe(result)}",
                         flush=True,
                     )
         ok = True
@@ -502,8 +667,10 @@ def main() -> int:
     elapsed = time.perf_counter() - started
 
     summary: list[dict[str, Any]] = []
-    for size, n in groups:
-        cell_runs = [r for r in runs if r["size"] == size and r["workers"] == n]
+    for size, n, mode in groups:
+        cell_runs = [
+            r for r in runs if r["size"] == size and r["workers"] == n and r["bytecode"] == mode
+        ]
         bare = {r["round"]: r for r in cell_runs if r["variant"] == "bare"}
         bare_wall = median(r["wall"] for r in bare.values())
         bare_exit = median(r["to_exit"] for r in bare.values())
@@ -515,27 +682,58 @@ def main() -> int:
                     continue
                 mine = [r for r in cell_runs if r["variant"] == variant and r["speed"] == run_speed]
                 walls = [r["wall"] for r in mine]
-                per_round = [r["wall"] / bare[r["round"]]["wall"] for r in mine]
+                # Paired with the bare session of the same round (the same moment's load).
+                extra = [r["wall"] - bare[r["round"]]["wall"] for r in mine]
+                first = [
+                    r["first_test_delay"] - bare[r["round"]]["first_test_delay"]
+                    for r in mine
+                    if "first_test_delay" in r and "first_test_delay" in bare[r["round"]]
+                ]
                 row: dict[str, Any] = {
                     "size": size,
                     "workers": n,
+                    "bytecode": mode,
                     "speed": speed,
                     "variant": variant,
                     "wall": median(walls),
                     "wall_min": min(walls),
                     "wall_max": max(walls),
                     "ratio_of_medians": median(walls) / bare_wall,
-                    "median_round_ratio": median(per_round),
+                    "median_round_ratio": median(
+                        r["wall"] / bare[r["round"]]["wall"] for r in mine
+                    ),
+                    "wall_beyond_bare": median(extra),
+                    "wall_beyond_bare_all": extra,
                     "cpu": median(r["cpu"] for r in mine),
                     "to_unconfigure": median(r["session_end"] for r in mine),
                     "end_cpu": median(r.get("session_end_cpu", 0.0) for r in mine),
                     "to_exit": median(r["to_exit"] for r in mine),
                     "beyond_bare": median(r["to_exit"] for r in mine) - bare_exit,
+                    "first_test_delay": median(r.get("first_test_delay", 0.0) for r in mine),
+                    "first_test_beyond_bare_all": first,
+                    "peak_rss_mib": median(r.get("peak_rss_mib") or 0.0 for r in mine),
                     "end_requests": median(r["end_requests"] for r in mine),
                     "requests_during_tests": median(r["wire_requests_during_tests"] for r in mine),
                     "server_requests": median(r.get("server_requests", 0) for r in mine),
                     "upload_seconds": median(r.get("upload_seconds") or 0 for r in mine),
                 }
+                for key in (
+                    "server_during",
+                    "server_after",
+                    "server_busy_after",
+                    "first_request_after",
+                    "last_answer_to_exit",
+                    "courier_cpu",
+                    "courier_maxrss_mib",
+                ):
+                    present = [r[key] for r in mine if r.get(key) is not None]
+                    row[key] = median(present) if present else None
+                if row["server_busy_after"] is not None:
+                    row["end_beyond_server"] = median(
+                        r["to_exit"] - r["server_busy_after"]
+                        for r in mine
+                        if r.get("server_busy_after") is not None
+                    )
                 summary.append(row)
                 tm = target_of(variant) is not None
                 rows.append(
@@ -543,36 +741,47 @@ def main() -> int:
                         variant,
                         f"{row['wall']:.2f} ({row['wall_min']:.2f}-{row['wall_max']:.2f})",
                         f"{row['ratio_of_medians']:.3f}",
-                        f"{row['median_round_ratio']:.3f}",
+                        "" if variant == "bare" else spread(extra),
                         f"{row['cpu']:.2f}",
-                        f"{row['to_unconfigure']:.2f}",
-                        f"{row['end_cpu']:.2f}",
+                        optional([row["courier_cpu"]]),
                         f"{row['to_exit']:.2f}",
                         "" if variant == "bare" else f"{row['beyond_bare']:+.2f}",
-                        f"{row['upload_seconds']:.2f}" if tm else "",
-                        f"{row['end_requests']:g} / {row['requests_during_tests']:g}",
-                        f"{row['server_requests']:g}" if tm else "",
+                        f"{row['first_test_delay']:.2f}",
+                        "" if variant == "bare" else spread(first),
+                        f"{row['peak_rss_mib']:.0f}",
+                        optional([row["courier_maxrss_mib"]], ".0f"),
+                        (
+                            f"{row['server_during']:g} / {row['server_after']:g}"
+                            if tm and row["server_during"] is not None
+                            else ""
+                        ),
+                        optional([row["server_busy_after"]]) if tm else "",
+                        optional([row.get("end_beyond_server")]) if tm else "",
                     ]
                 )
             print()
             where = "serial" if not n else f"-n {n}"
             server = f", {speed} server" if speed else ""
-            print(f"{size:,} tests, {where}{server} ({rounds_of(size)} rounds; medians):")
+            caches = "bytecode caches" if mode == "on" else "PYTHONDONTWRITEBYTECODE=1"
+            print(f"{size:,} tests, {where}{server}, {caches} ({rounds_of(size)} rounds; medians):")
             print(
                 fmt_table(
                     [
                         "variant",
                         "wall s (min-max)",
-                        "ratio to bare (medians)",
-                        "median per-round ratio",
+                        "wall / bare",
+                        "wall beyond bare s (paired; min..max)",
                         "CPU s",
-                        "end to unconfigure s",
-                        "its CPU s",
-                        "end to exit s",
+                        "courier CPU s",
+                        "last test to exit s",
                         "beyond bare s",
-                        "upload s",
-                        "requests after / during the tests",
-                        "server requests",
+                        "first test at s",
+                        "first test beyond bare s",
+                        "pytest peak MiB",
+                        "courier peak MiB",
+                        "server requests during / after the tests",
+                        "server busy after the last test s",
+                        "end beyond the server s",
                     ],
                     rows,
                 )
