@@ -64,3 +64,34 @@ def test_more_than_one_takes_the_plural(tmp_path: Path) -> None:
     assert "server totals: 2 passed, 3 errors\n" in text  # no run status: qTest has none
     assert "2 results have no record on the server" in text
     assert "ticket links: 2 unknown tickets" in text
+
+
+def test_the_deferred_summary_s_send_hint_carries_the_outbox_and_the_target(
+    tmp_path: Path,
+) -> None:
+    from tmupload.delivery.report import deferred_lines
+
+    folder = tmp_path / "spooled here"
+    settings = resolve({"target": "zephyr", "outbox": str(folder), "run_key": "k1"}, {}, {})
+    lines = [text for _, text in deferred_lines(3, folder / "entry", settings)]
+    assert f"send it with: tmupload send --outbox '{folder}' --target zephyr" in lines
+
+
+def test_a_mixed_outbox_names_the_outbox_command_that_lists_it(tmp_path: Path) -> None:
+    import pytest
+
+    from tmupload.delivery.outbox import Outbox
+    from tmupload.delivery.pipeline import select_entries
+    from tmupload.errors import ConfigError
+
+    folder = tmp_path / "ob"
+    run = RunReport(
+        cases=[CaseResult(case_id="t.py::t", suite="t.py", name="t", outcome=Outcome.PASSED)]
+    )
+    for target in ("et", "qtest"):
+        spooled = resolve({"target": target, "url": "https://x.test", "project": "P"}, {}, {})
+        Outbox(folder).spool(run, spooled)
+    given = resolve({"url": "https://y.test", "outbox": str(folder)}, {}, {}, flag_style="cli")
+    with pytest.raises(ConfigError) as info:
+        select_entries(given)
+    assert f"(tmupload outbox --outbox {folder} lists them)" in str(info.value)

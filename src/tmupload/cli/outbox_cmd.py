@@ -11,8 +11,9 @@ import shutil
 
 from tmupload.cli.common import EXIT_OK, EXIT_USAGE, command_spelling, settings_from_args
 from tmupload.delivery.outbox import Outbox, OutboxEntry
-from tmupload.delivery.report import command_hint, counted
+from tmupload.delivery.report import counted
 from tmupload.errors import InputError
+from tmupload.hints import command_hint
 
 __all__ = ["add_outbox_command"]
 

@@ -21,6 +21,7 @@ from tmupload.delivery.outbox import Outbox, OutboxEntry
 from tmupload.delivery.outcome import UploadOutcome
 from tmupload.delivery.report import write_manifest
 from tmupload.errors import ConfigError, TmUploadError
+from tmupload.hints import command_hint
 from tmupload.models import RunReport
 from tmupload.settings import Settings
 from tmupload.targets.base import Progress, Target, quiet
@@ -204,7 +205,7 @@ def select_entries(settings: Settings, names: Sequence[str] = ()) -> tuple[list[
         raise ConfigError(
             f"{outbox} holds runs for {', '.join(targets)}: {shown} would reach all of them — "
             f"choose one server with {settings.names('target').split(' (')[0]}, or name the "
-            "entries (tmupload outbox lists them)"
+            f"entries ({command_hint('outbox', outbox)} lists them)"
         )
     return entries, False
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shlex
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 from tmupload.delivery.manifest import write_manifest
 from tmupload.delivery.outcome import UploadOutcome
+from tmupload.hints import command_hint
 from tmupload.settings import Settings
 
 __all__ = [
@@ -44,19 +44,14 @@ def counted(count: int, one: str, more: str | None = None) -> str:
     return f"{count} {one if count == 1 else (more or one + 's')}"
 
 
-def command_hint(command: str, outbox: Path, target: str | None = None, tail: str = "") -> str:
-    """A ``tmupload`` command line a person can copy: it names the outbox folder it is about
-    (run elsewhere, a bare command would look in another folder and find nothing) and the
-    target when one was chosen; ``tail`` goes before the options (``outbox drop ENTRY``:
-    argparse takes an optional positional only before them)."""
-    line = f"tmupload {command}{f' {tail}' if tail else ''} --outbox {shlex.quote(str(outbox))}"
-    return f"{line} --target {target}" if target else line
+def _target(settings: Settings) -> str | None:
+    """The target for a hint: the one chosen for this run, if it was chosen (flag or env)."""
+    return settings.target if "target" in settings.given else None
 
 
 def resend_command(outcome: UploadOutcome) -> str:
     settings = outcome.settings
-    target = settings.target if "target" in settings.given else None
-    return command_hint("resend", settings.outbox.resolve(), target)
+    return command_hint("resend", settings.outbox.resolve(), _target(settings))
 
 
 def summary_lines(outcome: UploadOutcome) -> list[tuple[str, str]]:
@@ -179,6 +174,6 @@ def deferred_lines(
             if key
             else f"no run key: it goes as a run of its own ({flag} joins shards)",
         ),
-        ("", f"send it with: tmupload send --outbox {settings.outbox.resolve()}"),
+        ("", f"send it with: {command_hint('send', settings.outbox.resolve(), _target(settings))}"),
         *[("yellow", note) for note in notes],
     ]

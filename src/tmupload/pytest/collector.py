@@ -30,6 +30,7 @@ from tmupload.ci import with_build
 from tmupload.delivery.entry_writer import EntryWriter
 from tmupload.delivery.outbox import Outbox
 from tmupload.delivery.progress import UploadProgress
+from tmupload.hints import command_hint
 from tmupload.pytest.courier_link import CourierLink
 from tmupload.pytest.fold import RunBuilder
 from tmupload.settings import Settings
@@ -247,7 +248,8 @@ class ResultCollector:
             terminalreporter.write_line(
                 f"tmupload: run key {self.settings.run_key}: this session's run went on its own; "
                 "for one run from every shard, spool them with --tm-defer and send them with "
-                "tmupload send (README: CI: one run from many shards)",
+                f"{command_hint('send', self.settings.outbox.resolve())} (README: CI: one run "
+                "from many shards)",
                 yellow=True,
             )
         if self.problem is not None:
@@ -260,7 +262,8 @@ class ResultCollector:
             )
 
     def _resend(self) -> str:
-        return f"tmupload resend --outbox {self.settings.outbox.resolve()}"
+        target = self.settings.target if "target" in self.settings.given else None
+        return command_hint("resend", self.settings.outbox.resolve(), target)
 
     def _say_detached(self, terminalreporter: pytest.TerminalReporter) -> None:
         pid = self.courier.pid if self.courier is not None else "?"
@@ -268,7 +271,7 @@ class ResultCollector:
         terminalreporter.write_line(
             f"tmupload: stopped waiting; the upload goes on in the background (process {pid}) "
             f"and the run stays in {folder} until it has landed — to see or finish it: "
-            f"tmupload outbox --outbox {self.settings.outbox.resolve()}, then {self._resend()}",
+            f"{command_hint('outbox', self.settings.outbox.resolve())}, then {self._resend()}",
             yellow=True,
         )
 
