@@ -260,3 +260,22 @@ def test_check_says_plainly_that_write_access_was_not_verified(
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("note write access: not verified")
     assert "'viewer' must be allowed to create" in last and "HTTP 403" in last
+
+
+def test_the_line_after_a_ctrl_c_hints_commands_a_shell_takes_as_given(
+    cli_env: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tmupload.cli import app
+
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(app, "cmd_resend", interrupted)
+    folder = tmp_path / "spooled here"
+    assert main(["resend", "--outbox", str(folder)]) == 130
+    err = capsys.readouterr().err
+    assert f"see it with tmupload outbox --outbox '{folder}'," in err
+    assert f"send it with tmupload resend --outbox '{folder}'" in err

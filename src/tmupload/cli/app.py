@@ -304,7 +304,9 @@ def _where_runs_wait(args: argparse.Namespace) -> str:
         outbox = settings_from_args(args).outbox.resolve()
     except Exception:  # the line must come out whatever the settings say
         return ""
+    from tmupload.hints import command_hint
+
     return (
         f"; a run not fully sent stays in the outbox {outbox} — see it with "
-        f"tmupload outbox --outbox {outbox}, send it with tmupload resend --outbox {outbox}"
+        f"{command_hint('outbox', outbox)}, send it with {command_hint('resend', outbox)}"
     )
