@@ -151,7 +151,7 @@ def test_ctrl_c_while_the_session_end_waits_prints_one_line_and_the_run_still_la
     assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
     stopped = [line for line in out.splitlines() if "stopped waiting" in line]
     assert len(stopped) == 1, out
-    assert "tmupload outbox --outbox" in stopped[0] and "tmupload resend" in stopped[0]
+    assert "tmupload outbox --outbox" in stopped[0] and "tmupload resend --outbox" in stopped[0]
     assert session.returncode == pytest.ExitCode.TESTS_FAILED  # the tests' own status
     _until(lambda: _entries(outbox) == [], "the courier delivered and emptied the outbox")
     assert server.landed() == EXPECTED

@@ -223,11 +223,13 @@ def deliver_entry(
         cases=_latest_by_id(cases),
     )
     resolve(run, entry.path)
+    messages.release()  # pytest is waiting now: what was held, then everything as it comes
+    if preparing is not None and preparing.is_alive():
+        messages("finishing the lookups started with the tests")
     if stream is not None:
         stream.end()
     if preparing is not None:
         preparing.join()
-    messages.release()
     return deliver_spooled(run, settings, entry, target)
 
 

@@ -207,11 +207,14 @@ class ResultCollector:
         writer = getattr(reporter, "_tw", None)
         live = bool(getattr(reporter, "isatty", False)) and writer is not None
 
+        ours = [False]  # whether the cursor is on a line of our own
+
         def fresh_line() -> None:
             # pytest's progress line (``....F [100%]``) ends where the cursor is: never
-            # write over it — our lines start on a line of their own.
-            if writer is not None and writer.width_of_current_line:
+            # write over it — our line starts below it, and then updates in place.
+            if not ours[0] and writer is not None and writer.width_of_current_line:
                 reporter.write("\n")
+            ours[0] = True
 
         def rewrite(line: str) -> None:
             fresh_line()
@@ -270,8 +273,9 @@ class ResultCollector:
         folder = self.writer.folder if self.writer is not None else self.settings.outbox
         terminalreporter.write_line(
             f"tmupload: stopped waiting; the upload goes on in the background (process {pid}) "
-            f"and the run stays in {folder} until it has landed — to see or finish it: "
-            f"{command_hint('outbox', self.settings.outbox.resolve())}, then {self._resend()}",
+            f"and the run stays in {folder} until it has landed — see it with: "
+            f"{command_hint('outbox', self.settings.outbox.resolve())}; if it is still there "
+            f"once that process has ended, send it with: {self._resend()}",
             yellow=True,
         )
 
