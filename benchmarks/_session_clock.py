@@ -22,7 +22,9 @@ worker's ``pytest_runtest_logfinish`` to it, and tmupload uploads from it):
   error and ``courier_pid`` (the requests are then counted by the emulator:
   ``_common.RequestTimes``);
 * ``first_test_start``: ``time.monotonic()`` when the first test's setup began, in whichever
-  process ran it (an xdist worker writes its own to ``BENCH_SESSION_CLOCK_OUT.<worker id>``);
+  process ran it (an xdist worker writes its own to ``BENCH_SESSION_CLOCK_OUT.<worker id>``),
+  and ``cpu_at_first_test``, this process's ``time.process_time()`` then (serial sessions:
+  the CPU spent before the first test, the plugins' share of it included);
 * ``peak_rss_mib``: this process's peak RSS (``VmHWM``) at the last ``pytest_unconfigure``;
 * the courier's own rusage: at the last ``pytest_unconfigure`` this process reaps the courier
   (``os.wait4``; it has ended or is ending: the collector read its stdout to the end) and
@@ -54,6 +56,7 @@ _stamps: dict[str, Any] = {"tests": 0}
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if "first_test_start" not in _stamps:
         _stamps["first_test_start"] = time.monotonic()
+        _stamps["cpu_at_first_test"] = time.process_time()
 
 
 def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:

@@ -81,21 +81,20 @@ one clock for all processes on Linux), its CPU (user + sys, with its xdist worke
 the process exit as the driver sees it), the CPU the session's own process spent from the last
 test's end to the last ``pytest_unconfigure`` (``its CPU s``: every thread of the process, not
 the xdist workers, not the server; the rest of that span is waiting), tmupload's own upload
-seconds, the requests the
-session sent after the last test and during the tests, and the emulator's own request count
-(the priming upload left out). Every session's exit status is checked (1: some tests fail)
-and so is every upload (``upload_ok`` of the clock plugin). Also per session: when the first
-test's setup began, from the driver's launch of the process (in the xdist worker that ran it);
-the pytest process's peak RSS (``VmHWM``, the controller under xdist); the courier's CPU and
-peak RSS; from the emulator's stamps: its requests that arrived during the tests and after the
-last one, and how long it was busy answering after the last test ("server busy after"; the
-union of the requests' spans), so that "end beyond the server" (last test to exit less that)
-is what the session end cost besides the server's own time. Printed: the commands, the
-machine, and one Markdown table per size, ``-n``, bytecode mode and server speed; "wall beyond
-bare" is the median of each round's wall time less the same round's bare session's (with the
-smallest and largest), "beyond bare" a variant's median session end to exit less bare's. Raw
-figures: ``benchmarks/out/session_end.json``.
-"""
+seconds, the requests the session sent after the last test and during the tests, and the
+emulator's own request count (the priming upload left out). Every session's exit status is
+checked (1: some tests fail) and so is every upload (``upload_ok`` of the clock plugin). Also
+per session: when the first test's setup began, from the driver's launch of the process (in the
+xdist worker that ran it); and, serial, the CPU the pytest process spent until then (beyond
+bare's: what the plugin costs before the first test); the pytest process's peak RSS (``VmHWM``,
+the controller under xdist); the courier's CPU and peak RSS; from the emulator's stamps: its
+requests that arrived during the tests and after the last one, and how long it was busy
+answering after the last test ("server busy after"; the union of the requests' spans), so that
+"end beyond the server" (last test to exit less that) is what the session end cost besides the
+server's own time. Printed: the commands, the machine, and one Markdown table per size, ``-n``,
+bytecode mode and server speed; "wall beyond bare" is the median of each round's wall time less
+the same round's bare session's (with the smallest and largest), "beyond bare" a variant's
+median session end to exit less bare's. Raw figures: ``benchmarks/out/session_end.json``. """
 
 from __future__ import annotations
 
@@ -689,6 +688,11 @@ def main() -> int:
                     for r in mine
                     if "first_test_delay" in r and "first_test_delay" in bare[r["round"]]
                 ]
+                first_cpu = [  # serial sessions: this process ran the first test
+                    r["cpu_at_first_test"] - bare[r["round"]]["cpu_at_first_test"]
+                    for r in mine
+                    if "cpu_at_first_test" in r and "cpu_at_first_test" in bare[r["round"]]
+                ]
                 row: dict[str, Any] = {
                     "size": size,
                     "workers": n,
@@ -711,6 +715,7 @@ def main() -> int:
                     "beyond_bare": median(r["to_exit"] for r in mine) - bare_exit,
                     "first_test_delay": median(r.get("first_test_delay", 0.0) for r in mine),
                     "first_test_beyond_bare_all": first,
+                    "cpu_to_first_test_beyond_bare_all": first_cpu,
                     "peak_rss_mib": median(r.get("peak_rss_mib") or 0.0 for r in mine),
                     "end_requests": median(r["end_requests"] for r in mine),
                     "requests_during_tests": median(r["wire_requests_during_tests"] for r in mine),
@@ -748,6 +753,7 @@ def main() -> int:
                         "" if variant == "bare" else f"{row['beyond_bare']:+.2f}",
                         f"{row['first_test_delay']:.2f}",
                         "" if variant == "bare" else spread(first),
+                        "" if variant == "bare" else spread(first_cpu),
                         f"{row['peak_rss_mib']:.0f}",
                         optional([row["courier_maxrss_mib"]], ".0f"),
                         (
@@ -777,6 +783,7 @@ def main() -> int:
                         "beyond bare s",
                         "first test at s",
                         "first test beyond bare s",
+                        "CPU before the first test beyond bare s",
                         "pytest peak MiB",
                         "courier peak MiB",
                         "server requests during / after the tests",
