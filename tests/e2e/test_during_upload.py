@@ -109,7 +109,7 @@ def test_never_ran():
     )
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(
-        ["*tmupload: the session was interrupted: the 2 result(s) reported before it are "
+        ["*tmupload: the session was interrupted: the 2 results reported before it are "
          "uploaded as 'nightly (interrupted)' (a test cut short counts as an error)*"]
     )  # fmt: skip
     assert json.loads(manifest.read_text())["run"]["name"] == "nightly (interrupted)"

@@ -157,7 +157,7 @@ class ResultCollector:
         if interrupted:
             # A partial run must not pass for a whole one, on the server or in the summary.
             self.interrupted_note = (
-                f"the session was interrupted: the {writer.count} result(s) reported before "
+                f"the session was interrupted: {_results(writer.count)} reported before "
                 f"it are uploaded as {name!r} (a test cut short counts as an error)"
             )
         if courier is None:  # --tm-defer: spooled, to be sent by tmupload send
@@ -287,6 +287,10 @@ class ResultCollector:
         if self._sigint is not None:
             signal.signal(signal.SIGINT, self._sigint)
             self._sigint = None
+
+
+def _results(count: int) -> str:
+    return "the 1 result" if count == 1 else f"the {count} results"
 
 
 def _preflight(settings: Settings) -> str:

@@ -326,7 +326,7 @@ class Scheduler:
         if lost:
             raise ServerProtocolError(
                 f"Zephyr did not add {len(lost)} test case(s) to the phase (ref §4.5 "
-                "assign/bytree); the run is kept — try tmupload resend"
+                "assign/bytree); the run is kept in the outbox"
             )
         return planned
 
@@ -448,7 +448,7 @@ def _all_made(executions: dict[int, ExecutionRef], wanted: list[int]) -> dict[in
     if absent:
         raise ServerProtocolError(
             f"Zephyr shows no execution for {len(absent)} test case(s) of the phase after "
-            "assigning it (ref §4.5); the run is kept — try tmupload resend"
+            "assigning it (ref §4.5); the run is kept in the outbox"
         )
     return executions
 
