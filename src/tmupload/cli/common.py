@@ -7,6 +7,7 @@ import argparse
 import configparser
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,12 @@ def print_outcome(outcome: Any) -> None:
 
     for _colour, text in summary_lines(outcome):
         print(f"tmupload: {command_spelling(text)}")
+
+
+def report_outcomes(outcomes: Sequence[Any], verb: str) -> int:
+    """Each outcome's summary, then one line of counts; the exit status (resend, send)."""
+    for outcome in outcomes:
+        print_outcome(outcome)
+    failed = [outcome for outcome in outcomes if not outcome.ok]
+    print(f"tmupload: {verb} {len(outcomes) - len(failed)} of {len(outcomes)} run(s)")
+    return EXIT_UPLOAD_FAILED if failed else EXIT_OK

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tmupload.cli.common import (
-    EXIT_OK,
-    EXIT_UPLOAD_FAILED,
-    print_outcome,
-    say,
-    settings_from_args,
-)
+from tmupload.cli.common import EXIT_OK, report_outcomes, say, settings_from_args
 
 __all__ = ["cmd_resend"]
 
@@ -26,8 +20,4 @@ def cmd_resend(args: argparse.Namespace) -> int:
         which = f" for {settings.target}" if "target" in settings.given else ""
         print(f"tmupload: nothing to resend{which} in {outbox}")
         return EXIT_OK
-    for outcome in outcomes:
-        print_outcome(outcome)
-    failed = [outcome for outcome in outcomes if not outcome.ok]
-    print(f"tmupload: resent {len(outcomes) - len(failed)} of {len(outcomes)} run(s)")
-    return EXIT_UPLOAD_FAILED if failed else EXIT_OK
+    return report_outcomes(outcomes, "resent")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tmupload.cli.common import EXIT_OK, EXIT_UPLOAD_FAILED, print_outcome, say, settings_from_args
+from tmupload.cli.common import EXIT_OK, report_outcomes, say, settings_from_args
 
 __all__ = ["cmd_send"]
 
@@ -20,8 +20,4 @@ def cmd_send(args: argparse.Namespace) -> int:
     if not outcomes:
         print(f"tmupload: nothing to send in {shown}")
         return EXIT_OK
-    for outcome in outcomes:
-        print_outcome(outcome)
-    failed = [outcome for outcome in outcomes if not outcome.ok]
-    print(f"tmupload: sent {len(outcomes) - len(failed)} of {len(outcomes)} run(s)")
-    return EXIT_UPLOAD_FAILED if failed else EXIT_OK
+    return report_outcomes(outcomes, "sent")

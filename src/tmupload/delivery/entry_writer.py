@@ -26,7 +26,14 @@ from tmupload.delivery.runfile import CASES_FILE, RUN_FILE, append_case, write_h
 from tmupload.models import CaseResult, RunReport
 from tmupload.settings import Settings
 
-__all__ = ["INTERRUPTED", "WRITER_FILE", "EntryWriter", "finish_abandoned", "writer_alive"]
+__all__ = [
+    "INTERRUPTED",
+    "WRITER_FILE",
+    "EntryWriter",
+    "finish_abandoned",
+    "pid_alive",
+    "writer_alive",
+]
 
 WRITER_FILE = "writer.json"
 #: Appended to the name of a run cut short: a partial run never passes for a whole one.
@@ -101,13 +108,18 @@ def writer_alive(folder: Path) -> bool:
         pid = int(record["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return False
+    return pid_alive(pid)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (one we may not signal counts)."""
     if pid <= 0:
         return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OSError):
+    except OSError:
         return True
     return True
 

@@ -33,6 +33,7 @@ from tmupload.delivery.entry_writer import (
     WRITER_FILE,
     EntryWriter,
     finish_abandoned,
+    pid_alive,
     writer_alive,
 )
 from tmupload.delivery.journal import FileJournal, write_atomic
@@ -174,15 +175,7 @@ def _stale(lock: Path) -> bool:
         pid = int(lock.read_text(encoding="ascii").strip() or "0")
     except (OSError, ValueError):
         return False
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return pid > 0 and not pid_alive(pid)
 
 
 def _ignore_in_git(root: Path) -> None:
