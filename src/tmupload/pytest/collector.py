@@ -247,7 +247,7 @@ class ResultCollector:
         for colour, text in self.lines:
             markup = {colour: True} if colour else {}
             terminalreporter.write_line(f"tmupload: {text}", **markup)
-        if "run_key" in self.settings.given and not self.settings.defer:
+        if "run_key" in self.settings.given and not self.settings.defer and self._one_run_each():
             terminalreporter.write_line(
                 f"tmupload: run key {self.settings.run_key}: this session's run went on its own; "
                 "for one run from every shard, spool them with --tm-defer and send them with "
@@ -263,6 +263,12 @@ class ResultCollector:
                 "tmupload: --tm-on-error=warn: the exit status ignores the failed upload",
                 yellow=True,
             )
+
+    def _one_run_each(self) -> bool:
+        """Whether a live upload makes a run of its own on this server, whatever the run key
+        (Enterprise Tester: a run per import; Zephyr: a phase per upload). On qTest shards
+        land in the same cycle."""
+        return self.settings.target in ("et", "zephyr")
 
     def _resend(self) -> str:
         target = self.settings.target if "target" in self.settings.given else None

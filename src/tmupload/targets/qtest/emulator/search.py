@@ -196,15 +196,33 @@ class SearchResources(ResourceBase):
         groups = parse_query(query)
         _check(groups, object_type)
         rows = _rows(self.state, project.id, object_type, request.root, strict=self.strict)
-        hits = [
-            view
-            for _, values, view in rows
-            if not groups or any(all(_matches(values, c) for c in group) for group in groups)
-        ]
+        shortcut = _any_of(groups)
+        if shortcut is not None:
+            name, wanted = shortcut
+            hits = [view for _, values, view in rows if not wanted.isdisjoint(values[name])]
+        else:
+            hits = [view for _, values, view in rows if _selected(values, groups)]
         items = [_fields(view(), fields) for view in page.slice(hits)]
         return json_response(
             200, {"page": page.number, "page_size": page.size, "total": len(hits), "items": items}
         )
+
+
+def _any_of(groups: list[list[Criterion]]) -> tuple[str, frozenset[str]] | None:
+    """``'x' = a or 'x' = b or …`` as (x, {a, b, …}): one set lookup an object instead of a
+    comparison per term (a query of 200 ids over 10,000 test cases cost a minute)."""
+    if not groups or any(len(group) != 1 or group[0][1] != "=" for group in groups):
+        return None
+    names = {group[0][0] for group in groups}
+    if len(names) != 1:
+        return None
+    return names.pop(), frozenset(group[0][2] for group in groups)
+
+
+def _selected(values: dict[str, list[str]], groups: list[list[Criterion]]) -> bool:
+    if not groups:
+        return True
+    return any(all(_matches(values, c) for c in group) for group in groups)
 
 
 def _fields(view: dict[str, Any], fields: list[str]) -> dict[str, Any]:
