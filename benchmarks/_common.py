@@ -535,7 +535,7 @@ class EmulatorProcess:
             rest = self._proc.stdout.read()
             raise RuntimeError(f"the {target} emulator did not start: {first}{rest}")
         self.url = first.split(marker, 1)[1].strip()
-        self.command = " ".join(args[:5]) + f" '{args[5]}'" + "".join(f" {a}" for a in args[6:])
+        self.command = " ".join(args[:4]) + f" '{args[4]}'" + "".join(f" {a}" for a in args[5:])
         if src is not None:
             self.command = f"PYTHONPATH={src} {self.command}"
 
