@@ -26,12 +26,13 @@ worker's ``pytest_runtest_logfinish`` to it, and tmupload uploads from it):
   and ``cpu_at_first_test``, this process's ``time.process_time()`` then (serial sessions:
   the CPU spent before the first test, the plugins' share of it included);
 * ``peak_rss_mib``: this process's peak RSS (``VmHWM``) at the last ``pytest_unconfigure``;
-* the courier's own rusage: at the last ``pytest_unconfigure`` this process reaps the courier
-  (``os.wait4``; it has ended or is ending: the collector read its stdout to the end) and
-  stamps ``courier_cpu`` (user + sys s), ``courier_maxrss_mib`` and ``courier_reap_wait`` (how
-  long the reaping waited: part of the session end measured). Left to itself the collector's
-  ``Popen`` would reap it at garbage collection, with the same effect on the rusage of this
-  process's children, which the driver's CPU figure then includes either way.
+* the courier's own rusage, ``courier_cpu`` (user + sys s) and ``courier_maxrss_mib``: this
+  plugin routes ``os.waitpid`` through ``os.wait4`` and keeps the rusage of every process it
+  reaps, so that when the collector reaps its courier (``CourierLink.close``, since 4bb2e1d's
+  parent) the figures are kept; a tree that leaves it unreaped (ffed6d3) has it reaped here at
+  the last ``pytest_unconfigure`` (it has ended or is ending: the collector read its stdout to
+  the end; ``courier_reap_wait``: how long that waited, part of the session end measured).
+  Either way the courier is this process's child, so the driver's CPU figure includes it.
 
 ``time.monotonic()`` is one clock for every process on Linux (``CLOCK_MONOTONIC``), so the
 driver can add the moment the process was seen to exit.
@@ -50,6 +51,17 @@ from _common import WireCounter
 
 _wire = WireCounter().install()
 _stamps: dict[str, Any] = {"tests": 0}
+_reaped: dict[int, Any] = {}  # pid -> resource.struct_rusage of the processes reaped here
+
+
+def _waitpid_keeping_rusage(pid: int, options: int) -> tuple[int, int]:
+    got, status, usage = os.wait4(pid, options)
+    if got > 0:
+        _reaped[got] = usage
+    return got, status
+
+
+os.waitpid = _waitpid_keeping_rusage
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -132,12 +144,14 @@ def _peak_rss_mib() -> float | None:
 
 
 def _reap_courier(pid: int) -> None:
-    waited = time.monotonic()
-    try:
-        _, status, usage = os.wait4(pid, 0)
-    except ChildProcessError:  # reaped already (by its Popen)
-        return
-    _stamps["courier_reap_wait"] = time.monotonic() - waited
+    usage = _reaped.get(pid)
+    if usage is None:
+        waited = time.monotonic()
+        try:
+            _, status, usage = os.wait4(pid, 0)
+        except ChildProcessError:  # reaped already, not through os.waitpid
+            return
+        _stamps["courier_reap_wait"] = time.monotonic() - waited
+        _stamps["courier_status"] = os.waitstatus_to_exitcode(status)
     _stamps["courier_cpu"] = usage.ru_utime + usage.ru_stime
     _stamps["courier_maxrss_mib"] = usage.ru_maxrss / 1024.0
-    _stamps["courier_status"] = os.waitstatus_to_exitcode(status)
