@@ -6,9 +6,11 @@ Run: ``.venv/bin/python benchmarks/profile_session_end.py --target et [--tests 1
 Generates the suite of ``bench_session_end.py`` (1 % failing, each with the default
 ``output.txt`` attachment), starts the target's emulator in a process of its own with its
 delays at 0 (``fast``), primes it as that benchmark does, and runs one session with
-``-p _session_clock`` under ``py-spy record --format raw --threads`` (on-CPU samples of every
-thread of the session's process; ``-n``: the controller only, which is where tmupload
-uploads). Printed:
+``-p _session_clock`` under ``py-spy record --format raw --threads --subprocesses`` (on-CPU
+samples of every thread of the session's process and of its children: the courier that
+delivers since ffed6d3, and under ``-n`` the xdist workers, whose samples are not counted).
+``--src DIR`` imports tmupload from ``DIR`` (first on ``PYTHONPATH``; e.g. a ``git archive`` of
+a commit), the emulator included. Printed:
 
 * the clock's figures: last test end to the last ``pytest_unconfigure`` (wall), and the CPU
   the process spent in that span (``time.process_time()``, every thread): the rest of the
@@ -17,7 +19,12 @@ uploads). Printed:
   each step of the session end (``pytest_sessionfinish`` split by the functions it calls),
   tmupload's worker threads (attachments, links), ``pytest_unconfigure``, the terminal
   summary; and what pytest itself does at its end (``summary_failures``, the
-  unraisableexception plugin's ``gc.collect()``), which bare sessions pay as well.
+  unraisableexception plugin's ``gc.collect()``), which bare sessions pay as well;
+* with a courier: the pytest process's session end (``ResultCollector._finish``: the entry's
+  header written, the courier waited for) and the courier's CPU by phase: its start-up
+  imports, following the entry while the tests run (each step below ``_follow``), what it
+  does once the entry is complete (each step below ``deliver_entry`` and
+  ``deliver_spooled``), and its threads (the lookups, the stdin reader, ticket links).
 
 py-spy's sampling costs the session some speed: read shares, not absolute seconds.
 """
@@ -45,6 +52,7 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("per-test hooks", "pytest_runtest_logreport", "tmupload/pytest/collector.py"),
     ("per-test hooks", "pytest_runtest_logfinish", "tmupload/pytest/collector.py"),
     ("session start (stream, head start)", "pytest_sessionstart", "tmupload/pytest/collector.py"),
+    ("session end (ours: header, waiting)", "_finish", "tmupload/pytest/collector.py"),
     ("terminal summary (ours)", "pytest_terminal_summary", "tmupload/pytest/collector.py"),
     ("unconfigure (ours: the run let go)", "pytest_unconfigure", "tmupload/pytest/collector.py"),
     ("pytest: failures summary", "summary_failures", "_pytest/terminal.py"),
@@ -52,6 +60,51 @@ PHASES: tuple[tuple[str, str, str], ...] = (
 )
 _END = ("ResultCollector._build_and_upload", "tmupload/pytest/collector.py")
 _WRAPPERS = {"upload", "_deliver", "deliver"}
+
+
+#: The courier's command line (``python -m tmupload _courier``), as py-spy names its process.
+_COURIER = "-m tmupload _courier"
+_COURIER_WRAPPERS = {"main", "deliver_entry", "deliver_spooled", "_deliver", "deliver"}
+
+
+def courier_phase_of(frames: list[tuple[str, str, str]]) -> str:
+    """The phase of a stack of the courier process (its own frames, no process/thread ones)."""
+    funcs = [f[0].rsplit(".", 1)[-1] for f in frames]
+
+    def below(name: str, label: str) -> str:
+        index = funcs.index(name)
+        inner = next(
+            (
+                f
+                for f in frames[index + 1 :]
+                if "/tmupload/" in f[1] and f[0].rsplit(".", 1)[-1] not in _COURIER_WRAPPERS
+            ),
+            frames[-1],
+        )
+        return f"courier, {label}: {inner[0]} ({short(inner[1])})"
+
+    if "_find_and_load" in funcs and "deliver_entry" not in funcs:
+        return "courier: start-up imports"
+    if "deliver_spooled" in funcs:
+        return below("deliver_spooled", "after complete")
+    if "_follow" in funcs:
+        return below("_follow", "following the entry")
+    if "deliver_entry" in funcs:
+        return below("deliver_entry", "deliver_entry")
+    ours = next((f for f in frames if "/tmupload/" in f[1]), None)
+    if ours is not None:
+        return f"courier thread: {ours[0]} ({short(ours[1])})"
+    return "courier: other (interpreter start and exit)"
+
+
+def split_process(frames: list[tuple[str, str, str]]) -> tuple[str, list[tuple[str, str, str]]]:
+    """("courier" | "pytest" | "child", the stack without py-spy's process and thread
+    frames): the innermost process frame names the process the sample is of."""
+    processes = [f[0] for f in frames if f[0].startswith("process ")]
+    rest = [f for f in frames if not f[0].startswith(("process ", "thread ("))]
+    if not processes or len(processes) == 1:
+        return "pytest", rest
+    return ("courier" if _COURIER in processes[-1] else "child"), rest
 
 
 def phase_of(frames: list[tuple[str, str, str]]) -> str | None:
@@ -87,14 +140,20 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=500, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--raw", help="keep py-spy's raw samples in this file")
+    parser.add_argument(
+        "--src", help="a src/ directory to import tmupload from (first on PYTHONPATH)"
+    )
     args = parser.parse_args()
+    src = str(Path(args.src).resolve()) if args.src else None
+    if src:
+        sys.path.insert(0, src)  # the priming upload too
     py_spy = find_py_spy()
 
     print_machine()
     scratch = Path(tempfile.mkdtemp(prefix="tmupload-profile-end-"))
     suite = scratch / "suite"
     generate_suite(suite, args.tests)
-    emulator = EmulatorProcess(args.target, {})
+    emulator = EmulatorProcess(args.target, {}, src)
     try:
         prime(args.target, emulator.url, scratch)
         target_args, target_env = pytest_target_args(args.target, emulator.url)
@@ -105,11 +164,16 @@ def main() -> int:
             session += ["-n", str(args.workers)]
         raw = scratch / "profile.txt"
         spy = [py_spy, "record", "--format", "raw", "--full-filenames", "--threads"]
+        spy += ["--subprocesses"]
         spy += ["-r", str(args.rate), "-o", str(raw), "--", *session]
         env = {key: value for key, value in os.environ.items() if not key.startswith("TMUPLOAD_")}
         env.update(target_env)
         env["PYTHONPATH"] = os.pathsep.join(
-            [str(Path(__file__).resolve().parent), *filter(None, [env.get("PYTHONPATH")])]
+            [
+                *filter(None, [src]),
+                str(Path(__file__).resolve().parent),
+                *filter(None, [env.get("PYTHONPATH")]),
+            ]
         )
         print("command:", " ".join(spy), flush=True)
         stamps = run_clocked(spy, suite, env, scratch / "clock.json", scratch / "session.log")
@@ -119,18 +183,34 @@ def main() -> int:
         raise SystemExit(f"the upload failed: {stamps.get('upload_error')}")
 
     totals: collections.Counter[str] = collections.Counter()
+    processes: collections.Counter[str] = collections.Counter()
     for frames, count in parse_raw(raw):
-        # --threads puts a "thread (0x…)" frame first; under -n only the controller's
-        # process is sampled (no --subprocesses).
-        label = phase_of([f for f in frames if not f[0].startswith("thread (")])
-        if label is not None:
-            totals[label] += count
+        # --subprocesses puts "process PID:cmd" frames first (one per generation), --threads
+        # a "thread (…)" frame after them.
+        process, stack = split_process(frames)
+        processes[process] += count
+        if process == "courier":
+            totals[courier_phase_of(stack)] += count
+        elif process == "pytest":
+            label = phase_of(stack)
+            if label is not None:
+                totals[label] += count
     print()
     print(
         f"{args.target}, {args.tests:,} tests, -n {args.workers}: last test end to unconfigure "
         f"{stamps['session_end']:.2f} s wall, {stamps.get('session_end_cpu', 0.0):.2f} s CPU "
         f"of this process; upload {stamps.get('upload_seconds') or 0:.2f} s; requests after "
         f"the tests {stamps['end_requests']}"
+    )
+    if "courier_cpu" in stamps:
+        print(
+            f"the courier: {stamps['courier_cpu']:.2f} s CPU (its rusage), peak RSS "
+            f"{stamps['courier_maxrss_mib']:.0f} MiB; the pytest process's peak RSS "
+            f"{stamps.get('peak_rss_mib') or 0:.0f} MiB"
+        )
+    print(
+        "CPU seconds sampled per process: "
+        + ", ".join(f"{name} {count / args.rate:.2f} s" for name, count in processes.items())
     )
     print(f"\nCPU seconds by phase ({args.rate} samples/s, on-CPU samples of every thread):")
     for label, count in totals.most_common(args.top):
