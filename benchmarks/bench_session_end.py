@@ -73,7 +73,8 @@ each round goes through every size and ``-n``: ``--rounds`` (3) rounds, of which
 hour). Before the rounds: one unmeasured session of every variant (and speed) at the smallest
 size, and one ``bare`` session of every other size and ``-n`` (bytecode caches on, in
 ``PYTHONPYCACHEPREFIX`` in the scratch directory, as in a normal checkout; the emulators' first
-answers); ``--no-warm-up`` leaves them out.
+answers); ``--no-warm-up`` leaves them out, ``--warm-up-bare`` runs one bare session per
+size and ``-n`` only.
 
 Figures per session: the wall time of the pytest process (the driver's ``time.monotonic()``;
 one clock for all processes on Linux), its CPU (user + sys, with its xdist workers:
@@ -515,6 +516,12 @@ def main() -> int:
     parser.add_argument(
         "--no-warm-up", action="store_true", help="no unmeasured sessions before the rounds"
     )
+    parser.add_argument(
+        "--warm-up-bare",
+        action="store_true",
+        help="warm up with one bare session per size and -n only (e.g. 100,000 tests, where "
+        "the first session compiles the suite and would not be like the others)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     parser.add_argument("--out", default=str(HERE / "out" / "session_end.json"))
     args = parser.parse_args()
@@ -633,7 +640,11 @@ def main() -> int:
             flush=True,
         )
         warm = time.perf_counter()
-        if not args.no_warm_up:
+        if args.warm_up_bare and not args.no_warm_up:
+            for group in groups:
+                bench.run(group[0], group[1], "bare", "", "warm-up", group[2])
+            print(f"warm-up: {time.perf_counter() - warm:.0f}s", flush=True)
+        elif not args.no_warm_up:
             first = groups[0]
             for variant, speed in plan:
                 bench.run(first[0], first[1], variant, speed, "warm-up", first[2])
