@@ -395,8 +395,10 @@ def server_side(times: list[list[Any]], result: dict[str, Any]) -> dict[str, Any
     """What the emulator saw of one session, from its stamped requests (``RequestTimes``):
     the requests that arrived during the tests and after the last one; after it, how long
     the server was busy answering (the union of the requests' spans from the last test on),
-    how long the first request after it took to come, and how long the process ran after
-    the last answer."""
+    how long it was idle between the last test and its last answer (the client's own work
+    and waits: gaps no request covered), how long the first request after it took to come,
+    how long the process ran after the last answer, and the timeline of the requests after
+    the last test (seconds from it: arrived, answered, method, path)."""
     end, exited = result["tests_end"], result["exit"]
     after = sorted((a, d) for a, d, *_ in times if d > end)
     busy = 0.0
@@ -408,7 +410,14 @@ def server_side(times: list[list[Any]], result: dict[str, Any]) -> dict[str, Any
             reach = answered
     answers = [d for _, d, *_ in times]
     arrivals_after = [a for a, _ in after if a >= end]
+    timeline = [
+        [round(a - end, 4), round(d - end, 4), method, path]
+        for a, d, method, path in sorted(times)
+        if d > end
+    ]
     return {
+        "server_idle_after": (max(answers) - end - busy) if after else None,
+        "server_timeline": timeline,
         "server_during": sum(1 for a, *_ in times if a < end),
         "server_after": sum(1 for a, *_ in times if a >= end),
         "server_busy_after": busy,
@@ -737,6 +746,7 @@ def main() -> int:
                     "server_during",
                     "server_after",
                     "server_busy_after",
+                    "server_idle_after",
                     "first_request_after",
                     "last_answer_to_exit",
                     "courier_cpu",
@@ -773,6 +783,7 @@ def main() -> int:
                             else ""
                         ),
                         optional([row["server_busy_after"]]) if tm else "",
+                        optional([row["server_idle_after"]]) if tm else "",
                         optional([row.get("end_beyond_server")]) if tm else "",
                     ]
                 )
@@ -799,6 +810,7 @@ def main() -> int:
                         "courier peak MiB",
                         "server requests during / after the tests",
                         "server busy after the last test s",
+                        "server idle between the last test and its last answer s",
                         "end beyond the server s",
                     ],
                     rows,
