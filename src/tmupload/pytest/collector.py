@@ -22,7 +22,6 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -67,7 +66,6 @@ class ResultCollector:
         self.detached = False  # the first Ctrl-C stopped the waiting
         self.skipped_reason: str | None = None
         self.interrupted_note: str | None = None
-        self._sigint: Any = None
         self._scratch: Path | None = None  # a dry run's outbox, thrown away at the end
         self._made_outbox = False
 
@@ -197,8 +195,11 @@ class ResultCollector:
             progress.done()
 
     def _ignore_further_interrupts(self) -> None:
+        # For the rest of the process: pytest's own unconfigure (a gc.collect) and the exit
+        # still run, and a second Ctrl-C there would be a traceback. Not restored: the
+        # process ends.
         if threading.current_thread() is threading.main_thread():
-            self._sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def _make_progress(self) -> UploadProgress:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -290,9 +291,6 @@ class ResultCollector:
         self.builder.clear()
         if self._scratch is not None and not self.detached:
             shutil.rmtree(self._scratch, ignore_errors=True)
-        if self._sigint is not None:
-            signal.signal(signal.SIGINT, self._sigint)
-            self._sigint = None
 
 
 def _results(count: int) -> str:
