@@ -27,6 +27,7 @@ from tmupload.models import Attachment, CaseResult, RunReport
 from tmupload.properties import ATTACHMENT_PROPERTY, FIXTURE_PROPERTY
 from tmupload.settings import Settings
 from tmupload.targets.base import AttachmentResult, Journal, Progress
+from tmupload.targets.toolkit.steps import ATTACHMENTS, attachment_key
 
 __all__ = [
     "AttachmentSpool",
@@ -208,9 +209,6 @@ def resolve(run: RunReport, entry: Path) -> RunReport:
     return run
 
 
-_JOURNAL_KIND = "attachments"
-
-
 def send_all(
     run: RunReport,
     send_one: Callable[[CaseResult, Attachment], None],
@@ -223,14 +221,14 @@ def send_all(
     """Send every attachment not sent before, ``concurrency`` at a time, journaling each at
     once so that a resend never sends one twice. ``send_one`` raises a ServerError for a
     failure; that attachment is reported failed, the others go on."""
-    done = journal.items(_JOURNAL_KIND)
+    done = journal.items(ATTACHMENTS)
     results: list[AttachmentResult] = []
     todo: list[tuple[str, CaseResult, Attachment]] = []
     for case in run.cases:
         if not only(case):
             continue
         for index, item in enumerate(case.attachments):
-            key = f"{case.case_id}\x00{index}\x00{item.sha256}"
+            key = attachment_key(case, index, item)
             if done.get(key, {}).get("status") == "sent":
                 results.append(AttachmentResult(case.case_id, item.name, item.size, "sent"))
             else:
@@ -250,7 +248,7 @@ def send_all(
             result = AttachmentResult(case.case_id, item.name, item.size, "failed", str(exc))
         else:
             result = AttachmentResult(case.case_id, item.name, item.size, "sent")
-            journal.item_done(_JOURNAL_KIND, key, {"status": "sent"})
+            journal.item_done(ATTACHMENTS, key, {"status": "sent"})
         with lock:
             finished += 1
             if finished % 50 == 0 and finished < len(todo):

@@ -8,17 +8,22 @@ and sends both halves, down to one item. Any other refusal is raised as it came.
 What each half sends is a write of its own: the callers find out what landed the way they
 already do for a lost answer (a read before writing again, or a journal of done batches), so
 halving neither repeats nor skips an item.
+
+Batches that may overlap go through :func:`first_alone_then_pool`: the first alone finds out
+what the server takes (whether it has a call at all, how big a batch it accepts), the rest
+then go several at a time.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from tmupload.errors import ServerError
 
-__all__ = ["chunks", "refused_as_too_big", "send_halving"]
+__all__ = ["chunks", "first_alone_then_pool", "in_pool", "refused_as_too_big", "send_halving"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -65,3 +70,22 @@ def send_halving(
         *send_halving(send, items[:middle], on_halve),
         *send_halving(send, items[middle:], on_halve),
     ]
+
+
+def in_pool(work: Callable[[T], R], items: Sequence[T], concurrency: int) -> list[R]:
+    """``work`` on each item, in order of the items; ``concurrency`` at a time when there
+    are two items or more (one by one on this thread otherwise)."""
+    if len(items) < 2 or concurrency < 2:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
+        return list(pool.map(work, items))
+
+
+def first_alone_then_pool(work: Callable[[T], R], items: Sequence[T], concurrency: int) -> list[R]:
+    """``work`` on each item, in order of the items: the first alone (it finds out what the
+    server takes), then the rest ``concurrency`` at a time. Each item is a write of its own:
+    one whose answer is lost is found by the read that follows, whichever thread sent it."""
+    if not items:
+        return []
+    first = work(items[0])
+    return [first, *in_pool(work, items[1:], concurrency)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -19,10 +19,19 @@ from tmupload.errors import ServerProtocolError, TaskError
 from tmupload.http.auth import basic_auth
 from tmupload.http.client import HttpClient
 from tmupload.http.dialect import ServerDialect, generic_message
-from tmupload.http.poll import Deadline, poll
-from tmupload.settings import Settings
+from tmupload.http.poll import poll
+from tmupload.targets.toolkit.connection import ClientRecipe
 
-__all__ = ["EMPTY_GUID", "ET_DIALECT", "EtApi", "EtNode", "EtRun", "EtTask", "et_client"]
+__all__ = [
+    "EMPTY_GUID",
+    "ET_CLIENT",
+    "ET_DIALECT",
+    "EtApi",
+    "EtNode",
+    "EtRun",
+    "EtTask",
+    "et_client",
+]
 
 #: ET's errors carry ``{"Message": ...}`` (reference §1.4); a 404 usually means the URL lacks
 #: the application path.
@@ -38,25 +47,9 @@ ET_DIALECT = ServerDialect(
 )
 
 
-def et_client(
-    settings: Settings,
-    *,
-    transport: httpx.BaseTransport | None = None,
-    deadline: Deadline | None = None,
-    attempts: int = 5,
-    on_retry: Callable[[str], None] | None = None,
-) -> HttpClient:
-    """An HTTP client for ET: Basic auth (reference §1.3), ET's error dialect."""
-    return HttpClient(
-        settings,
-        auth=basic_auth(settings),
-        dialect=ET_DIALECT,
-        deadline=deadline,
-        transport=transport,
-        attempts=attempts,
-        on_retry=on_retry,
-    )
-
+#: ET's clients: Basic auth (reference §1.3) and ET's errors.
+ET_CLIENT = ClientRecipe(ET_DIALECT, basic_auth)
+et_client = ET_CLIENT.open
 
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 

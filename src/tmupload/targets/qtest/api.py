@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,11 +18,17 @@ import httpx
 from tmupload.errors import ServerProtocolError
 from tmupload.http.client import HttpClient
 from tmupload.http.dialect import ServerDialect, generic_message
-from tmupload.http.poll import Deadline
-from tmupload.settings import Settings
 from tmupload.targets.qtest.auth import QTEST_SITE, qtest_auth
+from tmupload.targets.toolkit.connection import ClientRecipe
 
-__all__ = ["QTEST_DIALECT", "QTestApi", "automation_content", "parse_time", "qtest_client"]
+__all__ = [
+    "QTEST_CLIENT",
+    "QTEST_DIALECT",
+    "QTestApi",
+    "automation_content",
+    "parse_time",
+    "qtest_client",
+]
 
 #: ref §8: errors carry ``{"message": ...}`` (the vendor plugin falls back to the raw body).
 QTEST_DIALECT = ServerDialect(
@@ -41,23 +47,9 @@ QTEST_DIALECT = ServerDialect(
 PAGE_SIZE = 999
 
 
-def qtest_client(
-    settings: Settings,
-    *,
-    transport: httpx.BaseTransport | None = None,
-    deadline: Deadline | None = None,
-    attempts: int = 5,
-    on_retry: Callable[[str], None] | None = None,
-) -> HttpClient:
-    return HttpClient(
-        settings,
-        auth=qtest_auth(settings),
-        dialect=QTEST_DIALECT,
-        deadline=deadline,
-        transport=transport,
-        attempts=attempts,
-        on_retry=on_retry,
-    )
+#: qTest's clients: its auth (ref §2: a bearer token, or one asked for) and its errors.
+QTEST_CLIENT = ClientRecipe(QTEST_DIALECT, qtest_auth)
+qtest_client = QTEST_CLIENT.open
 
 
 def parse_time(value: Any) -> datetime | None:

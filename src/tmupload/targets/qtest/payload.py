@@ -27,8 +27,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, overload
 
-from tmupload.errors import ConfigError
 from tmupload.models import CaseResult, Outcome, RunReport, bound, shown_name
+from tmupload.targets import statusmap
 
 __all__ = [
     "DEFAULT_STATUS_MAP",
@@ -63,31 +63,13 @@ MAX_NOTE = 4000
 
 def parse_status_map(text: str | None, option: str = "--tm-status-map") -> dict[str, str]:
     """``outcome=STATUS,...`` over the defaults; an unknown outcome is a ConfigError."""
-    mapping = dict(DEFAULT_STATUS_MAP)
-    if not text:
-        return mapping
-    known = ", ".join(DEFAULT_STATUS_MAP)
-    seen: set[str] = set()
-    for part in text.split(","):
-        if not part.strip():
-            continue
-        outcome, sep, status = part.partition("=")
-        outcome, status = outcome.strip().lower(), status.strip()
-        if not sep or not outcome or not status:
-            raise ConfigError(
-                f"{option}: {part.strip()!r} is not outcome=STATUS; write e.g. "
-                "passed=PASSED,failed=FAILED,skipped=SKIPPED"
-            )
-        if outcome not in DEFAULT_STATUS_MAP:
-            raise ConfigError(
-                f"{option}: unknown outcome {outcome!r}; the outcomes are {known} (the values "
-                "are the automation status strings of the project's Automation Settings)"
-            )
-        if outcome in seen:
-            raise ConfigError(f"{option}: the outcome {outcome!r} is given twice")
-        seen.add(outcome)
-        mapping[outcome] = status
-    return mapping
+    return statusmap.parse_status_map(
+        text,
+        option,
+        DEFAULT_STATUS_MAP,
+        example="passed=PASSED,failed=FAILED,skipped=SKIPPED",
+        values="the automation status strings of the project's Automation Settings",
+    )
 
 
 def format_time(moment: datetime) -> str:

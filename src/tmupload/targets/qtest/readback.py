@@ -21,7 +21,7 @@ from tmupload.http.poll import Deadline, poll
 from tmupload.targets.batching import chunks
 from tmupload.targets.qtest.api import QTestApi, automation_content, parse_time, status_name
 
-__all__ = ["CaseContents", "RunIndex", "find_landed", "is_ours", "neutral_total"]
+__all__ = ["CaseContents", "RunIndex", "find_landed", "is_ours"]
 
 log = logging.getLogger("tmupload.qtest")
 
@@ -32,21 +32,9 @@ _DATE_TOLERANCE = timedelta(seconds=1)
 _CLOCK_SKEW = timedelta(minutes=10)
 
 
-def neutral_total(status: str) -> str | None:
-    """An execution status name in the neutral words of ``Delivery.totals`` (ref §5: names
-    are per project; the usual ones are Passed, Failed, Incomplete, Blocked, Unexecuted)."""
-    word = status.strip().lower()
-    if "pass" in word:
-        return "passed"
-    if "fail" in word:
-        return "failed"
-    if "error" in word or "block" in word:
-        return "errors"
-    if "skip" in word:
-        return "skipped"
-    if word in ("unexecuted", "not run", "not executed", "untested", "incomplete", ""):
-        return "not_run"
-    return None
+#: The names a project gives a case nobody ran (ref §5: names are per project; the usual
+#: ones are Passed, Failed, Incomplete, Blocked, Unexecuted).
+NOT_RUN = frozenset({"unexecuted", "not run", "not executed", "untested", "incomplete", ""})
 
 
 def is_ours(found: dict[str, Any], sent: dict[str, Any]) -> bool:

@@ -26,7 +26,7 @@ from tmupload.errors import TmUploadError
 from tmupload.http.client import HttpClient
 from tmupload.http.poll import Deadline
 from tmupload.linking import LinkRequest, link_all, link_requests
-from tmupload.models import Outcome, RunReport
+from tmupload.models import RunReport
 from tmupload.settings import Settings
 from tmupload.targets.base import (
     AttachmentResult,
@@ -44,9 +44,10 @@ from tmupload.targets.qtest.linking import Linker
 from tmupload.targets.qtest.payload import RunLogs, parse_status_map
 from tmupload.targets.qtest.placement import Placement, resolve_placement
 from tmupload.targets.qtest.preflight import preflight
-from tmupload.targets.qtest.readback import RunIndex, neutral_total, run_status
+from tmupload.targets.qtest.readback import NOT_RUN, RunIndex, run_status
 from tmupload.targets.qtest.stream import STREAM, Handoff, QTestStream, RunLogSource
 from tmupload.targets.qtest.submit import Landed, Submitter, chunk_ranges
+from tmupload.targets.statusmap import BY_OUTCOME, neutral_total
 
 __all__ = ["QTestTarget"]
 
@@ -56,16 +57,6 @@ log = logging.getLogger("tmupload.qtest")
 
 #: Seconds the lookups of ``prepare`` may take, at most.
 _PREPARE_BUDGET = 30.0
-
-# A status name the totals do not know is counted by the outcome the case was sent with.
-_BY_OUTCOME = {
-    Outcome.PASSED: "passed",
-    Outcome.XPASSED: "passed",
-    Outcome.FAILED: "failed",
-    Outcome.ERROR: "errors",
-    Outcome.SKIPPED: "skipped",
-    Outcome.XFAILED: "skipped",
-}
 
 
 class QTestTarget:
@@ -346,7 +337,7 @@ def _totals(run: RunReport, statuses: dict[str, str]) -> dict[str, int]:
     for case in run.cases:
         if case.case_id not in statuses:
             continue
-        key = neutral_total(statuses[case.case_id]) or _BY_OUTCOME[case.outcome]
+        key = neutral_total(statuses[case.case_id], NOT_RUN) or BY_OUTCOME[case.outcome]
         totals[key] += 1
     return dict(totals)
 

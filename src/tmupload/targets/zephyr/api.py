@@ -9,7 +9,7 @@ error messages in ``errorMsg``, ``message`` or a ``message`` holding JSON (ref ย
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -19,12 +19,13 @@ from pydantic_core import from_json
 from tmupload.errors import ServerProtocolError, ServerUnavailable, TransportError
 from tmupload.http.client import HttpClient
 from tmupload.http.dialect import ServerDialect
-from tmupload.http.poll import Deadline
 from tmupload.settings import Settings
+from tmupload.targets.toolkit.connection import ClientRecipe
 from tmupload.targets.zephyr.auth import zephyr_auth
 
 __all__ = [
     "REST_PATH",
+    "ZEPHYR_CLIENT",
     "ZEPHYR_DIALECT",
     "ZephyrApi",
     "answer_lost",
@@ -112,25 +113,14 @@ ZEPHYR_DIALECT = ServerDialect(
 )
 
 
-def zephyr_client(
-    settings: Settings,
-    *,
-    transport: httpx.BaseTransport | None = None,
-    deadline: Deadline | None = None,
-    attempts: int = 5,
-    on_retry: Callable[[str], None] | None = None,
-) -> HttpClient:
+def _rest_base(settings: Settings) -> str:
     assert settings.url is not None
-    return HttpClient(
-        settings,
-        auth=zephyr_auth(settings),
-        dialect=ZEPHYR_DIALECT,
-        base_url=split_base(settings.url)[1],
-        deadline=deadline,
-        transport=transport,
-        attempts=attempts,
-        on_retry=on_retry,
-    )
+    return split_base(settings.url)[1]
+
+
+#: Zephyr's clients: its auth (ref ยง2), its errors, and the REST base below the server.
+ZEPHYR_CLIENT = ClientRecipe(ZEPHYR_DIALECT, zephyr_auth, _rest_base)
+zephyr_client = ZEPHYR_CLIENT.open
 
 
 def as_id(value: Any) -> int | None:

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from tmupload.errors import ConfigError, ServerRejected, TmUploadError, TransportError
 from tmupload.settings import Settings
 from tmupload.targets.zephyr.api import ZephyrApi, zephyr_client
+from tmupload.targets.zephyr.cycle import find_cycle
 from tmupload.targets.zephyr.placement import (
     find_project,
     find_release,
     server_statuses,
     tester_id,
 )
-from tmupload.targets.zephyr.schedule import find_cycle
 from tmupload.targets.zephyr.statusmap import parse_status_map, resolve_status_map
 
 __all__ = ["run_checks"]

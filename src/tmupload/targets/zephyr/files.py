@@ -29,19 +29,14 @@ from tmupload.errors import ServerError, ServerProtocolError, ServerRejected
 from tmupload.http.client import HttpClient
 from tmupload.models import Attachment, CaseResult, RunReport
 from tmupload.targets.base import AttachmentResult, Journal, Progress
+from tmupload.targets.toolkit.steps import ATTACHMENTS, attachment_key
 from tmupload.targets.zephyr.api import BATCH, ZephyrApi, decode, split_base
 
 __all__ = ["BATCH_BYTES", "ExecutionFiles"]
 
 _ITEM_TYPE = "releaseTestSchedule"  # ref §4.7: an execution; the read-back is case-sensitive
-#: The core's journal kind for attachments and its key (``tmupload.attachments.send_all``).
-_KIND = "attachments"
 #: Most bytes of files one upload request carries (a larger file goes alone).
 BATCH_BYTES = 8 * 1024 * 1024
-
-
-def _key(case: CaseResult, index: int, item: Attachment) -> str:
-    return f"{case.case_id}\x00{index}\x00{item.sha256}"
 
 
 @dataclass(eq=False)
@@ -74,13 +69,13 @@ class ExecutionFiles:
         self, run: RunReport, journal: Journal, *, progress: Progress
     ) -> list[AttachmentResult]:
         """Send every attachment of ``run`` not journaled as sent, in batches."""
-        done = journal.items(_KIND)
+        done = journal.items(ATTACHMENTS)
         results: dict[str, AttachmentResult] = {}
         order: list[str] = []
         todo: list[_File] = []
         for case in run.cases:
             for index, item in enumerate(case.attachments):
-                key = _key(case, index, item)
+                key = attachment_key(case, index, item)
                 order.append(key)
                 if done.get(key, {}).get("status") == "sent":
                     results[key] = AttachmentResult(case.case_id, item.name, item.size, "sent")
@@ -96,7 +91,7 @@ class ExecutionFiles:
             for file, result in self._batch(batch):
                 results[file.key] = result
                 if result.status == "sent":
-                    journal.item_done(_KIND, file.key, {"status": "sent"})
+                    journal.item_done(ATTACHMENTS, file.key, {"status": "sent"})
         return [results[key] for key in order if key in results]
 
     def _batch(self, batch: list[_File]) -> list[tuple[_File, AttachmentResult]]:

@@ -10,35 +10,13 @@ from collections import Counter
 from typing import Any
 
 from tmupload.models import Outcome, RunReport
+from tmupload.targets.statusmap import BY_OUTCOME, neutral_total
 from tmupload.targets.zephyr.placement import Placement
 
-__all__ = ["neutral_total", "run_status", "totals"]
+__all__ = ["run_status", "totals"]
 
-#: A status name the totals do not know is counted by the outcome the case was sent with.
-_BY_OUTCOME = {
-    Outcome.PASSED: "passed",
-    Outcome.XPASSED: "passed",
-    Outcome.FAILED: "failed",
-    Outcome.ERROR: "errors",
-    Outcome.SKIPPED: "skipped",
-    Outcome.XFAILED: "skipped",
-}
-
-
-def neutral_total(name: str) -> str | None:
-    """A status name as a neutral key (ref §4.6 [DOC] names: PASS, FAIL, WIP, Blocked)."""
-    word = name.strip().lower()
-    if "pass" in word:
-        return "passed"
-    if "fail" in word:
-        return "failed"
-    if "error" in word or "block" in word:
-        return "errors"
-    if "skip" in word:
-        return "skipped"
-    if word in ("not executed", "unexecuted", "not run", "wip", "in progress", ""):
-        return "not_run"
-    return None
+#: The names of a status nobody set (ref §4.6 [DOC] names: PASS, FAIL, WIP, Blocked).
+_NOT_RUN = frozenset({"not executed", "unexecuted", "not run", "wip", "in progress", ""})
 
 
 def totals(
@@ -58,8 +36,8 @@ def totals(
             continue
         word = words.get(status, "")
         if word == "":
-            word = words[status] = neutral_total(placement.status_names.get(status, ""))
-        counts[word or _BY_OUTCOME[case.outcome]] += 1
+            word = words[status] = neutral_total(placement.status_names.get(status, ""), _NOT_RUN)
+        counts[word or BY_OUTCOME[case.outcome]] += 1
     return dict(counts)
 
 

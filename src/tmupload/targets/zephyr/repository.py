@@ -17,23 +17,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from tmupload.errors import ServerError, ServerProtocolError
 from tmupload.targets.base import Journal, Progress
-from tmupload.targets.batching import send_halving
+from tmupload.targets.batching import in_pool, send_halving
+from tmupload.targets.toolkit.steps import FOLDERS, TESTCASES
 from tmupload.targets.zephyr.api import BATCH, ZephyrApi, answer_lost, as_id
 from tmupload.targets.zephyr.payload import testcase_item
 
-__all__ = ["Cases", "Folders", "TctRef"]
+__all__ = ["Cases", "Folders", "TctRef", "oldest_named"]
 
 Path = tuple[str, ...]
 _DESCRIPTION = "Created by tmupload for automated test results"
 
 
-def _oldest(items: Iterable[dict[str, Any]], name: str) -> dict[str, Any] | None:
+def oldest_named(items: Iterable[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    """The item named ``name`` with the lowest id: names may repeat, the oldest is the one."""
     same = [i for i in items if str(i.get("name", "")) == name and as_id(i.get("id")) is not None]
     return min(same, key=lambda i: as_id(i["id"]) or 0) if same else None
 
@@ -78,7 +79,7 @@ class Folders:
         if parent is not None and parent in self.fresh:
             found = None  # a folder created here is empty: no need to list it
         else:
-            found = None if parent is None else _oldest(self._list(parent), path[-1])
+            found = None if parent is None else oldest_named(self._list(parent), path[-1])
         if found is None:
             self.created.append("/".join(path))
             if parent is None or not self.create:
@@ -93,7 +94,7 @@ class Folders:
 
     def _create(self, parent: int, path: Path) -> dict[str, Any]:
         if self.journal is not None and not self._declared:
-            self.journal.declare("folders", {"at_epoch": time.time()})
+            self.journal.declare(FOLDERS, {"at_epoch": time.time()})
             self._declared = True
         try:
             created = self.api.create_folder(self.release_id, parent, path[-1], _DESCRIPTION)
@@ -101,7 +102,7 @@ class Folders:
             if not answer_lost(exc):
                 raise
             # The folder may exist now: look before anyone creates it again.
-            again = _oldest(self._list(parent, fresh=True), path[-1])
+            again = oldest_named(self._list(parent, fresh=True), path[-1])
             if again is None:
                 raise
             return again  # found, not known to be empty: its test cases are listed
@@ -165,12 +166,7 @@ class Cases:
             if folder not in self.known:
                 self.known[folder] = {}
         todo = sorted({f for f in folders if f not in self.known})
-        if len(todo) > 1 and self.concurrency > 1:
-            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(todo))) as pool:
-                list(pool.map(self._read, todo))
-        else:
-            for folder in todo:
-                self._read(folder)
+        in_pool(self._read, todo, self.concurrency)
 
     def existing(self, wanted: dict[str, tuple[int, str]]) -> dict[str, TctRef]:
         """case id -> its test case, for those that exist (one listing per folder)."""
@@ -206,7 +202,7 @@ class Cases:
                 return
             folders = sorted({f for f, _ in todo})
             if self.journal is not None and not self._declared:
-                self.journal.declare("testcases", {"at_epoch": time.time()})
+                self.journal.declare(TESTCASES, {"at_epoch": time.time()})
                 self._declared = True
             items = [testcase_item(f, n, n, self.project_id, self.release_id) for f, n in todo]
             try:

@@ -19,6 +19,7 @@ from typing import Any
 
 from tmupload.errors import ConfigError, ServerProtocolError
 from tmupload.models import Outcome
+from tmupload.targets import statusmap
 
 __all__ = [
     "DEFAULT_STATUS_MAP",
@@ -55,32 +56,19 @@ class ServerStatus:
 
 def parse_status_map(text: str | None, option: str = "--tm-status-map") -> dict[str, str]:
     """``outcome=VALUE,...`` over the defaults; an unknown outcome is a ConfigError."""
-    mapping = dict(DEFAULT_STATUS_MAP)
-    if not text:
-        return mapping
-    known = ", ".join(DEFAULT_STATUS_MAP)
-    seen: set[str] = set()
-    for part in text.split(","):
-        if not part.strip():
-            continue
-        outcome, sep, value = part.partition("=")
-        outcome, value = outcome.strip().lower(), value.strip()
-        if not sep or not outcome or not value:
-            raise ConfigError(
-                f"{option}: {part.strip()!r} is not outcome=STATUS; write e.g. "
-                f"passed=Pass,failed=Fail,skipped=Blocked (a status name or id from Zephyr's "
-                f"execution status list, or {UNEXECUTED!r})"
-            )
-        if outcome not in DEFAULT_STATUS_MAP:
-            raise ConfigError(
-                f"{option}: unknown outcome {outcome!r}; the outcomes are {known} (the values "
-                f"are status names or ids of Zephyr's execution status list, or {UNEXECUTED!r})"
-            )
-        if outcome in seen:
-            raise ConfigError(f"{option}: the outcome {outcome!r} is given twice")
-        seen.add(outcome)
-        mapping[outcome] = UNEXECUTED if value.lower() == UNEXECUTED else value
-    return mapping
+    return statusmap.parse_status_map(
+        text,
+        option,
+        DEFAULT_STATUS_MAP,
+        example="passed=Pass,failed=Fail,skipped=Blocked (a status name or id from Zephyr's "
+        f"execution status list, or {UNEXECUTED!r})",
+        values=f"status names or ids of Zephyr's execution status list, or {UNEXECUTED!r}",
+        value_of=_unexecuted_or_as_given,
+    )
+
+
+def _unexecuted_or_as_given(value: str) -> str:
+    return UNEXECUTED if value.lower() == UNEXECUTED else value
 
 
 def _active(value: Any) -> bool:

@@ -29,23 +29,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tmupload.http.poll import Deadline
 from tmupload.models import CaseResult
 from tmupload.targets.base import quiet
+from tmupload.targets.zephyr.ahead import Lookahead
 from tmupload.targets.zephyr.api import BATCH, ZephyrApi
+from tmupload.targets.zephyr.cycle import ensure_cycle
 from tmupload.targets.zephyr.payload import case_place
 from tmupload.targets.zephyr.placement import Placement
 from tmupload.targets.zephyr.repository import Cases, Folders, Path, TctRef
-from tmupload.targets.zephyr.schedule import ensure_cycle
 
-if TYPE_CHECKING:
-    from tmupload.targets.zephyr.target import ZephyrTarget
-
-__all__ = ["HOLD", "Found", "ZephyrStream", "same_place"]
+__all__ = ["HOLD", "Found", "Seen", "ZephyrStream", "place_of", "same_place"]
 
 log = logging.getLogger("tmupload.targets.zephyr")
 
@@ -83,12 +82,28 @@ def same_place(seen: CaseResult, case: CaseResult) -> bool:
     )
 
 
-class ZephyrStream:
-    """``CaseStream`` of :class:`~tmupload.targets.zephyr.target.ZephyrTarget`."""
+#: case id -> (the case as the stream saw it, its folder path, its test case name)
+Seen = Mapping[str, tuple[CaseResult, Path, str]]
 
-    def __init__(self, target: ZephyrTarget, *, may_send: bool) -> None:
-        self._target = target
-        self._root = list(target.root)
+
+def place_of(case: CaseResult, root: list[str], seen: Seen) -> tuple[Path, str]:
+    """(folder path, test case name) of ``case``: the stream's when it saw the case at the
+    same place, else worked out now."""
+    hint = seen.get(case.case_id)
+    if hint is not None and same_place(hint[0], case):
+        return hint[1], hint[2]
+    return case_place(case, root)
+
+
+class ZephyrStream:
+    """``CaseStream`` of :class:`~tmupload.targets.zephyr.target.ZephyrTarget`: places
+    each case under ``root`` (the repository folder of the settings); with ``may_send``, finds
+    and makes the repository on a thread of its own, from the placement ``ahead`` resolves."""
+
+    def __init__(self, ahead: Lookahead, root: tuple[str, ...], *, may_send: bool) -> None:
+        self._ahead = ahead
+        self._settings = ahead.settings
+        self._root = list(root)
         #: case id -> (the case as it was added, its folder path, its test case name)
         self.places: dict[str, tuple[CaseResult, Path, str]] = {}
         self.found = Found()
@@ -133,18 +148,18 @@ class ZephyrStream:
         folders: Folders | None = None
         cases: Cases | None = None
         try:
-            with self._target.background_client() as http:
+            with self._ahead.connection.background_client() as http:
                 api = ZephyrApi(http)
-                placement = self._target.placement_ahead(api)
+                placement = self._ahead.placement(api)
                 if placement is None:
                     found.problem = "the placement could not be resolved"
                     return
                 found.placement = placement
-                http.deadline = Deadline(min(self._target.settings.deadline, _ROUND_BUDGET))
-                cycle_name = str(self._target.settings.option("cycle"))
+                http.deadline = Deadline(min(self._settings.deadline, _ROUND_BUDGET))
+                cycle_name = str(self._settings.option("cycle"))
                 now = datetime.now(timezone.utc)
                 found.cycle = ensure_cycle(
-                    api, placement.release_id, cycle_name, now, None, self._target.settings.build
+                    api, placement.release_id, cycle_name, now, None, self._settings.build
                 )
                 folders = Folders(api, placement.release_id, None, create=True)
                 cases = Cases(api, placement.project_id, placement.release_id, None, quiet)
@@ -173,7 +188,7 @@ class ZephyrStream:
             ended = self._ended  # read first: nothing is added after the end
             new = self._queue[self._taken :]
             self._taken += len(new)
-            http.deadline = Deadline(min(self._target.settings.deadline, _ROUND_BUDGET))
+            http.deadline = Deadline(min(self._settings.deadline, _ROUND_BUDGET))
             for path, name in new:
                 if (path, name) in seen:
                     continue

@@ -19,21 +19,28 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from tmupload.errors import ServerRejected
+from tmupload.linking import LinkRequest
+from tmupload.models import Outcome, RunReport
 from tmupload.targets.base import Journal, Progress
-from tmupload.targets.batching import refused_as_too_big, send_halving
+from tmupload.targets.batching import first_alone_then_pool, refused_as_too_big, send_halving
+from tmupload.targets.toolkit.steps import STATUSES
 from tmupload.targets.zephyr.api import BATCH, ZephyrApi, as_id, decode
-from tmupload.targets.zephyr.payload import execution_item
-from tmupload.targets.zephyr.schedule import status_id
+from tmupload.targets.zephyr.executions import status_id
+from tmupload.targets.zephyr.payload import execution_item, notes
 
-__all__ = ["Planned", "StatusWriter", "answered_statuses"]
+__all__ = ["Planned", "StatusWriter", "answered_statuses", "plan_statuses", "statuses_shown"]
 
-KIND = "statuses"
+#: The journal's items of this step: one a batch that landed (``x:<start>``, ``u:<start>``).
+KIND = STATUSES
+#: Outcomes whose notes say nothing unless the case has a message, details, reruns or keys.
+_PLAIN = frozenset({Outcome.PASSED, Outcome.XPASSED})
 
 
 @dataclass(slots=True)
@@ -45,6 +52,69 @@ class Planned:
     notes: str
     duration: float
     unexecuted: bool
+
+
+def notes_keys(run: RunReport, requests: list[LinkRequest]) -> dict[str, list[str]]:
+    """case id -> the defect keys its notes carry (the link policy's, and a failure's own
+    tickets even under --tm-no-link: notes are not links)."""
+    keys: dict[str, list[str]] = {}
+    for request in requests:
+        keys.setdefault(request.case_id, []).append(request.key)
+    for case in run.cases:
+        if case.outcome.is_failure:
+            own = keys.setdefault(case.case_id, [])
+            own.extend(t.key for t in case.tickets if t.key not in own)
+    return keys
+
+
+def plan_statuses(
+    run: RunReport,
+    statuses: Mapping[str, str | None],
+    mapped: Mapping[str, Any],
+    requests: list[LinkRequest],
+) -> tuple[list[Planned], dict[str, str]]:
+    """Each case's update (``statuses``: outcome -> status id, None to leave it as it is),
+    and case id -> status of those left as they are and not sent at all (no notes)."""
+    keys = notes_keys(run, requests)
+    planned: list[Planned] = []
+    unsent: dict[str, str] = {}
+    by_outcome = {outcome: statuses[outcome.value] for outcome in Outcome}
+    for case in run.cases:
+        rts, current = mapped[case.case_id]
+        status = by_outcome[case.outcome]
+        own = keys.get(case.case_id)
+        if own or case.attempts or case.message or case.details or case.outcome not in _PLAIN:
+            note = notes(case, own or [])
+        else:
+            note = ""  # what notes() says of a plain pass: nothing (saves 10,000 calls)
+        if status is None and not note:
+            unsent[case.case_id] = str(current)  # left as it is: not sent
+        planned.append(
+            Planned(
+                int(rts),
+                status if status is not None else str(current),
+                note,
+                case.duration,
+                status is None,
+            )
+        )
+    return planned, unsent
+
+
+def statuses_shown(
+    mapped: Mapping[str, Any], answered: Mapping[int, str], unsent: Mapping[str, str]
+) -> dict[str, str] | None:
+    """case id -> status as the answers showed them (or as left, unsent); None when they
+    did not show every execution sent (then they are read back)."""
+    read: dict[str, str] = {}
+    for case_id, (rts, _) in mapped.items():
+        status = answered.get(int(rts))
+        if status is None:
+            status = unsent.get(case_id)
+            if status is None:
+                return None
+        read[case_id] = status
+    return read
 
 
 def answered_statuses(response: httpx.Response) -> dict[int, str]:
@@ -108,14 +178,7 @@ class StatusWriter:
             return
         self.progress(f"setting {sum(len(batch) for _, batch in todo):,} execution statuses")
         # The first batch alone: it finds out whether the server has the bulk call.
-        self._batch(todo[0])
-        rest = todo[1:]
-        if len(rest) > 1 and self.concurrency > 1:
-            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(rest))) as pool:
-                list(pool.map(self._batch, rest))
-        else:
-            for job in rest:
-                self._batch(job)
+        first_alone_then_pool(self._batch, todo, self.concurrency)
 
     def _batch(self, job: tuple[str, list[Planned]]) -> None:
         key, batch = job

@@ -1,0 +1,12 @@
+"""What every server's target is built from, so that each target reads as its server's flow.
+
+* ``steps``: the journal's step names and item kinds, and ``once`` (done, else compute and
+  finish): the idiom every resumable step follows;
+* ``connection``: how a target gets its HTTP clients (a ``ClientRecipe`` per server; the
+  foreground client, and the quiet, short one for work done while the tests run);
+* ``target``: ``ServerTarget``, the constructor every target shares, the deliver wrapper that
+  counts requests and bytes whatever happens, and the link step.
+
+The modules are imported one by one (this package imports nothing): ``steps`` is light enough
+for the core's attachment sender, the others bring the HTTP stack.
+"""
