@@ -1,25 +1,33 @@
 """Typed calls to the Enterprise Tester REST API (reference §1-§6). No workflow here.
 
-Models are tolerant (``extra="allow"``): the reference is built from several ET versions and
-marks many shapes as unconfirmed, so unknown fields are kept and missing optional ones are None.
+What the calls answer is read into the tolerant shapes of ``models.py``.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tmupload.errors import ServerProtocolError, TaskError
 from tmupload.http.auth import basic_auth
 from tmupload.http.client import HttpClient
 from tmupload.http.dialect import ServerDialect, generic_message
 from tmupload.http.poll import poll
+from tmupload.targets.et.models import (
+    EtEntity,
+    EtNode,
+    EtRun,
+    EtTask,
+    EtTicket,
+    items_of,
+    json_body,
+    nodes_body,
+    odata_quote,
+    parse_model,
+)
 from tmupload.targets.toolkit.connection import ClientRecipe
 
 __all__ = [
@@ -27,9 +35,6 @@ __all__ = [
     "ET_CLIENT",
     "ET_DIALECT",
     "EtApi",
-    "EtNode",
-    "EtRun",
-    "EtTask",
     "et_client",
 ]
 
@@ -52,131 +57,6 @@ ET_CLIENT = ClientRecipe(ET_DIALECT, basic_auth)
 et_client = ET_CLIENT.open
 
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-
-class EtEntity(_Model):
-    Id: str
-    Name: str = ""
-    Self: str | None = None
-
-
-class EtRun(_Model):
-    Id: str
-    Status: str | None = None
-    ImportedAt: str | None = None
-    StartedAt: str | None = None
-    FinishedAt: str | None = None
-    Totals: dict[str, Any] | None = None
-    Self: str | None = None
-
-
-@dataclass(slots=True)
-class EtNode:
-    """A result node (§3.9), only the fields read. A plain record, not a model: a run can hold
-    100,000 of them and a large one is read whole."""
-
-    Id: str
-    Name: str = ""
-    Status: str | None = None
-    HasChildren: bool = False
-    HasIncidents: bool = False
-    Description: str | None = None
-    Children: list[EtNode] | None = None
-
-
-class EtTask(_Model):
-    Id: str | None = None
-    Complete: bool = False
-    Error: str | None = None
-    Message: str | None = None
-    Self: str | None = None
-    ProgressInPercent: float | None = None
-    IncidentId: str | None = None
-
-
-class EtTicket(_Model):
-    Key: str
-    Id: str | None = None
-    ExternalSystemId: str | None = None
-    ExternalSystemName: str | None = None
-    IncidentId: str | None = None
-    Links: list[dict[str, Any]] = Field(default_factory=list)
-
-
-def _node(data: Any) -> EtNode:
-    """A result node without pydantic's validation (a full validation cost as much as the
-    download); already one when it was decoded by :func:`_node_hook`."""
-    if isinstance(data, EtNode):
-        return data
-    if not isinstance(data, dict) or not isinstance(data.get("Id"), str):
-        raise ServerProtocolError(f"unexpected result node from the server: {str(data)[:200]}")
-    children = data.get("Children")
-    return EtNode(
-        Id=data["Id"],
-        Name=str(data.get("Name") or ""),
-        Status=data.get("Status"),
-        HasChildren=bool(data.get("HasChildren")),
-        HasIncidents=bool(data.get("HasIncidents")),
-        Description=data.get("Description"),
-        Children=[_node(child) for child in children] if isinstance(children, list) else None,
-    )
-
-
-def _node_hook(data: dict[str, Any]) -> Any:
-    """``json.loads`` object hook: a node becomes an :class:`EtNode` as soon as it is decoded,
-    so its other fields (``Self``, ``Metadata``, ``Notes``, dates ...) are freed at once instead
-    of all 100,000 nodes of a large run being held as dicts (the read's peak memory)."""
-    if isinstance(data.get("Id"), str) and ("HasChildren" in data or "Status" in data):
-        return _node(data)
-    return data
-
-
-def _nodes_body(response: httpx.Response, what: str) -> list[EtNode]:
-    try:
-        body = json.loads(response.content, object_hook=_node_hook)
-    except ValueError:
-        return [_node(item) for item in items_of(json_body(response, what), what)]
-    return [_node(item) for item in items_of(body, what)]
-
-
-def odata_quote(value: str) -> str:
-    """A string literal for OData ``$filter`` and TQL: single quotes, doubled inside."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def items_of(body: Any, what: str) -> list[Any]:
-    """Collections come as a paging envelope or, for some resources, a bare array (§1.5)."""
-    if isinstance(body, list):
-        return body
-    if isinstance(body, dict) and isinstance(body.get("Items"), list):
-        return list(body["Items"])
-    raise ServerProtocolError(f"the server's answer for {what} is neither a list nor {{Items}}")
-
-
-def json_body(response: httpx.Response, what: str) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise ServerProtocolError(
-            f"the server answered {what} with something that is not JSON "
-            f"(HTTP {response.status_code}, {response.headers.get('content-type', '?')}); "
-            "is the URL the Enterprise Tester address including the application path "
-            "(e.g. https://host/EnterpriseTester)?"
-        ) from None
-
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-def _parse(model: type[ModelT], data: Any, what: str) -> ModelT:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ServerProtocolError(f"unexpected {what} from the server: {exc.errors()[0]}") from None
 
 
 class EtApi:
@@ -203,7 +83,7 @@ class EtApi:
             "GET", "api/projects", params={"$filter": f"Name eq {odata_quote(name)}"}
         )
         return [
-            _parse(EtEntity, item, "project")
+            parse_model(EtEntity, item, "project")
             for item in items_of(json_body(response, "projects"), "projects")
         ]
 
@@ -235,7 +115,8 @@ class EtApi:
         tql = f"Id IN Packages({odata_quote(name)}) AND {scope}"
         response = self.http.request("GET", f"api/{kind}", params={"tql": tql, "$top": "100"})
         return [
-            _parse(EtEntity, item, "package") for item in items_of(json_body(response, kind), kind)
+            parse_model(EtEntity, item, "package")
+            for item in items_of(json_body(response, kind), kind)
         ]
 
     def create_package(
@@ -247,7 +128,7 @@ class EtApi:
         else:
             body["ProjectId"] = project_id or ""
         response = self.http.request("POST", f"api/{kind}", json=body, ok=(201, 200))
-        return _parse(EtEntity, json_body(response, f"POST {kind}"), "package")
+        return parse_model(EtEntity, json_body(response, f"POST {kind}"), "package")
 
     # -- automated tests and assignments (§3.2-§3.5) ----------------------------------------
     def find_automated_tests(self, name: str, package_id: str) -> list[EtEntity]:
@@ -256,7 +137,7 @@ class EtApi:
             "GET", "api/automatedtests", params={"tql": tql, "$top": "100"}
         )
         items = items_of(json_body(response, "automated tests"), "automated tests")
-        return [_parse(EtEntity, item, "automated test") for item in items]
+        return [parse_model(EtEntity, item, "automated test") for item in items]
 
     def create_automated_test(self, name: str, package_id: str) -> EtEntity:
         body = {
@@ -266,7 +147,7 @@ class EtApi:
             "Configuration": {"Type": "JUnit"},
         }
         response = self.http.request("POST", "api/automatedtests", json=body, ok=(201, 200))
-        return _parse(EtEntity, json_body(response, "POST automated test"), "automated test")
+        return parse_model(EtEntity, json_body(response, "POST automated test"), "automated test")
 
     def find_assignments(self, test_id: str, package_id: str) -> list[EtEntity]:
         tql = f"TestId={test_id} AND Package={package_id}"
@@ -274,14 +155,14 @@ class EtApi:
             "GET", "api/automatedtestassignments", params={"tql": tql, "$top": "100"}
         )
         items = items_of(json_body(response, "assignments"), "assignments")
-        return [_parse(EtEntity, item, "assignment") for item in items]
+        return [parse_model(EtEntity, item, "assignment") for item in items]
 
     def create_assignment(self, test_id: str, package_id: str) -> EtEntity:
         body = {"PackageId": package_id, "AutomatedTestId": test_id}
         response = self.http.request(
             "POST", "api/automatedtestassignments", json=body, ok=(201, 200)
         )
-        return _parse(EtEntity, json_body(response, "POST assignment"), "assignment")
+        return parse_model(EtEntity, json_body(response, "POST assignment"), "assignment")
 
     # -- runs (§3.6-§3.8) ---------------------------------------------------------------------
     def list_runs(self, assignment_id: str, *, top: int = 25, skip: int = 0) -> list[EtRun]:
@@ -290,14 +171,15 @@ class EtApi:
             "GET", f"api/automatedtestassignment/{assignment_id}/runs", params=params
         )
         return [
-            _parse(EtRun, item, "run") for item in items_of(json_body(response, "runs"), "runs")
+            parse_model(EtRun, item, "run")
+            for item in items_of(json_body(response, "runs"), "runs")
         ]
 
     def run(self, run_id: str) -> EtRun:
         response = self.http.request(
             "GET", f"api/automatedtestrun/{run_id}", params={"$expand": "Totals"}
         )
-        return _parse(EtRun, json_body(response, "run"), "run")
+        return parse_model(EtRun, json_body(response, "run"), "run")
 
     def upload_results(self, assignment_id: str, xml: bytes, filename: str) -> httpx.Response:
         """POST the JUnit file as ``multipart/mixed`` (reference §1.10, §3.6; vendor cURL form)."""
@@ -324,13 +206,13 @@ class EtApi:
         for the whole run, but one document of every node: see :meth:`walk_nodes`)."""
         params = {"$expand": "Children"} if expand else None
         response = self.http.request("GET", f"api/automatedtestrun/{run_id}/nodes", params=params)
-        return _nodes_body(response, "nodes")
+        return nodes_body(response, "nodes")
 
     def children(self, run_id: str, node_id: str) -> list[EtNode]:
         response = self.http.request(
             "GET", f"api/automatedtestrun/{run_id}/node/{node_id}/children"
         )
-        return _nodes_body(response, "children")
+        return nodes_body(response, "children")
 
     def walk_nodes(self, run_id: str, *, expand: bool = True) -> Iterator[tuple[list[str], EtNode]]:
         """Every node with the names of its ancestors; children come inline or via ``/children``.
@@ -380,7 +262,7 @@ class EtApi:
                     if last
                     else EtTask(Complete=True)
                 )
-            task = _parse(EtTask, json_body(response, "task"), "background task")
+            task = parse_model(EtTask, json_body(response, "task"), "background task")
             if task.Error:
                 raise TaskError(
                     f"{what} failed on the server: {task.Error}", server_message=task.Error, url=url
@@ -409,7 +291,7 @@ class EtApi:
         )
         if response.status_code == 500:
             return response, None
-        return response, _parse(EtTask, json_body(response, "task"), "background task")
+        return response, parse_model(EtTask, json_body(response, "task"), "background task")
 
     # -- incidents and tickets (§3.12, §6) ----------------------------------------------------
     def node_incidents(self, run_id: str, node_id: str) -> list[dict[str, Any]]:
@@ -425,7 +307,7 @@ class EtApi:
     def search_tickets(self, project_id: str, key: str) -> list[EtTicket]:
         response = self.http.request("GET", f"api/project/{project_id}/tickets", params={"q": key})
         items = items_of(json_body(response, "tickets"), "tickets")
-        return [_parse(EtTicket, item, "ticket") for item in items]
+        return [parse_model(EtTicket, item, "ticket") for item in items]
 
     def link_incident(self, run_id: str, node_id: str, incident_id: str) -> None:
         self.http.request(

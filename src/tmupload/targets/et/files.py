@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tmupload.targets.et.api import EtApi, items_of, json_body
+from tmupload.targets.et.api import EtApi
+from tmupload.targets.et.models import items_of, json_body
 
 __all__ = ["attach_to_node", "node_attachments"]
 

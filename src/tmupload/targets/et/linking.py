@@ -17,7 +17,8 @@ import httpx
 
 from tmupload.http.dialect import generic_message
 from tmupload.targets.base import LinkResult
-from tmupload.targets.et.api import EtApi, EtTask, EtTicket
+from tmupload.targets.et.api import EtApi
+from tmupload.targets.et.models import EtTask, EtTicket
 
 __all__ = ["LinkJob", "Linker"]
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tmupload.errors import ConfigError
-from tmupload.targets.et.api import EtApi, EtEntity
+from tmupload.targets.et.api import EtApi
+from tmupload.targets.et.models import EtEntity
 
 __all__ = ["Placement", "resolve_placement", "split_path"]
 

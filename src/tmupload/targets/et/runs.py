@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 
 from tmupload.errors import ServerProtocolError, TaskError
 from tmupload.http.poll import Deadline, poll
-from tmupload.targets.et.api import EtApi, EtRun
+from tmupload.targets.et.api import EtApi
+from tmupload.targets.et.models import EtRun
 from tmupload.targets.et.payload import EtPayload
 
 __all__ = ["find_new_run", "known_run_ids", "map_nodes", "parse_time"]

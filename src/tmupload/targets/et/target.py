@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,9 +23,7 @@ from tmupload.errors import (
     TmUploadError,
     TransportError,
 )
-from tmupload.http.client import HttpClient
-from tmupload.http.poll import Deadline
-from tmupload.linking import LinkRequest, link_all, link_requests
+from tmupload.linking import LinkRequest, link_requests
 from tmupload.models import Attachment, CaseResult, RunReport
 from tmupload.settings import Settings
 from tmupload.targets.base import (
@@ -36,16 +35,26 @@ from tmupload.targets.base import (
     ResultMap,
     RunRef,
     quiet,
-    trouble_channel,
 )
-from tmupload.targets.et.api import EtApi, EtRun, EtTask, et_client
+from tmupload.targets.et.api import ET_CLIENT, EtApi
 from tmupload.targets.et.files import attach_to_node, node_attachments
 from tmupload.targets.et.linking import Linker, LinkJob
+from tmupload.targets.et.models import EtRun, EtTask
 from tmupload.targets.et.payload import EtPayload, UploadBody, payload_file
 from tmupload.targets.et.placement import Placement, resolve_placement
 from tmupload.targets.et.preflight import preflight
 from tmupload.targets.et.runs import find_new_run, known_run_ids, map_nodes
 from tmupload.targets.et.stream import EtStream
+from tmupload.targets.toolkit.steps import (
+    ATTACHMENTS,
+    MAPPED,
+    PLACEMENT,
+    UPLOAD,
+    UPLOADED,
+    once,
+    placement_or_prepared,
+)
+from tmupload.targets.toolkit.target import ServerTarget
 
 __all__ = ["EtTarget"]
 
@@ -54,8 +63,6 @@ log = logging.getLogger("tmupload.et")
 # Seconds an import may take to show up as a run after an upload whose answer was lost. A
 # resend long after the upload looks once; a resend right after it waits out the remainder.
 IMPORT_GRACE = 10.0
-# Seconds the background placement lookup may take (it is only a head start).
-_PREPARE_BUDGET = 30.0
 
 
 # ET's run totals (reference §3.7) under the neutral names of ``Delivery.totals``.
@@ -67,10 +74,11 @@ _TOTALS_NOT_RUN = ("NotRun", "Not Run")
 _LEGACY_UPLOAD_INTENT = "upload_started"
 
 
-class EtTarget:
+class EtTarget(ServerTarget):
     """Deliver a RunReport to Enterprise Tester."""
 
     name = "Enterprise Tester"
+    recipe = ET_CLIENT
 
     def __init__(
         self,
@@ -79,9 +87,7 @@ class EtTarget:
         transport: httpx.BaseTransport | None = None,
         progress: Progress = quiet,
     ) -> None:
-        self.settings = settings
-        self._transport = transport
-        self._progress = progress
+        super().__init__(settings, transport=transport, progress=progress)
         self._prepared: dict[str, Any] | None = None  # placement found while the tests ran
         self._stream: EtStream | None = None
 
@@ -93,12 +99,7 @@ class EtTarget:
         packages, automated test and assignment all exist, the session end starts with the
         upload. A problem here is left for ``deliver`` to find and report."""
         try:
-            with et_client(
-                self.settings,
-                transport=self._transport,
-                attempts=2,
-                deadline=Deadline(min(self.settings.deadline, _PREPARE_BUDGET)),
-            ) as http:
+            with self.connection.background_client() as http:
                 placement = self._placement(EtApi(http), create=False)
         except TmUploadError as exc:
             log.debug("preparing the placement failed (the upload will retry): %s", exc)
@@ -109,11 +110,6 @@ class EtTarget:
                 "assignment_id": placement.assignment_id,
                 "created": [],
             }
-
-    def _client(self) -> HttpClient:
-        return et_client(
-            self.settings, transport=self._transport, on_retry=trouble_channel(self._progress)
-        )
 
     def _placement(self, api: EtApi, *, create: bool) -> Placement:
         s = self.settings
@@ -151,51 +147,20 @@ class EtTarget:
         self._stream = EtStream()
         return self._stream
 
+    # -- delivery ------------------------------------------------------------------------
     def deliver(self, run: RunReport, journal: Journal) -> Delivery:
-        delivery = Delivery(target=self.name)
         stream, self._stream = self._stream, None  # a stream serves one delivery
         prewritten = stream.pieces if stream is not None else None
         # The document goes to a temporary file in the outbox and is sent from there.
-        with (
-            payload_file(run, self.settings.outbox, prewritten) as payload,
-            self._client() as http,
-        ):
-            api = EtApi(http)
-            try:
-                self._deliver(api, run, payload, journal, delivery)
-            finally:
-                delivery.requests = http.requests_sent
-                delivery.bytes_sent = http.bytes_sent
-        return delivery
+        with payload_file(run, self.settings.outbox, prewritten) as payload:
+            return self._delivering(
+                lambda http, out: self._deliver(EtApi(http), run, payload, journal, out)
+            )
 
     def _deliver(
         self, api: EtApi, run: RunReport, payload: EtPayload, journal: Journal, delivery: Delivery
     ) -> None:
-        progress = self._progress
-        placed = journal.done("placement")
-        if placed is None and self._prepared is not None:
-            placed = self._prepared
-            journal.finish("placement", placed)
-        cached = placed is not None  # ids found earlier: they may be gone by now
-        if placed is None:
-            placed = self._resolve_and_record(api, journal)
-        project_id = str(placed["project_id"])
-
-        uploaded = journal.done("uploaded")
-        if uploaded is None:
-            try:
-                uploaded = self._upload(api, run, payload, str(placed["assignment_id"]), journal)
-            except ServerRejected as exc:
-                if exc.status != 404 or not cached:
-                    raise
-                # The ids cached by an earlier attempt are gone (the server lost its data, or
-                # the entry was spooled against another server): find or create them again.
-                progress("the project or assignment cached for this run is gone; resolving again")
-                placed = self._resolve_and_record(api, journal)
-                project_id = str(placed["project_id"])
-                uploaded = self._upload(api, run, payload, str(placed["assignment_id"]), journal)
-            journal.finish("uploaded", uploaded)
-        run_id = str(uploaded["run_id"])
+        project_id, run_id = self._upload_step(api, run, payload, journal)
         et_run = api.run(run_id)
         delivery.run = _run_ref(api, et_run, run_id, self.settings)
         delivery.totals = _totals(et_run)
@@ -206,12 +171,7 @@ class EtTarget:
             # Nothing needs the server's node ids (no link, no file, no manifest): reading
             # every node (5.6 MB for 10,000 results) would cost the session end for nothing.
             return
-        mapped = journal.done("mapped")
-        if mapped is None:
-            progress("reading result nodes")
-            found_ids, found_statuses, unmapped = map_nodes(api, run_id, payload)
-            mapped = {"node_ids": found_ids, "statuses": found_statuses, "unmapped": unmapped}
-            journal.finish("mapped", mapped)
+        mapped = once(journal, MAPPED, lambda: self._map_nodes(api, run_id, payload))
         # Read only from here on: the journal's own maps, not copies (a million ids each).
         node_ids: dict[str, str] = mapped["node_ids"]
         statuses: dict[str, str] = mapped["statuses"]
@@ -219,24 +179,41 @@ class EtTarget:
         delivery.unmapped = list(mapped["unmapped"])
 
         linker = Linker(api, project_id, run_id)
-
-        def link_one(request: LinkRequest) -> LinkResult:
-            node_id = node_ids.get(request.case_id)
-            if node_id is None:
-                return LinkResult(
-                    request.case_id, request.key, "failed", "the server shows no result node for it"
-                )
-            return linker.link(LinkJob(request.case_id, node_id, request.key, request.system))
-
-        delivery.links = link_all(
-            pairs,
-            link_one,
-            journal,
-            concurrency=self.settings.link_concurrency,
-            progress=progress,
-        )
+        delivery.links = self._link_all(pairs, _on_node(linker, node_ids), journal)
         if has_files:
             delivery.attachments = self._attach(api, run, run_id, node_ids, journal)
+
+    def _upload_step(
+        self, api: EtApi, run: RunReport, payload: EtPayload, journal: Journal
+    ) -> tuple[str, str]:
+        """(project id, run id): the placement as journaled, found ahead or resolved now;
+        the results uploaded into it once."""
+        placed = placement_or_prepared(journal, self._prepared)
+        cached = placed is not None  # ids found earlier: they may be gone by now
+        if placed is None:
+            placed = self._resolve_and_record(api, journal)
+        where: dict[str, Any] = placed
+
+        def upload() -> dict[str, Any]:
+            nonlocal where
+            try:
+                return self._upload(api, run, payload, str(where["assignment_id"]), journal)
+            except ServerRejected as exc:
+                if exc.status != 404 or not cached:
+                    raise
+            # The ids cached by an earlier attempt are gone (the server lost its data, or the
+            # entry was spooled against another server): find or create them again.
+            self._progress("the project or assignment cached for this run is gone; resolving again")
+            where = self._resolve_and_record(api, journal)
+            return self._upload(api, run, payload, str(where["assignment_id"]), journal)
+
+        uploaded = once(journal, UPLOADED, upload)
+        return str(where["project_id"]), str(uploaded["run_id"])
+
+    def _map_nodes(self, api: EtApi, run_id: str, payload: EtPayload) -> dict[str, Any]:
+        self._progress("reading result nodes")
+        found_ids, found_statuses, unmapped = map_nodes(api, run_id, payload)
+        return {"node_ids": found_ids, "statuses": found_statuses, "unmapped": unmapped}
 
     def _attach(
         self,
@@ -248,8 +225,8 @@ class EtTarget:
     ) -> list[AttachmentResult]:
         # A POST whose answer was lost may have stored its file: after such an attempt (an
         # intent without its finished step), a node's files are looked at before sending.
-        look_first = journal.intent("attachments") is not None
-        journal.declare("attachments", {"run_id": run_id})
+        look_first = journal.intent(ATTACHMENTS) is not None
+        journal.declare(ATTACHMENTS, {"run_id": run_id})
 
         def send_one(case: CaseResult, item: Attachment) -> None:
             node_id = node_ids.get(case.case_id)
@@ -272,7 +249,7 @@ class EtTarget:
             progress=self._progress,
         )
         if all(result.status == "sent" for result in results):
-            journal.finish("attachments", {"sent": len(results)})
+            journal.finish(ATTACHMENTS, {"sent": len(results)})
         return results
 
     def _resolve_and_record(self, api: EtApi, journal: Journal) -> dict[str, Any]:
@@ -284,14 +261,14 @@ class EtTarget:
             "assignment_id": placement.assignment_id,
             "created": placement.created,
         }
-        journal.finish("placement", placed)
+        journal.finish(PLACEMENT, placed)
         return placed
 
     def _upload(
         self, api: EtApi, run: RunReport, payload: EtPayload, assignment_id: str, journal: Journal
     ) -> dict[str, Any]:
         progress = self._progress
-        started = journal.intent("upload") or journal.done(_LEGACY_UPLOAD_INTENT)
+        started = journal.intent(UPLOAD) or journal.done(_LEGACY_UPLOAD_INTENT)
         if started is not None:
             # An earlier attempt sent the POST but never learned its fate: look before re-sending.
             progress("looking for the run an interrupted upload may have created")
@@ -308,7 +285,7 @@ class EtTarget:
             if found is not None:
                 return {"run_id": found.Id}
         before = set(known_run_ids(api, assignment_id))
-        journal.declare("upload", {"before": sorted(before), "at_epoch": time.time()})
+        journal.declare(UPLOAD, {"before": sorted(before), "at_epoch": time.time()})
         progress(f"uploading {len(run.cases):,} results ({payload.size:,} bytes)")
         try:
             response = self._post(api, assignment_id, payload.body("tmupload-results.xml"))
@@ -361,6 +338,20 @@ class EtTarget:
         except ServerError:
             return None  # still unreachable: the outbox entry remembers to look again
         return found.Id if found is not None else None
+
+
+def _on_node(linker: Linker, node_ids: dict[str, str]) -> Callable[[LinkRequest], LinkResult]:
+    """Link one pair on its case's result node (failed when the server shows none)."""
+
+    def link_one(request: LinkRequest) -> LinkResult:
+        node_id = node_ids.get(request.case_id)
+        if node_id is None:
+            return LinkResult(
+                request.case_id, request.key, "failed", "the server shows no result node for it"
+            )
+        return linker.link(LinkJob(request.case_id, node_id, request.key, request.system))
+
+    return link_one
 
 
 def _run_ref(api: EtApi, et_run: EtRun, run_id: str, settings: Settings) -> RunRef:

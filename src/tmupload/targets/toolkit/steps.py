@@ -27,16 +27,20 @@ __all__ = [
     "STATUSES",
     "SUBMITTED",
     "TESTCASES",
+    "UPLOAD",
     "UPLOADED",
     "attachment_key",
     "once",
+    "placement_or_prepared",
 ]
 
 # -- steps (``Journal.done`` / ``finish``; some are intents too) -----------------------------
 #: Where the run goes (every target): project, release or assignment, ... — before any write.
 PLACEMENT = "placement"
-#: Enterprise Tester: the results document went up and became a run.
+#: Enterprise Tester: the results document went up and became a run (``UPLOAD``: its
+#: intent, declared before the POST, with the runs that were there before).
 UPLOADED = "uploaded"
+UPLOAD = "upload"
 #: The server's record of each case (ET: result nodes; qTest: runs and logs).
 MAPPED = "mapped"
 #: qTest: every chunk of test logs landed.
@@ -92,3 +96,15 @@ def once(
         journal.finish(step, data)
         return data
     return revive(data) if revive is not None else data
+
+
+def placement_or_prepared(
+    journal: Journal, prepared: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The placement as journaled; else the one ``prepare`` found while the tests ran,
+    journaled now; else None (the caller resolves it, creating what is missing)."""
+    placed = journal.done(PLACEMENT)
+    if placed is None and prepared is not None:
+        placed = prepared
+        journal.finish(PLACEMENT, placed)
+    return placed
