@@ -12,6 +12,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 SUITE = """
+import os
 from pathlib import Path
 
 
