@@ -19,7 +19,9 @@ from tmupload.delivery.runfile import (
     CASES_FILE,
     RUN_FILE,
     RunFileError,
+    append_case,
     case_count,
+    read_cases_line,
     read_run,
     write_run,
 )
@@ -215,3 +217,34 @@ def test_empty_fields_are_left_out_and_read_back_as_one_shared_empty_value(
     assert again == run
     shared = {id(value) for case in again.cases for value in (case.tickets, case.attachments)}
     assert len(shared) == 1
+
+
+def test_a_case_written_as_its_test_ends_reads_back_as_the_adapter_would_write_it(
+    tmp_path: Path,
+) -> None:
+    """The pytest process writes each case with the json module (runfile.append_case), not
+    pydantic's serializer: what it writes must say exactly what the serializer says, odd
+    characters, nested records and fields left at their defaults included."""
+    cases = [
+        *_run(7).cases,
+        CaseResult(case_id="t.py::bare", suite="t.py", name="bare", outcome=Outcome.SKIPPED),
+        CaseResult(
+            case_id="t.py::files",
+            suite="t.py",
+            name="files",
+            outcome=Outcome.FAILED,
+            duration=1e-7,
+            attachments=[Attachment(name="a.png", path="/x/a.png", size=3, attempt=1)],
+        ),
+    ]
+    adapter = TypeAdapter(CaseResult)
+    path = tmp_path / "cases.jsonl"
+    with open(path, "wb") as handle:
+        for case in cases:
+            append_case(handle, case)
+    lines = path.read_bytes().splitlines()
+    assert len(lines) == len(cases)
+    for case, line in zip(cases, lines, strict=True):
+        expected = adapter.dump_json(case, exclude_defaults=True)
+        assert json.loads(line) == [json.loads(expected)]
+        assert read_cases_line(line) == [case]

@@ -23,9 +23,12 @@ whole small upload, and a session that uploads at once never reads an entry back
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import json
+import operator
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -94,7 +97,68 @@ def append_cases(handle: BinaryIO, cases: Sequence[CaseResult]) -> None:
 def append_case(handle: BinaryIO, case: CaseResult) -> None:
     """One line of ``cases.jsonl`` holding one case (a session writes each as its test ends:
     10,000 of them cost 0.06 s here, flushed one by one)."""
-    handle.write(b"[" + _case_adapter().dump_json(case, exclude_defaults=True) + b"]\n")
+    try:
+        line = _case_line(case)
+    except (TypeError, ValueError):  # a value plain JSON cannot say as the reader expects
+        line = b"[" + _case_adapter().dump_json(case, exclude_defaults=True) + b"]\n"
+    handle.write(line)
+
+
+def _case_line(case: CaseResult) -> bytes:
+    """``[case]`` as the adapter writes it (fields at their defaults left out), by the json
+    module: the pytest process writes each case as its test ends, and building pydantic's
+    serializer for the first one took about 0.09 s there (BENCHMARKS.md, the courier). What
+    the reader gets back is checked against the adapter in tests/delivery/test_runfile.py."""
+    text = json.dumps([_plain(case)], ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.encode("utf-8") + b"\n"
+
+
+def _plain(value: object) -> object:
+    kind: type = type(value)
+    if kind in _SCALARS:
+        return value
+    record = _record(kind)
+    if record is not None:
+        names, defaults, values_of = record
+        return {
+            name: item if type(item) in _SCALARS else _plain(item)
+            for name, default, item in zip(names, defaults, values_of(value), strict=True)
+            if item != default
+        }
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, (str, int, float)):  # a subclass the adapter writes as its base
+        return value
+    raise TypeError(f"no plain JSON for {kind.__name__}")
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_NO_DEFAULT = object()
+
+
+@cache
+def _record(
+    cls: Hashable,
+) -> tuple[tuple[str, ...], tuple[object, ...], Callable[[object], tuple[object, ...]]] | None:
+    """A record class's field names, their defaults (a marker for none) and a getter of
+    all its values at once; None for a class that is not a record."""
+    if not isinstance(cls, type) or not dataclasses.is_dataclass(cls):
+        return None
+    specs = dataclasses.fields(cls)
+    names = tuple(spec.name for spec in specs)
+    defaults = tuple(
+        spec.default
+        if spec.default is not dataclasses.MISSING
+        else spec.default_factory()
+        if spec.default_factory is not dataclasses.MISSING
+        else _NO_DEFAULT
+        for spec in specs
+    )
+    getter = operator.attrgetter(*names)
+    values_of = getter if len(names) > 1 else lambda record: (getter(record),)
+    return names, defaults, values_of
 
 
 def write_header(run: RunReport, count: int, folder: Path) -> None:

@@ -14,6 +14,7 @@ Unit level: the target and its stream against the emulator in process (or on a s
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -524,3 +525,62 @@ def test_a_chunk_spanning_gaps_is_one_post_and_a_resume_polls_its_job(tmp_path: 
     assert {case_id: len(found) for case_id, found in _logs(emulator).items()} == {
         case.case_id: 1 for case in cases
     }
+
+
+class _GatedTransport(httpx.BaseTransport):
+    """The emulator behind a gate: the first test-log POST waits until the test opens it,
+    as a slow server keeps the stream waiting while results pile up."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.gate = threading.Event()
+        self.held = threading.Event()
+        self.sent: list[str] = []  # "POST logs" / "GET job", in the order they went out
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and SUBMIT in request.url.path:
+            self.sent.append("POST logs")
+            if not self.held.is_set():
+                self.held.set()
+                assert self.gate.wait(10.0), "the test never opened the gate"
+        elif "queue-processing" in request.url.path:
+            self.sent.append("GET job")
+        return self.inner.handle_request(request)
+
+
+def test_results_that_piled_up_behind_a_slow_answer_go_in_one_wave(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    open_stream: Callable[[QTestTarget], QTestStream],
+) -> None:
+    """Against a server that takes its time, the stream does not send one chunk and then
+    glance at the jobs before the next: what waits goes out chunk after chunk (so the
+    backlog left for the session end stays small), and everything lands once."""
+    monkeypatch.setattr(submit, "MAX_LOGS", 2)
+    monkeypatch.setattr(stream_module, "FLUSH_AFTER", 60.0)  # only full chunks go early
+    emulator, inner = _in_process()
+    gated = _GatedTransport(inner)
+    settings = _settings(tmp_path, attach="none")
+    target = QTestTarget(settings, transport=gated)
+    stream = open_stream(target)
+    cases = [_case(f"test_{n:02}") for n in range(12)]
+
+    stream.add(cases[0])
+    stream.add(cases[1])  # a full chunk: its POST is held by the slow server
+    assert gated.held.wait(10.0)
+    for case in cases[2:]:  # 10 more results (5 chunks) arrive meanwhile
+        stream.add(case)
+    gated.gate.set()
+    _wait_for(_on_server(emulator, *cases), "the piled-up results")
+
+    # The held chunk, then one wave of 4 chunks (WAVE_CHUNKS) with no glance at the jobs
+    # between them, then the fifth.
+    posts_before_first_glance = gated.sent.index("GET job") if "GET job" in gated.sent else 99
+    assert posts_before_first_glance >= 1 + stream_module.WAVE_CHUNKS
+    assert gated.sent.count("POST logs") == 6
+    outcome = upload(_run(*cases), settings, target=target)
+    assert outcome.ok, outcome.error
+    assert {case_id: len(logs) for case_id, logs in _logs(emulator).items()} == {
+        case.case_id: 1 for case in cases
+    }
+    assert gated.sent.count("POST logs") == 6  # nothing was left for the session end

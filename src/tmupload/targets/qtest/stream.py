@@ -81,6 +81,9 @@ log = logging.getLogger("tmupload.qtest")
 STREAM = "stream"
 #: Seconds a result waits at most for a full chunk before the stream sends what it has.
 FLUSH_AFTER = 2.0
+#: Chunks one wave may carry: results that piled up while a slow server answered go out
+#: together, a POST after the other with no job check between, instead of one chunk a turn.
+WAVE_CHUNKS = 4
 #: Results the stream keeps (templates, ids); past that, deliver builds the rest itself.
 MAX_KEPT = 200_000
 #: The stream's requests are bounded by their own timeouts, not by the upload's deadline
@@ -350,8 +353,9 @@ class QTestStream:
 
     # -- the thread ----------------------------------------------------------------------
     def _next_batch(self) -> list[int]:
-        """Stream positions to send next: a full chunk, or what waited ``FLUSH_AFTER``
-        seconds; none once the tests are over (the tail goes with ``deliver``)."""
+        """Stream positions to send next: the full chunks waiting (at most ``WAVE_CHUNKS``),
+        or what waited ``FLUSH_AFTER`` seconds; none once the tests are over (the tail goes
+        with ``deliver``)."""
         with self._cond:
             while True:
                 if self._ended:
@@ -361,7 +365,8 @@ class QTestStream:
                 due = self._oldest + FLUSH_AFTER - time.monotonic()
                 if full or (waiting and due <= 0):
                     batch: list[int] = []
-                    while self._pending and len(batch) < submit.MAX_LOGS:
+                    most = submit.MAX_LOGS * (WAVE_CHUNKS if full else 1)
+                    while self._pending and len(batch) < most:
                         entry = self.order[self._pending.popleft()]
                         if not entry.cancelled:
                             entry.taken = True
@@ -411,9 +416,17 @@ class QTestStream:
             submitter.send(batch)
             for seq in batch:  # sent: the case can make its log again if it is ever needed
                 self.order[seq].template = None
+            if submitter.lost:
+                return  # looking, and reporting, is deliver's
+            if self._backlog() >= submit.MAX_LOGS:
+                continue  # results pile up: sending them comes before glancing at the jobs
             submitter.check(wait=False)
             if submitter.lost or submitter.failures:
                 return  # looking, and reporting, is deliver's
+
+    def _backlog(self) -> int:
+        with self._cond:
+            return 0 if self._ended else len(self._pending)
 
     # -- deliver's side ------------------------------------------------------------------
     def handoff(self, run: RunReport) -> Handoff:
