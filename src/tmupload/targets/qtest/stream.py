@@ -64,6 +64,7 @@ from tmupload.targets.qtest.api import QTestApi, qtest_client
 from tmupload.targets.qtest.payload import RunLogs, build_fields, build_log, format_time
 from tmupload.targets.qtest.placement import resolve_placement
 from tmupload.targets.qtest.readback import ranges
+from tmupload.targets.toolkit.steps import STREAM
 
 __all__ = [
     "STREAM",
@@ -78,7 +79,6 @@ __all__ = [
 log = logging.getLogger("tmupload.qtest")
 
 #: The journal step holding what was submitted while the tests ran.
-STREAM = "stream"
 #: Seconds a result waits at most for a full chunk before the stream sends what it has.
 FLUSH_AFTER = 2.0
 #: Chunks one wave may carry: results that piled up while a slow server answered go out
@@ -242,6 +242,12 @@ class Handoff:
     landed: dict[int, submit.Landed] = field(default_factory=dict)  # from the jobs' content
     templates: dict[int, bytes] = field(default_factory=dict)  # logs prepared, not sent
     anchor: datetime | None = None  # the start date the stream's logs carry
+
+    def take_landed(self) -> dict[int, submit.Landed]:
+        """What the jobs said landed, handed over once: the handoff lets go of it (a log
+        each, until the runs are mapped)."""
+        landed, self.landed = self.landed, {}
+        return landed
 
 
 class _StreamLogs:

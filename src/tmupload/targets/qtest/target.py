@@ -24,30 +24,36 @@ import httpx
 
 from tmupload.errors import TmUploadError
 from tmupload.http.client import HttpClient
-from tmupload.http.poll import Deadline
-from tmupload.linking import LinkRequest, link_all, link_requests
+from tmupload.linking import link_requests
 from tmupload.models import RunReport
 from tmupload.settings import Settings
 from tmupload.targets.base import (
     AttachmentResult,
     Delivery,
     Journal,
-    LinkResult,
     Progress,
     ResultMap,
     RunRef,
     quiet,
-    trouble_channel,
 )
-from tmupload.targets.qtest.api import QTestApi, qtest_client
+from tmupload.targets.qtest.api import QTEST_CLIENT, QTestApi
 from tmupload.targets.qtest.linking import Linker
 from tmupload.targets.qtest.payload import RunLogs, parse_status_map
 from tmupload.targets.qtest.placement import Placement, resolve_placement
 from tmupload.targets.qtest.preflight import preflight
 from tmupload.targets.qtest.readback import NOT_RUN, RunIndex, run_status
-from tmupload.targets.qtest.stream import STREAM, Handoff, QTestStream, RunLogSource
+from tmupload.targets.qtest.stream import Handoff, QTestStream, RunLogSource
 from tmupload.targets.qtest.submit import Landed, Submitter, chunk_ranges
 from tmupload.targets.statusmap import BY_OUTCOME, neutral_total
+from tmupload.targets.toolkit.steps import (
+    MAPPED,
+    PLACEMENT,
+    STREAM,
+    SUBMITTED,
+    once,
+    placement_or_prepared,
+)
+from tmupload.targets.toolkit.target import ServerTarget
 
 __all__ = ["QTestTarget"]
 
@@ -55,14 +61,12 @@ TITLE = "qTest Manager"
 
 log = logging.getLogger("tmupload.qtest")
 
-#: Seconds the lookups of ``prepare`` may take, at most.
-_PREPARE_BUDGET = 30.0
 
-
-class QTestTarget:
+class QTestTarget(ServerTarget):
     """Deliver a RunReport to qTest Manager as one test log per case under a parent cycle."""
 
     name = TITLE
+    recipe = QTEST_CLIENT
 
     def __init__(
         self,
@@ -71,9 +75,7 @@ class QTestTarget:
         transport: httpx.BaseTransport | None = None,
         progress: Progress = quiet,
     ) -> None:
-        self.settings = settings
-        self._transport = transport
-        self._progress = progress
+        super().__init__(settings, transport=transport, progress=progress)
         # A bad map is a ConfigError here, before anything runs: the plugin builds the target
         # when pytest starts, so the session stops with one message instead of uploading late.
         self.status_map: dict[str, str] = parse_status_map(
@@ -94,12 +96,7 @@ class QTestTarget:
         cycle exists, the session end starts with the upload. A problem here is left for
         ``deliver`` to find and report."""
         try:
-            with qtest_client(
-                self.settings,
-                transport=self._transport,
-                attempts=2,
-                deadline=Deadline(min(self.settings.deadline, _PREPARE_BUDGET)),
-            ) as http:
+            with self.connection.background_client() as http:
                 placement = self._placement(QTestApi(http), create=False, journal=None)
         except TmUploadError as exc:
             log.debug("preparing the placement failed (the upload will retry): %s", exc)
@@ -117,7 +114,7 @@ class QTestTarget:
             self.status_map,
             may_send=may_send,
             anchor=self._anchor,
-            transport=self._transport,
+            transport=self.connection.transport,
         )
         return self._stream
 
@@ -130,11 +127,6 @@ class QTestTarget:
         if stream.error is not None:
             log.debug("the stream stopped early: %s", stream.error)
         return handoff
-
-    def _client(self) -> HttpClient:
-        return qtest_client(
-            self.settings, transport=self._transport, on_retry=trouble_channel(self._progress)
-        )
 
     def _placement(self, api: QTestApi, *, create: bool, journal: Journal | None) -> Placement:
         s = self.settings
@@ -182,35 +174,11 @@ class QTestTarget:
 
     # -- delivery ------------------------------------------------------------------------
     def deliver(self, run: RunReport, journal: Journal) -> Delivery:
-        delivery = Delivery(target=self.name)
-        with self._client() as http:
-            try:
-                self._deliver(QTestApi(http), run, journal, delivery)
-            finally:
-                delivery.requests = http.requests_sent
-                delivery.bytes_sent = http.bytes_sent
-        return delivery
+        return self._delivering(lambda http, out: self._deliver(QTestApi(http), run, journal, out))
 
     def _deliver(self, api: QTestApi, run: RunReport, journal: Journal, delivery: Delivery) -> None:
-        progress = self._progress
         handoff = self._handoff(run)
-        placed = journal.done("placement")
-        if handoff is not None and handoff.placed is not None:
-            # What the stream sent goes in the journal before anything else is sent.
-            if placed is None:
-                placed = handoff.placed
-                journal.finish("placement", placed)
-            if str(placed["cycle_id"]) != str(handoff.placed["cycle_id"]):
-                log.warning("the stream sent to another test cycle than this entry's")
-            elif handoff.step is not None and journal.done(STREAM) is None:
-                journal.finish(STREAM, handoff.step)
-        if placed is None and self._prepared is not None:
-            placed = self._prepared
-            journal.finish("placement", placed)
-        if placed is None:
-            progress("resolving the qTest project and test cycle")
-            placed = self._placement(api, create=True, journal=journal).as_data()
-            journal.finish("placement", placed)
+        placed = self._placement_step(api, journal, handoff)
         project_id, cycle_id = str(placed["project_id"]), str(placed["cycle_id"])
         streamed = journal.done(STREAM)
         anchor = datetime.fromisoformat(str(streamed["anchor"])) if streamed else None
@@ -219,53 +187,42 @@ class QTestTarget:
         logs = RunLogSource(
             run, self.status_map, anchor, handoff.templates if handoff is not None else None
         )
-
         landed: dict[int, Landed] = {}
-        submitted = journal.done("submitted")
-        if submitted is None:
+
+        def submit_all() -> dict[str, Any]:
+            nonlocal landed
+            handed = handoff.take_landed() if handoff is not None else None
             submitter = Submitter(
                 api,
                 project_id,
                 cycle_id,
                 logs,
                 journal,
-                progress,
+                self._progress,
                 handed=streamed,
-                landed=handoff.landed if handoff is not None else None,
+                landed=handed,
             )
             submitter.run()
+            # What landed is ``landed`` now (cleared once mapped); the submitter's other
+            # per-log state is not needed again.
             landed = submitter.landed
             stripped = sorted(run.cases[index].case_id for index in submitter.stripped)
-            submitted = {"jobs": submitter.jobs, "stripped": stripped}
-            journal.finish("submitted", submitted)
-            # What landed is ``landed`` now (cleared once mapped); the submitter's other
-            # per-log state and the stream's copy are not needed again.
-            del submitter
-            if handoff is not None:
-                handoff.landed = {}
+            return {"jobs": submitter.jobs, "stripped": stripped}
+
+        submitted = once(journal, SUBMITTED, submit_all)
         delivery.run = _run_ref(api.http, placed)
-        # The files travelled inside the test logs (ref §3.4): they landed with them, unless
-        # the server refused a log as too large with them.
-        refused = set(submitted.get("stripped") or ())
-        delivery.attachments = [
-            AttachmentResult(case.case_id, item.name, item.size, "sent")
-            if case.case_id not in refused
-            else AttachmentResult(
-                case.case_id, item.name, item.size, "left_out", "the test log was too large"
-            )
-            for case in run.cases
-            for item in case.attachments
-        ]
+        delivery.attachments = _attachments(run, set(submitted.get("stripped") or ()))
 
         pairs = link_requests(run, self.settings)
         linked = {request.case_id for request in pairs}
-        mapped = journal.done("mapped")
         # No earlier attempt reached the links (they come after this step): the logs are
         # this delivery's own, and no link can be on them yet.
-        fresh = mapped is None
-        if mapped is None:
-            mapped = _map(api, project_id, cycle_id, run, landed, linked, progress)
-            journal.finish("mapped", mapped)
+        fresh = journal.done(MAPPED) is None
+        mapped = once(
+            journal,
+            MAPPED,
+            lambda: _map(api, project_id, cycle_id, run, landed, linked, self._progress),
+        )
         landed.clear()  # mapped now: let it go before the results are made
         # Read only from here on: the journal's own maps, not copies (a million ids each).
         runs: dict[str, str] = mapped["runs"]
@@ -281,17 +238,43 @@ class QTestTarget:
             if case.case_id in linked and case.case_id not in log_ids
         }
         linker = Linker(api, project_id, runs, sent, log_ids=log_ids, fresh=fresh)
+        delivery.links = self._link_all(pairs, linker.link, journal)
 
-        def link_one(request: LinkRequest) -> LinkResult:
-            return linker.link(request)
+    def _placement_step(
+        self, api: QTestApi, journal: Journal, handoff: Handoff | None
+    ) -> dict[str, Any]:
+        """The placement: what the stream sent to goes in the journal before anything else
+        is sent; else as journaled, found ahead, or resolved now (creating the cycle)."""
+        placed = journal.done(PLACEMENT)
+        if handoff is not None and handoff.placed is not None:
+            if placed is None:
+                placed = handoff.placed
+                journal.finish(PLACEMENT, placed)
+            if str(placed["cycle_id"]) != str(handoff.placed["cycle_id"]):
+                log.warning("the stream sent to another test cycle than this entry's")
+            elif handoff.step is not None and journal.done(STREAM) is None:
+                journal.finish(STREAM, handoff.step)
+        if placed is None:
+            placed = placement_or_prepared(journal, self._prepared)
+        if placed is None:
+            self._progress("resolving the qTest project and test cycle")
+            placed = self._placement(api, create=True, journal=journal).as_data()
+            journal.finish(PLACEMENT, placed)
+        return placed
 
-        delivery.links = link_all(
-            pairs,
-            link_one,
-            journal,
-            concurrency=self.settings.link_concurrency,
-            progress=progress,
+
+def _attachments(run: RunReport, refused: set[str]) -> list[AttachmentResult]:
+    """The files travelled inside the test logs (ref §3.4): they landed with them, unless
+    the server refused a log as too large with them."""
+    return [
+        AttachmentResult(case.case_id, item.name, item.size, "sent")
+        if case.case_id not in refused
+        else AttachmentResult(
+            case.case_id, item.name, item.size, "left_out", "the test log was too large"
         )
+        for case in run.cases
+        for item in case.attachments
+    ]
 
 
 def _map(

@@ -25,6 +25,7 @@ __all__ = [
     "PLACEMENT",
     "READBACK",
     "STATUSES",
+    "STREAM",
     "SUBMITTED",
     "TESTCASES",
     "UPLOAD",
@@ -43,8 +44,10 @@ UPLOADED = "uploaded"
 UPLOAD = "upload"
 #: The server's record of each case (ET: result nodes; qTest: runs and logs).
 MAPPED = "mapped"
-#: qTest: every chunk of test logs landed.
+#: qTest: every chunk of test logs landed; ``STREAM``: what the stream submitted while the
+#: tests ran (written by the target from the stream's handoff, read like its own).
 SUBMITTED = "submitted"
+STREAM = "stream"
 #: Zephyr: the repository's folders and test cases, the cycle, this upload's phase, the
 #: executions in it, the status batches, and the read-back when their answers showed too little.
 TESTCASES = "testcases"
