@@ -37,8 +37,11 @@ from tmupload.targets.qtest.api import QTestApi, qtest_client
 from tmupload.targets.qtest.emulator import Emulator, EmulatorConfig
 from tmupload.targets.qtest.payload import parse_status_map
 from tmupload.targets.qtest.placement import resolve_placement
-from tmupload.targets.qtest.stream import STREAM, MemoryJournal, QTestStream, RunLogSource
+from tmupload.targets.qtest.stream import QTestStream
 from tmupload.targets.qtest.target import QTestTarget
+from tmupload.targets.qtest.templates import RunLogSource
+from tmupload.targets.toolkit.memory import MemoryJournal
+from tmupload.targets.toolkit.steps import STREAM
 
 __all__ = ["qlive", "start_qtest"]  # fixtures used here
 

@@ -31,10 +31,8 @@ from tmupload.targets.base import (
     Delivery,
     Journal,
     LinkResult,
-    Progress,
     ResultMap,
     RunRef,
-    quiet,
 )
 from tmupload.targets.et.api import ET_CLIENT, EtApi
 from tmupload.targets.et.files import attach_to_node, node_attachments
@@ -80,14 +78,7 @@ class EtTarget(ServerTarget):
     name = "Enterprise Tester"
     recipe = ET_CLIENT
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        progress: Progress = quiet,
-    ) -> None:
-        super().__init__(settings, transport=transport, progress=progress)
+    def _configure(self) -> None:
         self._prepared: dict[str, Any] | None = None  # placement found while the tests ran
         self._stream: EtStream | None = None
 

@@ -29,6 +29,7 @@ from typing import Any, overload
 
 from tmupload.models import CaseResult, Outcome, RunReport, bound, shown_name
 from tmupload.targets import statusmap
+from tmupload.targets.toolkit.notes import how_it_ran
 
 __all__ = [
     "DEFAULT_STATUS_MAP",
@@ -121,16 +122,7 @@ def module_path(case: CaseResult) -> tuple[list[str], str]:
 
 
 def _note(case: CaseResult) -> str:
-    lines: list[str] = []
-    if case.attempts:
-        tries = "; ".join(
-            f"attempt {number}: {attempt.outcome.value}"
-            + (f" ({attempt.message})" if attempt.message else "")
-            for number, attempt in enumerate(case.attempts, start=1)
-        )
-        lines.append(f"{case.outcome.value} after {len(case.attempts) + 1} attempts ({tries})")
-    if case.outcome is Outcome.ERROR and case.failed_phase:
-        lines.append(f"error in {case.failed_phase}")
+    lines = how_it_ran(case)
     if case.message:
         lines.append(case.message)
     if case.details and case.details.strip() != case.message.strip():

@@ -41,15 +41,14 @@ upload's logs agree. Without a sending stream the run's own start is used, as be
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -61,24 +60,16 @@ from tmupload.settings import Settings
 from tmupload.targets.base import quiet
 from tmupload.targets.qtest import submit
 from tmupload.targets.qtest.api import QTestApi, qtest_client
-from tmupload.targets.qtest.payload import RunLogs, build_fields, build_log, format_time
+from tmupload.targets.qtest.payload import build_fields, build_log
 from tmupload.targets.qtest.placement import resolve_placement
 from tmupload.targets.qtest.readback import ranges
-from tmupload.targets.toolkit.steps import STREAM
+from tmupload.targets.qtest.templates import Dates, digest, log_template
+from tmupload.targets.toolkit.memory import MemoryJournal
 
-__all__ = [
-    "STREAM",
-    "Dates",
-    "Handoff",
-    "MemoryJournal",
-    "QTestStream",
-    "RunLogSource",
-    "log_template",
-]
+__all__ = ["Handoff", "QTestStream"]
 
 log = logging.getLogger("tmupload.qtest")
 
-#: The journal step holding what was submitted while the tests ran.
 #: Seconds a result waits at most for a full chunk before the stream sends what it has.
 FLUSH_AFTER = 2.0
 #: Chunks one wave may carry: results that piled up while a slow server answered go out
@@ -89,121 +80,6 @@ MAX_KEPT = 200_000
 #: The stream's requests are bounded by their own timeouts, not by the upload's deadline
 #: (the tests may run for hours).
 _BUDGET = 30 * 24 * 3600.0
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def log_template(
-    case: CaseResult, status_map: Mapping[str, str], build: Mapping[str, str] | None = None
-) -> bytes:
-    """The case's test log (payload.build_log) as JSON without its dates and its closing
-    brace: :meth:`Dates.suffix` completes it. Only for a case without files."""
-    built = build_log(case, status_map, _EPOCH, build)
-    if "attachments" in built:
-        raise ValueError(f"{case.case_id}: a log with files has no template")
-    del built["exe_start_date"], built["exe_end_date"]
-    return json.dumps(built, ensure_ascii=False).encode("utf-8")[:-1]
-
-
-def _digest(template: bytes) -> bytes:
-    return hashlib.blake2b(template, digest_size=16).digest()
-
-
-class Dates:
-    """The two dates of a log as ``build_log`` writes them (the start, and the start plus the
-    case's duration), each end written once per millisecond it falls in."""
-
-    def __init__(self, started_at: datetime) -> None:
-        if started_at.tzinfo is None:
-            started_at = started_at.replace(tzinfo=timezone.utc)
-        self.started_at = started_at
-        self._base = (started_at - _EPOCH) // _MICROSECOND
-        self._start = format_time(started_at)
-        self._ends: dict[int, bytes] = {}
-
-    def suffix(self, duration: float) -> bytes:
-        delta = timedelta(seconds=max(0.0, duration))
-        key = (self._base + delta // _MICROSECOND) // 1000  # isoformat truncates to the ms
-        found = self._ends.get(key)
-        if found is None:
-            end = format_time(self.started_at + delta)
-            found = f', "exe_start_date": "{self._start}", "exe_end_date": "{end}"}}'.encode()
-            self._ends[key] = found
-        return found
-
-
-class RunLogSource:
-    """The run's logs for the submitter (submit.LogSource): built by payload.RunLogs, or
-    completed from a template the stream made while the tests ran."""
-
-    def __init__(
-        self,
-        run: RunReport,
-        status_map: Mapping[str, str],
-        started_at: datetime | None = None,
-        templates: dict[int, bytes] | None = None,
-    ) -> None:
-        if started_at is not None and started_at != run.started_at:
-            run = replace(run, started_at=started_at)
-        self._cases = run.cases
-        self._logs = RunLogs(run, status_map)
-        self._dates = Dates(run.started_at)
-        self._templates = templates or {}
-        if self._templates:
-            # A template is the log minus its dates: if payload.py ever wrote them otherwise,
-            # one sample shows it, and every log is built whole instead.
-            sample = next(iter(self._templates))
-            if json.loads(self.encoded(sample)) != self._logs[sample]:
-                log.warning("the logs prepared during the tests differ from payload.build_log")
-                self._templates = {}
-
-    def __len__(self) -> int:
-        return len(self._cases)
-
-    def log(self, position: int) -> dict[str, Any]:
-        return self._logs[position]
-
-    def encoded(self, position: int) -> bytes:
-        template = self._templates.get(position)
-        if template is not None:
-            return template + self._dates.suffix(self._cases[position].duration)
-        return json.dumps(self._logs[position], ensure_ascii=False).encode("utf-8")
-
-    def content(self, position: int) -> str:
-        return self._cases[position].case_id
-
-
-class MemoryJournal:
-    """A Journal (targets/base.py) in memory: the stream's, until ``deliver`` writes it down."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._done: dict[str, dict[str, Any]] = {}
-        self._intents: dict[str, dict[str, Any]] = {}
-        self._items: dict[str, dict[str, dict[str, Any]]] = {}
-
-    def done(self, step: str) -> dict[str, Any] | None:
-        return self._done.get(step)
-
-    def finish(self, step: str, data: dict[str, Any]) -> None:
-        with self._lock:
-            self._done[step] = data
-            self._intents.pop(step, None)
-
-    def intent(self, step: str) -> dict[str, Any] | None:
-        return self._intents.get(step)
-
-    def declare(self, step: str, data: dict[str, Any]) -> None:
-        with self._lock:
-            self._intents[step] = data
-
-    def items(self, kind: str) -> dict[str, dict[str, Any]]:
-        with self._lock:
-            return dict(self._items.get(kind, {}))
-
-    def item_done(self, kind: str, key: str, data: dict[str, Any]) -> None:
-        with self._lock:
-            self._items.setdefault(kind, {})[key] = data
 
 
 def _fields(case: CaseResult) -> tuple[Any, ...]:
@@ -326,7 +202,7 @@ class QTestStream:
         template = (
             None if self._carries_files(case) else log_template(case, self.status_map, self.build)
         )
-        entry = _Entry(case, _fields(case), template, _digest(template) if template else b"")
+        entry = _Entry(case, _fields(case), template, digest(template) if template else b"")
         with self._cond:
             previous = self.entries.get(case.case_id)
             self.entries[case.case_id] = entry
@@ -508,6 +384,6 @@ class QTestStream:
         if not entry.digest:
             return False
         try:
-            return _digest(log_template(case, self.status_map, self.build)) == entry.digest
+            return digest(log_template(case, self.status_map, self.build)) == entry.digest
         except (ValueError, KeyError):
             return False

@@ -20,8 +20,6 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
-import httpx
-
 from tmupload.errors import TmUploadError
 from tmupload.http.client import HttpClient
 from tmupload.linking import link_requests
@@ -34,7 +32,6 @@ from tmupload.targets.base import (
     Progress,
     ResultMap,
     RunRef,
-    quiet,
 )
 from tmupload.targets.qtest.api import QTEST_CLIENT, QTestApi
 from tmupload.targets.qtest.linking import Linker
@@ -42,8 +39,9 @@ from tmupload.targets.qtest.payload import RunLogs, parse_status_map
 from tmupload.targets.qtest.placement import Placement, resolve_placement
 from tmupload.targets.qtest.preflight import preflight
 from tmupload.targets.qtest.readback import NOT_RUN, RunIndex, run_status
-from tmupload.targets.qtest.stream import Handoff, QTestStream, RunLogSource
+from tmupload.targets.qtest.stream import Handoff, QTestStream
 from tmupload.targets.qtest.submit import Landed, Submitter, chunk_ranges
+from tmupload.targets.qtest.templates import RunLogSource
 from tmupload.targets.statusmap import BY_OUTCOME, neutral_total
 from tmupload.targets.toolkit.steps import (
     MAPPED,
@@ -68,14 +66,8 @@ class QTestTarget(ServerTarget):
     name = TITLE
     recipe = QTEST_CLIENT
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        progress: Progress = quiet,
-    ) -> None:
-        super().__init__(settings, transport=transport, progress=progress)
+    def _configure(self) -> None:
+        settings = self.settings
         # A bad map is a ConfigError here, before anything runs: the plugin builds the target
         # when pytest starts, so the session stops with one message instead of uploading late.
         self.status_map: dict[str, str] = parse_status_map(

@@ -1,6 +1,7 @@
 """``ServerTarget``: what the three servers' targets share.
 
-The constructor every target has (settings, a transport for tests, a progress line), its
+The constructor every target has (settings, a transport for tests, a progress line; a target
+adds its own state in ``_configure``), its
 clients (``connection``), the deliver wrapper (a ``Delivery`` whose request and byte counts
 are set whatever happens: a failed delivery reports what it cost too), and the link step
 (``tmupload.linking.link_all`` at the settings' concurrency).
@@ -38,6 +39,11 @@ class ServerTarget:
         self.settings = settings
         self.connection = Connection(self.recipe, settings, transport, progress)
         self._progress = progress
+        self._configure()
+
+    def _configure(self) -> None:
+        """What a server's target makes of its settings when it is built (a bad setting is a
+        ConfigError here, before any test runs), and the state it keeps between calls."""
 
     def _client(self) -> HttpClient:
         return self.connection.client()

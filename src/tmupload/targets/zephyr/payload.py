@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from tmupload.models import CaseResult, Outcome, bound, shown_name
+from tmupload.targets.toolkit.notes import how_it_ran
 
 __all__ = [
     "MAX_NAME",
@@ -100,16 +101,7 @@ def case_place(case: CaseResult, root: list[str]) -> tuple[tuple[str, ...], str]
 
 def notes(case: CaseResult, keys: list[str], limit: int = MAX_NOTES) -> str:
     """The execution's notes: defect keys, reruns, the failing phase, message, details."""
-    lines: list[str] = []
-    if case.attempts:
-        tries = "; ".join(
-            f"attempt {number}: {attempt.outcome.value}"
-            + (f" ({attempt.message})" if attempt.message else "")
-            for number, attempt in enumerate(case.attempts, start=1)
-        )
-        lines.append(f"{case.outcome.value} after {len(case.attempts) + 1} attempts ({tries})")
-    if case.outcome is Outcome.ERROR and case.failed_phase:
-        lines.append(f"error in {case.failed_phase}")
+    lines = how_it_ran(case)
     if case.outcome in (Outcome.SKIPPED, Outcome.XFAILED):
         lines.append(f"{case.outcome.value}: {case.message}" if case.message else "skipped")
     elif case.message:

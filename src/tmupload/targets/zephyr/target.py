@@ -15,13 +15,10 @@ works the same without them.
 
 from __future__ import annotations
 
-import httpx
-
 from tmupload.http.client import HttpClient
 from tmupload.linking import link_requests
 from tmupload.models import RunReport
-from tmupload.settings import Settings
-from tmupload.targets.base import Delivery, Journal, Progress, quiet, trouble_channel
+from tmupload.targets.base import Delivery, Journal, quiet, trouble_channel
 from tmupload.targets.toolkit.steps import STATUSES
 from tmupload.targets.toolkit.target import ServerTarget
 from tmupload.targets.zephyr.ahead import Lookahead
@@ -47,14 +44,8 @@ class ZephyrTarget(ServerTarget):
     name = TITLE
     recipe = ZEPHYR_CLIENT
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        progress: Progress = quiet,
-    ) -> None:
-        super().__init__(settings, transport=transport, progress=progress)
+    def _configure(self) -> None:
+        settings = self.settings
         # A bad map is a ConfigError here, before anything runs: the plugin builds the target
         # when pytest starts, so the session stops with one message instead of uploading late.
         self.option = settings.names("status_map").split(" (")[0]
