@@ -27,9 +27,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, overload
 
-from tmupload.models import CaseResult, Outcome, RunReport, bound, shown_name
+from tmupload.models import CaseResult, Outcome, RunReport, bound
 from tmupload.targets import statusmap
 from tmupload.targets.toolkit.notes import how_it_ran
+from tmupload.targets.toolkit.places import node_parts
 
 __all__ = [
     "DEFAULT_STATUS_MAP",
@@ -88,14 +89,6 @@ def _short(text: str, case_id: str) -> str:
     return f"{text[: MAX_NAME - 16]}… #{digest}"
 
 
-def _split_outside_brackets(text: str) -> list[str]:
-    """``Class::test[a::b]`` -> ``["Class", "test[a::b]"]``: parameter ids may hold ``::``."""
-    head, bracket, tail = text.partition("[")
-    parts = head.split("::")
-    parts[-1] += bracket + tail
-    return parts
-
-
 def module_path(case: CaseResult) -> tuple[list[str], str]:
     """(module_names, name): the suite's path segments and classes, then the test's name.
 
@@ -107,17 +100,7 @@ def module_path(case: CaseResult) -> tuple[list[str], str]:
     parameter ids as written (``models.shown_name``). The module names follow the node id
     exactly as before: they place the test case, and they must not move it.
     """
-    suite = case.suite.replace("\\", "/")
-    folders = [part.strip() for part in suite.replace(" / ", "/").split("/") if part.strip()]
-    if case.case_id.startswith(case.suite + "::"):
-        rest = case.case_id[len(case.suite) + 2 :]
-    else:
-        rest = case.name
-    parts = [part for part in _split_outside_brackets(rest) if part.strip()] or [case.name]
-    modules = [*folders, *(part.strip() for part in parts[:-1])]
-    if not modules:
-        modules = [case.classname.strip() or "tests"]
-    name = shown_name(case, "::".join(part.strip() for part in parts))
+    modules, name = node_parts(case)
     return [_short(module, case.case_id) for module in modules], _short(name, case.case_id)
 
 

@@ -20,8 +20,9 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-from tmupload.models import CaseResult, Outcome, bound, shown_name
+from tmupload.models import CaseResult, Outcome, bound
 from tmupload.targets.toolkit.notes import how_it_ran
+from tmupload.targets.toolkit.places import node_parts
 
 __all__ = [
     "MAX_NAME",
@@ -57,21 +58,6 @@ def split_path(path: str | None) -> list[str]:
     return [part.strip() for part in (path or "").split("/") if part.strip()]
 
 
-def _split_outside_brackets(text: str) -> list[str]:
-    """``Class::test[a::b]`` -> ``["Class", "test[a::b]"]``: parameter ids may hold ``::``."""
-    head, bracket, tail = text.partition("[")
-    parts = head.split("::")
-    parts[-1] += bracket + tail
-    return parts
-
-
-@lru_cache(maxsize=4096)
-def _suite_folders(suite: str) -> tuple[str, ...]:
-    """The folders a suite names (its path, or its `` / `` nesting)."""
-    suite = suite.replace("\\", "/").replace(" / ", "/")
-    return tuple(part.strip() for part in suite.split("/") if part.strip())
-
-
 @lru_cache(maxsize=65536)
 def _folder_path(parts: tuple[str, ...]) -> tuple[str, ...]:
     """The folder path of ``parts``, names cut; one shared tuple for the many cases of a
@@ -85,16 +71,8 @@ def case_place(case: CaseResult, root: list[str]) -> tuple[tuple[str, ...], str]
     ``TestLogin::test_ok[x]``; an imported ``suite::classname::name`` -> the suite's parts
     (its `` / `` nesting too), the classname, then ``classname::name``. The name is
     ``models.shown_name``: the classes, and parameter ids as written."""
-    folders = _suite_folders(case.suite)
-    if case.case_id.startswith(case.suite + "::"):
-        rest = case.case_id[len(case.suite) + 2 :]
-    else:
-        rest = case.name
-    parts = [part for part in _split_outside_brackets(rest) if part.strip()] or [case.name]
-    modules = [*folders, *(part.strip() for part in parts[:-1])]
-    if not modules:
-        modules = [case.classname.strip() or "tests"]
-    leaf = cut_name(shown_name(case, "::".join(part.strip() for part in parts)))
+    modules, name = node_parts(case)
+    leaf = cut_name(name)
     # The case's own string when equal: a million cases then hold each name once.
     return _folder_path((*root, *modules)), case.name if leaf == case.name else leaf
 
