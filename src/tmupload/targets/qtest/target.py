@@ -172,36 +172,10 @@ class QTestTarget(ServerTarget):
         handoff = self._handoff(run)
         placed = self._placement_step(api, journal, handoff)
         project_id, cycle_id = str(placed["project_id"]), str(placed["cycle_id"])
-        streamed = journal.done(STREAM)
-        anchor = datetime.fromisoformat(str(streamed["anchor"])) if streamed else None
-        # Built one at a time when sent or looked for (payload.RunLogs), or completed from
-        # what the stream made while the tests ran.
-        logs = RunLogSource(
-            run, self.status_map, anchor, handoff.templates if handoff is not None else None
+        logs = self._log_source(run, journal, handoff)
+        landed, submitted = self._submit_step(
+            api, run, (project_id, cycle_id), logs, journal, handoff
         )
-        landed: dict[int, Landed] = {}
-
-        def submit_all() -> dict[str, Any]:
-            nonlocal landed
-            handed = handoff.take_landed() if handoff is not None else None
-            submitter = Submitter(
-                api,
-                project_id,
-                cycle_id,
-                logs,
-                journal,
-                self._progress,
-                handed=streamed,
-                landed=handed,
-            )
-            submitter.run()
-            # What landed is ``landed`` now (cleared once mapped); the submitter's other
-            # per-log state is not needed again.
-            landed = submitter.landed
-            stripped = sorted(run.cases[index].case_id for index in submitter.stripped)
-            return {"jobs": submitter.jobs, "stripped": stripped}
-
-        submitted = once(journal, SUBMITTED, submit_all)
         delivery.run = _run_ref(api.http, placed)
         delivery.attachments = _attachments(run, set(submitted.get("stripped") or ()))
 
@@ -231,6 +205,51 @@ class QTestTarget(ServerTarget):
         }
         linker = Linker(api, project_id, runs, sent, log_ids=log_ids, fresh=fresh)
         delivery.links = self._link_all(pairs, linker.link, journal)
+
+    def _log_source(
+        self, run: RunReport, journal: Journal, handoff: Handoff | None
+    ) -> RunLogSource:
+        """The run's logs, built one at a time when sent or looked for (payload.RunLogs), or
+        completed from what the stream made while the tests ran; dated as the stream's were."""
+        streamed = journal.done(STREAM)
+        anchor = datetime.fromisoformat(str(streamed["anchor"])) if streamed else None
+        templates = handoff.templates if handoff is not None else None
+        return RunLogSource(run, self.status_map, anchor, templates)
+
+    def _submit_step(
+        self,
+        api: QTestApi,
+        run: RunReport,
+        where: tuple[str, str],
+        logs: RunLogSource,
+        journal: Journal,
+        handoff: Handoff | None,
+    ) -> tuple[dict[int, Landed], dict[str, Any]]:
+        """Every log not landed yet, submitted in chunks under the cycle (``where``: project
+        and cycle ids); (where each log landed as its job said, the journaled step)."""
+        landed: dict[int, Landed] = {}
+
+        def submit_all() -> dict[str, Any]:
+            nonlocal landed
+            handed = handoff.take_landed() if handoff is not None else None
+            submitter = Submitter(
+                api,
+                *where,
+                logs,
+                journal,
+                self._progress,
+                handed=journal.done(STREAM),
+                landed=handed,
+            )
+            submitter.run()
+            # What landed is ``landed`` now (cleared once mapped); the submitter's other
+            # per-log state is not needed again.
+            landed = submitter.landed
+            stripped = sorted(run.cases[index].case_id for index in submitter.stripped)
+            return {"jobs": submitter.jobs, "stripped": stripped}
+
+        submitted = once(journal, SUBMITTED, submit_all)
+        return landed, submitted
 
     def _placement_step(
         self, api: QTestApi, journal: Journal, handoff: Handoff | None

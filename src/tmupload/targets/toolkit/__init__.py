@@ -5,7 +5,13 @@
 * ``connection``: how a target gets its HTTP clients (a ``ClientRecipe`` per server; the
   foreground client, and the quiet, short one for work done while the tests run);
 * ``target``: ``ServerTarget``, the constructor every target shares, the deliver wrapper that
-  counts requests and bytes whatever happens, and the link step.
+  counts requests and bytes whatever happens, and the link step;
+* ``memory``: a journal in memory, for work done before there is an outbox entry;
+* ``places`` and ``notes``: where a case sits (folders, classes, its name) and what its notes
+  say of how it ran, worded alike for the servers that file tests by path and take notes.
+
+Beside it: ``targets/batching.py`` (bounded batches, halving, the first alone then a pool) and
+``targets/statusmap.py`` (status maps and status words).
 
 The modules are imported one by one (this package imports nothing): ``steps`` is light enough
 for the core's attachment sender, the others bring the HTTP stack.
