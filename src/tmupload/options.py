@@ -78,6 +78,15 @@ class OptionSpec:
         default = self.shown_default
         return f"{text} (default: {default})" if default is not None else text
 
+    def argument(self, help_text: str) -> dict[str, Any]:
+        """What pytest's ``addoption`` and argparse's ``add_argument`` take for its flag: a
+        switch for a boolean, else a value. It defaults to None, so that a flag not given
+        leaves the setting to the environment and the ini file."""
+        if self.kind == "bool":
+            return {"action": "store_true", "default": None, "dest": self.ini, "help": help_text}
+        metavar = "|".join(self.choices) if self.choices else self.name.upper()
+        return {"default": None, "dest": self.ini, "metavar": metavar, "help": help_text}
+
     def names(self, style: Literal["pytest", "cli"] = "pytest") -> str:
         """How a user can set it, for error messages (in the front end's own flag spelling)."""
         if style == "cli":
