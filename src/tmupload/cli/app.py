@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -159,15 +159,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_command(
+    commands: _Commands[argparse.ArgumentParser],
+    name: str,
+    run: Callable[[argparse.Namespace], int],
+    *,
+    help: str,
+    description: str,
+    settings: tuple[str, ...] = (),
+) -> argparse.ArgumentParser:
+    """A command that ``run`` carries out, offering these ``settings`` first."""
+    parser = commands.add_parser(name, help=help, description=description)
+    if settings:
+        add_settings(parser, only=settings)
+    parser.set_defaults(func=run)
+    return parser
+
+
 def _add_resend(commands: _Commands[argparse.ArgumentParser]) -> None:
-    resend = commands.add_parser(
+    resend = _add_command(
+        commands,
         "resend",
+        cmd_resend,
         help="finish uploads waiting in the outbox",
         description="Send again every run waiting in the outbox, each from the step where it "
         "stopped and to the target it was spooled for. A setting given here (flag or "
         "environment) overrides where the run goes; credentials always come from here.",
+        settings=_server_settings("outbox", *_SENDING),
     )
-    add_settings(resend, only=_server_settings("outbox", *_SENDING))
     resend.add_argument(
         "entries",
         nargs="*",
@@ -175,20 +194,21 @@ def _add_resend(commands: _Commands[argparse.ArgumentParser]) -> None:
         help="send only these outbox entries (their names, as `tmupload outbox` lists them, "
         "or a unique start of one); default: every entry (of --target's server when given)",
     )
-    resend.set_defaults(func=cmd_resend)
 
 
 def _add_send(commands: _Commands[argparse.ArgumentParser]) -> None:
-    send = commands.add_parser(
+    send = _add_command(
+        commands,
         "send",
+        cmd_send,
         help="send the outbox; CI shards that share a run key go as one run",
         description="Send every run waiting in the outbox (or in each --outbox: the folders "
         "CI shards spooled with --tm-defer, downloaded side by side). Runs spooled with the "
         "same run key, target and placement are joined into one run first: a node id found "
         "in two of them counts once, the later one. Like resend, a setting given here "
         "overrides where a run goes; credentials come from here.",
+        settings=_server_settings(*_SENDING),
     )
-    add_settings(send, only=_server_settings(*_SENDING))
     send.add_argument(
         "--outbox",
         action="append",
@@ -197,24 +217,26 @@ def _add_send(commands: _Commands[argparse.ArgumentParser]) -> None:
         help="an outbox folder to send (again for each folder); the joined runs are made in "
         "the first (default: the project's outbox, as for resend)",
     )
-    send.set_defaults(func=cmd_send)
 
 
 def _add_check(commands: _Commands[argparse.ArgumentParser]) -> None:
-    check = commands.add_parser(
+    _add_command(
+        commands,
         "check",
+        cmd_check,
         help="check the server, login, project and placement (read-only)",
         description="Check, read-only, everything an upload needs: configuration, the "
         "server, the login, the project and where results would go. Exit 0 when all is ok, "
         "1 when a check failed, 2 when the configuration is incomplete.",
+        settings=_server_settings("no_link"),
     )
-    add_settings(check, only=_server_settings("no_link"))
-    check.set_defaults(func=cmd_check)
 
 
 def _add_emulator(commands: _Commands[argparse.ArgumentParser]) -> None:
-    emulator = commands.add_parser(
+    emulator = _add_command(
+        commands,
         "emulator",
+        cmd_emulator,
         help="serve a server emulator on loopback (for trying tmupload out)",
         description="Serve an in-memory emulator of a test-management server on this machine, "
         "with a page showing what landed. A testing aid, not a server.",
@@ -244,12 +266,13 @@ def _add_emulator(commands: _Commands[argparse.ArgumentParser]) -> None:
         help="answer as strictly as the server's reference allows where it leaves a fact "
         "unconfirmed (qtest, zephyr; et has no strict mode; default: off)",
     )
-    emulator.set_defaults(func=cmd_emulator)
 
 
 def _add_demo(commands: _Commands[argparse.ArgumentParser]) -> None:
-    demo = commands.add_parser(
+    demo = _add_command(
+        commands,
         "demo",
+        cmd_demo,
         help="emulator + example suite + upload, then show what landed",
         description="Start an emulator, run the example suite with the plugin against it, and "
         "print what the server holds afterwards.",
@@ -260,7 +283,6 @@ def _add_demo(commands: _Commands[argparse.ArgumentParser]) -> None:
         "-n", "--workers", type=int, default=0, help="run the suite with pytest-xdist"
     )
     demo.add_argument("--keep-running", action="store_true", help="keep the emulator up afterwards")
-    demo.set_defaults(func=cmd_demo)
 
 
 def _add_target_choice(parser: argparse.ArgumentParser) -> None:
