@@ -92,7 +92,7 @@ class ResultCollector:
         except OSError as exc:
             self.problem = (
                 f"cannot write the outbox {outbox} ({exc.strerror or exc}); nothing was sent — "
-                f"point {self.settings.names('outbox').split(' (')[0]} (TMUPLOAD_OUTBOX) at a "
+                f"point {self.settings.flag('outbox')} (TMUPLOAD_OUTBOX) at a "
                 "writable directory"
             )
             return
@@ -308,7 +308,7 @@ class ResultCollector:
         """Whether a live upload makes a run of its own on this server, whatever the run key
         (Enterprise Tester: a run per import; Zephyr: a phase per upload). On qTest shards
         land in the same cycle."""
-        return self.settings.target in ("et", "zephyr")
+        return get_spec(self.settings.target).run_per_upload
 
     def _resend(self) -> str:
         target = self.settings.target if "target" in self.settings.given else None
