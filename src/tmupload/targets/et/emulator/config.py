@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tmupload.emulation.clock import Clock
 from tmupload.emulation.faults import Faults
 
 __all__ = ["EmulatorConfig", "Faults", "TrackerLink"]
@@ -62,6 +63,8 @@ class EmulatorConfig:
     faults: Faults = field(default_factory=Faults)
     #: Seed of the fault-injection random generator.
     seed: int = 0
+    #: The time the emulator lives in (a test moves a ``ManualClock`` instead of waiting).
+    clock: Clock = field(default_factory=Clock, repr=False, compare=False)
     #: ``PackagePathSeparator`` of ``/api/systeminfo`` (ref §1.1: defaults to a pipe).
     package_path_separator: str = "|"
     #: ``Version`` of ``/api/systeminfo``.

@@ -74,6 +74,10 @@ class ResourceBase:
     lock: threading.RLock
     state: State
 
+    def now(self) -> float:
+        """The emulator's time (``EmulatorConfig.clock``)."""
+        return self.config.clock.time()
+
     def _user(self, request: Request) -> User:
         return self.state.users[request.login]
 

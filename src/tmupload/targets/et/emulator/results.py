@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import email
 import email.message
-import time
 from collections.abc import Iterable
 
 from .importer import parse_upload
@@ -75,13 +74,13 @@ class ResultResources(ResourceBase):
         file was refused (malformed XML, a DOCTYPE, no XML in a zip).
         """
         with self.lock:
-            self.state.tick(time.time())
+            self.state.tick(self.now())
             assignment = lookup(self.state.assignments, assignment_id, "automated test assignment")
         filename, content = _file_part(request)
-        received_at = time.time()
+        received_at = self.now()
         parsed = parse_upload(filename, content, received_at)
         with self.lock:
-            now = time.time()
+            now = self.now()
             self.state.tick(now)
             failed = parsed.error is not None
             task = Task(

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tmupload.emulation import Faults
+from tmupload.emulation.clock import Clock
+from tmupload.emulation.faults import Faults
 
 __all__ = ["DEFAULT_DEFECTS", "EmulatorConfig", "ExecutionStatus", "Faults", "default_statuses"]
 
@@ -101,6 +102,8 @@ class EmulatorConfig:
     faults: Faults = field(default_factory=Faults)
     #: Seed of the fault-injection random generator.
     seed: int = 0
+    #: The time the emulator lives in (a test moves a ``ManualClock`` instead of waiting).
+    clock: Clock = field(default_factory=Clock, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         overlap = set(self.users) & set(self.readonly_users)
