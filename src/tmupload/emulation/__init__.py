@@ -6,6 +6,7 @@ nothing from the client code; they follow ``reference/`` only.
 
 from __future__ import annotations
 
+from .clock import Clock, ManualClock
 from .faults import NO_FAULT, SPEC_WORDS, Decision, FaultInjector, Faults, parse_faults_spec
 from .server import (
     SOCKET_ENVIRON_KEY,
@@ -18,6 +19,8 @@ from .server import (
 
 __all__ = [
     "NO_FAULT",
+    "Clock",
+    "ManualClock",
     "SOCKET_ENVIRON_KEY",
     "SPEC_WORDS",
     "Decision",

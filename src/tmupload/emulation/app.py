@@ -68,7 +68,7 @@ class EmulatorApp(Generic[ConfigT, BackendT]):
     #: How the server writes JSON answers and error bodies.
     wire: ClassVar[Wire]
     #: The ``EmulatorConfig`` of an emulator made without one.
-    config_type: ClassVar[Callable[[], Any]]
+    config_type: ClassVar[type[Any]]
     #: Whether the server has a strict mode (``EmulatorConfig.strict``, ``/_emulator/strict``).
     has_strict: ClassVar[bool] = False
     #: The control path before an attachment id (``/_emulator/attachment/<id>``).

@@ -175,9 +175,7 @@ def serve_in_thread(
     *,
     app_path: str | None = None,
 ) -> EmulatorServer[AppT]:
-    """Serve ``app`` from a daemon thread; use the result as a context manager.
-
-    """
+    """Serve ``app`` from a daemon thread; use the result as a context manager."""
     return EmulatorServer(app, host, port, ssl_context, app_path=app_path).start()
 
 

@@ -24,7 +24,9 @@ __all__ = ["NODE_LIMIT", "render_index", "render_run"]
 #: Nodes shown per run on the index page.
 NODE_LIMIT = 500
 
-_CSS = BASE_CSS + """\
+_CSS = (
+    BASE_CSS
+    + """\
 .st-passed{background:#2e7d32}.st-failed{background:#c62828}.st-error{background:#ad1457}
 .st-skipped,.st-notrun{background:#757575}.muted{color:#777;font-size:12px}
 .note{background:#fff8e1;padding:.3em .6em;border-left:3px solid #f9a825}
@@ -32,7 +34,7 @@ details{margin:.3em 0 .6em}summary{cursor:pointer}
 .att{list-style:none;padding:0;margin:0}.att li{margin:.1em 0}
 .thumb{display:block;max-width:10em;max-height:6em;border:1px solid #ddd;margin:.2em 0}
 """
-
+)
 
 
 def _walk(roots: list[ResultNode]) -> Iterator[tuple[int, ResultNode]]:

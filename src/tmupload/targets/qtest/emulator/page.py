@@ -18,12 +18,14 @@ from .state import Cycle, State, TestLogItem, TestRunItem
 
 __all__ = ["render_index", "render_run"]
 
-_CSS = BASE_CSS + """\
+_CSS = (
+    BASE_CSS
+    + """\
 .st-passed{background:#2e7d32}.st-failed{background:#c62828}.st-blocked{background:#ad1457}
 .st-unexecuted,.st-incomplete{background:#757575}.muted{color:#777;font-size:12px}
 .note{background:#fff8e1;padding:.3em .6em;border-left:3px solid #f9a825;white-space:pre-wrap}
 """
-
+)
 
 
 def _defects(state: State, log: TestLogItem | None) -> str:

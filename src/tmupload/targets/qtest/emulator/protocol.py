@@ -12,11 +12,11 @@ from tmupload.emulation.protocol import Request as BaseRequest
 
 __all__ = [
     "JSON_CONTENT_TYPE",
+    "WIRE",
     "ApiError",
     "Page",
     "Request",
     "Response",
-    "WIRE",
     "error_body",
     "error_response",
     "format_time",

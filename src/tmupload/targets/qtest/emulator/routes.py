@@ -87,7 +87,9 @@ class Api(ProjectResources, ExecutionResources, LinkResources, SearchResources):
             (rf"{p}/linked-artifacts", {"GET": self.get_linked_artifacts}),
         ]
         # ref §7: search is a POST that only reads
-        search = Route(re.compile(rf"{p}/search"), {"POST": self.post_search}, frozenset({"GET", "POST"}))
+        search = Route(
+            re.compile(rf"{p}/search"), {"POST": self.post_search}, frozenset({"GET", "POST"})
+        )
         return RouteTable([*table, search], _WORDING)
 
     def dispatch(self, request: Request, user: User) -> Response:

@@ -223,7 +223,10 @@ class CatalogResources(Resources):
         for folder, fields in planned:
             logical = self.state.new_id()
             case = Testcase(
-                id=self.state.new_id(), testcase_id=logical, created_on=self.state.now_ms(), **fields
+                id=self.state.new_id(),
+                testcase_id=logical,
+                created_on=self.state.now_ms(),
+                **fields,
             )
             tct = self.state.add_tct(Tct(self.state.new_id(), folder.id, case))
             created.append(tct_view(tct))

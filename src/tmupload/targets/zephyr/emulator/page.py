@@ -33,7 +33,6 @@ th{background:#f6f6f6}.notes{white-space:pre-wrap;font:12px ui-monospace,monospa
 """
 
 
-
 def _when(ms: int | None) -> str:
     if ms is None:
         return ""

@@ -18,10 +18,10 @@ from tmupload.emulation.protocol import Request as BaseRequest
 
 __all__ = [
     "JSON_CONTENT_TYPE",
+    "WIRE",
     "ApiError",
     "Request",
     "Response",
-    "WIRE",
     "as_int",
     "error_response",
     "html_response",
