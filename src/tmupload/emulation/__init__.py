@@ -19,15 +19,15 @@ from .server import (
 
 __all__ = [
     "NO_FAULT",
-    "Clock",
-    "ManualClock",
     "SOCKET_ENVIRON_KEY",
     "SPEC_WORDS",
+    "Clock",
     "Decision",
     "EmulatedConnectionReset",
     "EmulatorServer",
     "FaultInjector",
     "Faults",
+    "ManualClock",
     "abort_connection",
     "parse_faults_spec",
     "run_forever",
