@@ -26,7 +26,7 @@ from .clock import Clock
 from .faults import FaultInjector, Faults
 from .protocol import ApiError, Response, Wire, reason
 from .server import abort_connection
-from .wsgi import faults_fields, faults_json, read_limited, strict_field
+from .wsgi import faults_fields, faults_json, read_limited, root_url, strict_field
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -235,6 +235,16 @@ class EmulatorApp(Generic[ConfigT, BackendT]):
             abort_connection(environ)
         self._log(method, path, response.status)
         return response
+
+    def _request_fields(self, environ: WSGIEnvironment, body: bytes) -> dict[str, Any]:
+        """The fields every server's ``Request`` takes from the environ (all but path and
+        query): ``Request(path=..., query=..., **self._request_fields(environ, body))``."""
+        return {
+            "method": str(environ.get("REQUEST_METHOD", "GET")).upper(),
+            "body": body,
+            "content_type": str(environ.get("CONTENT_TYPE", "")),
+            "root": root_url(environ, self.app_path),
+        }
 
     def _api_error(self, error: ApiError) -> Response:
         """The answer of an :class:`ApiError` a handler raised."""

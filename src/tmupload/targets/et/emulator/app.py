@@ -18,7 +18,7 @@ import hmac
 from typing import TYPE_CHECKING, Any
 
 from tmupload.emulation.app import ApiCall, EmulatorApp, not_found_page
-from tmupload.emulation.wsgi import query_first, root_url
+from tmupload.emulation.wsgi import query_first
 
 from .config import EmulatorConfig
 from .files import content_response
@@ -79,14 +79,8 @@ class Emulator(EmulatorApp[EmulatorConfig, Api]):
             return None
 
         def call(environ: WSGIEnvironment, body: bytes, too_large: int) -> Response:
-            request = Request(
-                method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
-                path=path,
-                body=body,
-                content_type=str(environ.get("CONTENT_TYPE", "")),
-                root=root_url(environ, self.config.app_path),
-                query=query_first(environ),
-            )
+            fields = self._request_fields(environ, body)
+            request = Request(path=path, query=query_first(environ), **fields)
             user = self._authenticate(environ)
             if user is None:
                 message = "Authorization has been denied for this request."

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from tmupload.emulation.app import ApiCall, EmulatorApp, not_found_page
-from tmupload.emulation.wsgi import root_url
 
 from .auth import authenticate, post_token, token_status
 from .config import EmulatorConfig
@@ -73,14 +72,8 @@ class Emulator(EmulatorApp[EmulatorConfig, Api]):
             return None
 
         def call(environ: WSGIEnvironment, body: bytes, too_large: int) -> Response:
-            request = Request(
-                method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
-                path=path,
-                body=body,
-                content_type=str(environ.get("CONTENT_TYPE", "")),
-                root=root_url(environ),
-                query=_query(environ),
-            )
+            fields = self._request_fields(environ, body)
+            request = Request(path=path, query=_query(environ), **fields)
             with self._lock:
                 return self._process(request, str(environ.get("HTTP_AUTHORIZATION", "")), too_large)
 

@@ -70,13 +70,8 @@ class Emulator(EmulatorApp[EmulatorConfig, Api]):
             return None
 
         def call(environ: WSGIEnvironment, body: bytes, too_large: int) -> Response:
-            request = Request(
-                method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
-                path=relative,
-                body=body,
-                content_type=str(environ.get("CONTENT_TYPE", "")),
-                query=query_first(environ),
-            )
+            fields = self._request_fields(environ, body)
+            request = Request(path=relative, query=query_first(environ), **fields)
             with self._lock:
                 return self._process(environ, request, version)
 
