@@ -28,9 +28,8 @@ from .protocol import (
     ApiError,
     Request,
     Response,
-    header_safe,
+    file_response,
     html_response,
-    safe_content_type,
 )
 from .routes import Api
 from .snapshot import snapshot
@@ -127,13 +126,7 @@ class Emulator(EmulatorApp[EmulatorConfig, Api]):
             found = self._api.state.attachments.get(int(raw_id) if raw_id.isdigit() else -1)
         if found is None:
             return self.wire.error(404, f"No attachment {raw_id}.")
-        disposition = f'inline; filename="{header_safe(found.name)}"'
-        return Response(
-            200,
-            found.data,
-            safe_content_type(found.content_type),
-            [("Content-Disposition", disposition)],
-        )
+        return file_response(found.name, found.content_type, found.data, "inline")
 
 
 def _query(environ: WSGIEnvironment) -> dict[str, list[str]]:

@@ -19,6 +19,7 @@ __all__ = [
     "Response",
     "error_body",
     "error_response",
+    "file_response",
     "format_time",
     "header_safe",
     "html_response",
@@ -79,6 +80,12 @@ _MEDIA_TYPE = re.compile(r"[\w.+-]+/[\w.+-]+(\s*;\s*[\w.+-]+=[\w.+-]+)*", re.ASC
 def safe_content_type(text: str) -> str:
     """A submitted ``content_type`` when it is a plain media type, else octet-stream."""
     return text if _MEDIA_TYPE.fullmatch(text.strip()) else "application/octet-stream"
+
+
+def file_response(name: str, content_type: str, data: bytes, disposition: str) -> Response:
+    """A stored file's bytes; ``disposition`` is ``inline`` (the page) or ``attachment``."""
+    header = f'{disposition}; filename="{header_safe(name)}"'
+    return Response(200, data, safe_content_type(content_type), [("Content-Disposition", header)])
 
 
 def format_time(timestamp: float) -> str:
