@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http import HTTPStatus
 from typing import Any, ClassVar
 
-__all__ = ["ApiError", "Request", "Response", "Wire", "reason"]
+__all__ = ["ApiError", "Request", "Response", "Wire", "iso_timestamp", "reason"]
 
 
 class ApiError(Exception):
@@ -105,3 +106,15 @@ def reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Unknown"
+
+
+def iso_timestamp(text: str) -> float | None:
+    """``datetime.fromisoformat(text)`` as epoch seconds, a time without a zone taken as UTC;
+    None when it is not one."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()

@@ -21,12 +21,12 @@ from tmupload.emulation.app import ApiCall, EmulatorApp, not_found_page
 from tmupload.emulation.wsgi import query_first
 
 from .config import EmulatorConfig
+from .entities import User
 from .files import content_response
 from .page import render_index, render_run
 from .protocol import WIRE, Request, Response, html_response, normalize_guid
 from .routes import Api
 from .snapshot import run_snapshot, snapshot
-from .state import User
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .entities import Assignment, AutomatedTest, Link, Package, Project
 from .protocol import (
     ApiError,
     Request,
@@ -16,7 +17,6 @@ from .protocol import (
     normalize_guid,
 )
 from .resource import Getter, ResourceBase, contains, lookup, optional_text, required_text
-from .state import Assignment, AutomatedTest, Link, Package, Project
 from .views import (
     assignment_json,
     incident_json,

@@ -16,8 +16,9 @@ from html import escape
 from tmupload.emulation.page import BASE_CSS, html_page, status_badge
 
 from .attachments import Attachment
+from .entities import Package, ResultNode, Run, totals_of
 from .protocol import format_time
-from .state import Package, ResultNode, Run, State, totals_of
+from .state import State
 
 __all__ = ["NODE_LIMIT", "render_index", "render_run"]
 

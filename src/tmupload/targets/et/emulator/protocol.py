@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import ClassVar
 
 from tmupload.emulation import SOCKET_ENVIRON_KEY, EmulatedConnectionReset
-from tmupload.emulation.protocol import ApiError, Response, Wire, reason
+from tmupload.emulation.protocol import ApiError, Response, Wire, iso_timestamp, reason
 from tmupload.emulation.protocol import Request as BaseRequest
 
 __all__ = [
@@ -122,10 +122,4 @@ def parse_time(text: str) -> float | None:
         return None
     if text[-1] in "zZ":
         text = text[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
+    return iso_timestamp(text)

@@ -9,6 +9,7 @@ import email
 import email.message
 from collections.abc import Iterable
 
+from .entities import ResultNode, Run, Task
 from .importer import parse_upload
 from .protocol import (
     EMPTY_GUID,
@@ -20,7 +21,6 @@ from .protocol import (
     normalize_guid,
 )
 from .resource import Getter, ResourceBase, lookup
-from .state import ResultNode, Run, Task
 from .views import (
     node_incident_json,
     node_json,

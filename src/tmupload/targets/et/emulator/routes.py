@@ -15,10 +15,11 @@ from tmupload.emulation.routing import Handler, RouteTable, Wording
 
 from .catalog import CatalogResources
 from .config import EmulatorConfig
+from .entities import User
 from .files import AttachmentResources
 from .protocol import Request, Response
 from .results import ResultResources
-from .state import State, User
+from .state import State
 from .tasks import TaskResources
 
 __all__ = ["Api"]

@@ -22,33 +22,16 @@ from .entities import (
     Incident,
     Link,
     Package,
-    ParsedResults,
     Project,
     ResultNode,
     Run,
     Task,
     Ticket,
     User,
-    totals_of,
 )
 from .protocol import new_guid
 
-__all__ = [
-    "Assignment",
-    "AutomatedTest",
-    "Incident",
-    "Link",
-    "Package",
-    "ParsedResults",
-    "Project",
-    "ResultNode",
-    "Run",
-    "State",
-    "Task",
-    "Ticket",
-    "User",
-    "totals_of",
-]
+__all__ = ["State"]
 
 
 class State:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .entities import Task
 from .protocol import (
     ApiError,
     Request,
@@ -16,7 +17,6 @@ from .protocol import (
     normalize_guid,
 )
 from .resource import ResourceBase, optional_text, required_text
-from .state import Task
 from .views import (
     task_json,
 )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
-from tmupload.emulation.protocol import ApiError, Response, Wire, reason
+from tmupload.emulation.protocol import ApiError, Response, Wire, iso_timestamp, reason
 from tmupload.emulation.protocol import Request as BaseRequest
 
 __all__ = [
@@ -118,13 +118,7 @@ def parse_time(value: Any) -> float | None:
         if not frac:
             return None
         text = f"{main}.{(frac + '000000')[:6]}{tail}"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
+    return iso_timestamp(text)
 
 
 @dataclass(frozen=True)
