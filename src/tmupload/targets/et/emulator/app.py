@@ -17,6 +17,7 @@ import binascii
 import hmac
 from typing import TYPE_CHECKING, Any
 
+from tmupload.emulation import server as _server
 from tmupload.emulation.app import ApiCall, EmulatorApp, not_found_page
 from tmupload.emulation.wsgi import query_first
 
@@ -31,7 +32,7 @@ from .snapshot import run_snapshot, snapshot
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
-__all__ = ["Emulator"]
+__all__ = ["Emulator", "EmulatorServer", "run_forever"]
 
 #: ref §1.3 marks the 401 answer as an inference; the realm names the product.
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="Enterprise Tester"'}
@@ -127,3 +128,9 @@ class Emulator(EmulatorApp[EmulatorConfig, Api]):
         if found is None:
             return self.wire.error(404, f"No attachment with id '{raw_id}'.")
         return content_response(found, inline=True)
+
+
+#: An emulator served on a socket (``serve_in_thread``'s answer; a context manager).
+EmulatorServer = _server.EmulatorServer[Emulator]
+#: Serve a new emulator in the foreground until interrupted (``tmupload emulator``).
+run_forever = Emulator.run_forever

@@ -17,15 +17,9 @@ injects faults on request::
 from __future__ import annotations
 
 from tmupload.emulation import EmulatedConnectionReset, serve_in_thread
-from tmupload.emulation import server as _server
 
-from .app import Emulator
+from .app import Emulator, EmulatorServer, run_forever
 from .config import EmulatorConfig, Faults
-
-#: An emulator served on a socket (``serve_in_thread``'s answer; a context manager).
-EmulatorServer = _server.EmulatorServer[Emulator]
-#: Serve a new emulator in the foreground until interrupted (``tmupload emulator``).
-run_forever = Emulator.run_forever
 
 __all__ = [
     "EmulatedConnectionReset",

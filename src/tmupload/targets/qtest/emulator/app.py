@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from tmupload.emulation import server as _server
 from tmupload.emulation.app import ApiCall, EmulatorApp, not_found_page
 
 from .auth import authenticate, post_token, token_status
@@ -37,7 +38,7 @@ from .snapshot import snapshot
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
-__all__ = ["Emulator"]
+__all__ = ["Emulator", "EmulatorServer", "run_forever"]
 
 #: [inference] RFC 6750's challenge on a 401 (the reference gives none).
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="qTest"'}
@@ -131,3 +132,9 @@ class Emulator(EmulatorApp[EmulatorConfig, Api]):
 
 def _query(environ: WSGIEnvironment) -> dict[str, list[str]]:
     return parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)
+
+
+#: An emulator served on a socket (``serve_in_thread``'s answer; a context manager).
+EmulatorServer = _server.EmulatorServer[Emulator]
+#: Serve a new emulator in the foreground until interrupted (``tmupload emulator``).
+run_forever = Emulator.run_forever

@@ -16,15 +16,9 @@ marks what the reference leaves open as ``[inference]``, and injects faults on r
 from __future__ import annotations
 
 from tmupload.emulation import EmulatedConnectionReset, serve_in_thread
-from tmupload.emulation import server as _server
 
-from .app import REST_PREFIX, Emulator
+from .app import REST_PREFIX, Emulator, EmulatorServer, run_forever
 from .config import EmulatorConfig, ExecutionStatus, Faults
-
-#: An emulator served on a socket (``serve_in_thread``'s answer; a context manager).
-EmulatorServer = _server.EmulatorServer[Emulator]
-#: Serve a new emulator in the foreground until interrupted (``tmupload emulator``).
-run_forever = Emulator.run_forever
 
 __all__ = [
     "REST_PREFIX",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from tmupload.emulation import server as _server
 from tmupload.emulation.app import ApiCall, EmulatorApp, not_found_page
 from tmupload.emulation.wsgi import query_first
 
@@ -30,7 +31,7 @@ from .snapshot import snapshot
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
-__all__ = ["REST_PREFIX", "Emulator"]
+__all__ = ["REST_PREFIX", "Emulator", "EmulatorServer", "run_forever"]
 
 #: ref §1: the REST base below the server root.
 REST_PREFIX = "/flex/services/rest"
@@ -125,3 +126,9 @@ class Emulator(EmulatorApp[EmulatorConfig, Api]):
             content_type or "application/octet-stream",
             [("Content-Disposition", f'inline; filename="{safe}"')],
         )
+
+
+#: An emulator served on a socket (``serve_in_thread``'s answer; a context manager).
+EmulatorServer = _server.EmulatorServer[Emulator]
+#: Serve a new emulator in the foreground until interrupted (``tmupload emulator``).
+run_forever = Emulator.run_forever
