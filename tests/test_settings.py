@@ -127,3 +127,24 @@ def test_a_login_in_the_url_is_refused_without_echoing_it() -> None:
     with pytest.raises(ConfigError) as info:
         resolve({"url": "https://admin:s3cret@[::1/EnterpriseTester"}, {}, {})
     assert "s3cret" not in str(info.value) and "is not a URL" in str(info.value)
+
+
+def test_a_registered_target_is_a_choice_everywhere_and_the_default_stays_et() -> None:
+    from tmupload.cli.app import build_parser
+    from tmupload.targets import registry
+
+    assert resolve({}, {}, {}).target == "et"
+    registry.register("sketch", "sketch_target.spec")
+    try:
+        settings = resolve({"target": "sketch", "sketch_log": "calls.jsonl"}, {}, {})
+        assert settings.option("sketch_log") == Path("calls.jsonl")
+        (target,) = (spec for spec in registry.all_options() if spec.name == "target")
+        assert (target.choices, target.default) == (("et", "qtest", "zephyr", "sketch"), "et")
+        assert target.help.endswith(", zephyr (Zephyr Enterprise), sketch (Sketch Server)")
+        # A bad URL for it shows a generic example (the sketch names none of its own).
+        with pytest.raises(ConfigError, match=r"e\.g\. https://tm\.example\.com"):
+            resolve({"target": "sketch", "url": "ftp://x"}, {}, {})
+        assert build_parser().parse_args(["emulator", "--target", "sketch"]).target == "sketch"
+    finally:
+        registry.unregister("sketch")
+    assert "sketch" not in registry.target_names()

@@ -167,13 +167,10 @@ class AttachmentSpool:
 
 def _too_big(size: int, total: int, settings: Settings) -> str:
     if size > settings.max_attachment:
-        return (
-            f"is over {settings.names('max_attachment').split(' (')[0]} "
-            f"({settings.max_attachment:,}); left out"
-        )
+        return f"is over {settings.flag('max_attachment')} ({settings.max_attachment:,}); left out"
     if total + size > settings.max_attachments_total:
         return (
-            f"would take the run over {settings.names('max_attachments_total').split(' (')[0]} "
+            f"would take the run over {settings.flag('max_attachments_total')} "
             f"({settings.max_attachments_total:,}); left out"
         )
     return ""

@@ -26,8 +26,9 @@ Each system's variables, as its documentation names them:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -57,110 +58,131 @@ class BuildInfo:
         return {key: value for key, value in values.items() if value}
 
 
-def _value(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name, "").strip()
-    return value or None
+@dataclass(frozen=True)
+class _System:
+    """One CI system: how to tell it runs this, and which of its variables say what.
+
+    A tuple of variables is tried in order, the first set wins; ``run_key`` needs all of
+    its variables (joined by ``-``, after ``key_prefix:`` so that no other system's id can
+    equal it). ``build_url`` is a template of ``{VARIABLE}`` (``{VARIABLE/}``: without a
+    trailing slash), None unless every variable in it is set."""
+
+    name: str
+    key_prefix: str
+    on: str  # the variable set to "true" (any case) when the system runs this
+    run_key: tuple[str, ...]
+    build: tuple[str, ...]
+    build_url: str
+    commit: str
+    branch: tuple[str, ...]
+    on_any_value: bool = False  # ``on`` set to anything counts (Jenkins sets a URL)
+    defaults: Mapping[str, str] = field(default_factory=dict)  # for variables left unset
+
+    def runs_here(self, env: Mapping[str, str]) -> bool:
+        value = env.get(self.on, "")
+        return bool(value) if self.on_any_value else value.lower() == "true"
+
+    def info(self, env: Mapping[str, str]) -> BuildInfo:
+        def value(name: str) -> str | None:
+            return (env.get(name, "").strip() or None) or self.defaults.get(name)
+
+        def first(names: tuple[str, ...]) -> str | None:
+            return next((found for found in map(value, names) if found), None)
+
+        parts = [value(name) for name in self.run_key]
+        key = f"{self.key_prefix}:" + "-".join(map(str, parts)) if all(parts) else None
+
+        def fill(found: re.Match[str]) -> str:
+            text = value(found.group(1))
+            if text is None:
+                raise LookupError(found.group(1))
+            return text.rstrip("/") if found.group(2) else text
+
+        try:
+            url: str | None = _PLACEHOLDER.sub(fill, self.build_url)
+        except LookupError:
+            url = None
+        return BuildInfo(
+            self.name, key, first(self.build), url, value(self.commit), first(self.branch)
+        )
 
 
-def _key(system: str, *parts: str | None) -> str | None:
-    """A run key that no other system's id can equal."""
-    if not all(parts):
-        return None
-    return f"{system}:" + "-".join(str(part) for part in parts)
+_PLACEHOLDER = re.compile(r"\{([A-Z_]+)(/?)\}")
 
-
-def _github(env: Mapping[str, str]) -> BuildInfo:
-    run_id = _value(env, "GITHUB_RUN_ID")
-    server, repository = _value(env, "GITHUB_SERVER_URL"), _value(env, "GITHUB_REPOSITORY")
-    url = (
-        f"{server}/{repository}/actions/runs/{run_id}" if server and repository and run_id else None
-    )
-    return BuildInfo(
+# In the order they are looked for: Jenkins last, as its sign (JENKINS_URL) is the loosest.
+_SYSTEMS = (
+    _System(
         "GitHub Actions",
-        _key("github", run_id, _value(env, "GITHUB_RUN_ATTEMPT") or "1"),
-        _value(env, "GITHUB_RUN_NUMBER"),
-        url,
-        _value(env, "GITHUB_SHA"),
-        _value(env, "GITHUB_REF_NAME"),
-    )
-
-
-def _gitlab(env: Mapping[str, str]) -> BuildInfo:
-    return BuildInfo(
+        "github",
+        on="GITHUB_ACTIONS",
+        # A re-run of the workflow is another run (its first attempt may not say so).
+        run_key=("GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT"),
+        defaults={"GITHUB_RUN_ATTEMPT": "1"},
+        build=("GITHUB_RUN_NUMBER",),
+        build_url="{GITHUB_SERVER_URL}/{GITHUB_REPOSITORY}/actions/runs/{GITHUB_RUN_ID}",
+        commit="GITHUB_SHA",
+        branch=("GITHUB_REF_NAME",),
+    ),
+    _System(
         "GitLab CI",
-        _key("gitlab", _value(env, "CI_PIPELINE_ID")),
-        _value(env, "CI_PIPELINE_IID") or _value(env, "CI_PIPELINE_ID"),
-        _value(env, "CI_PIPELINE_URL"),
-        _value(env, "CI_COMMIT_SHA"),
-        _value(env, "CI_COMMIT_REF_NAME"),
-    )
-
-
-def _jenkins(env: Mapping[str, str]) -> BuildInfo:
-    return BuildInfo(
-        "Jenkins",
-        _key("jenkins", _value(env, "BUILD_TAG")),
-        _value(env, "BUILD_NUMBER"),
-        _value(env, "BUILD_URL"),
-        _value(env, "GIT_COMMIT"),
-        _value(env, "BRANCH_NAME") or _value(env, "GIT_BRANCH"),
-    )
-
-
-def _azure(env: Mapping[str, str]) -> BuildInfo:
-    build_id = _value(env, "BUILD_BUILDID")
-    collection, project = _value(env, "SYSTEM_COLLECTIONURI"), _value(env, "SYSTEM_TEAMPROJECT")
-    url = (
-        f"{collection.rstrip('/')}/{project}/_build/results?buildId={build_id}"
-        if collection and project and build_id
-        else None
-    )
-    return BuildInfo(
+        "gitlab",
+        on="GITLAB_CI",
+        run_key=("CI_PIPELINE_ID",),
+        build=("CI_PIPELINE_IID", "CI_PIPELINE_ID"),
+        build_url="{CI_PIPELINE_URL}",
+        commit="CI_COMMIT_SHA",
+        branch=("CI_COMMIT_REF_NAME",),
+    ),
+    _System(
         "Azure Pipelines",
-        _key("azure", build_id),
-        _value(env, "BUILD_BUILDNUMBER"),
-        url,
-        _value(env, "BUILD_SOURCEVERSION"),
-        _value(env, "BUILD_SOURCEBRANCHNAME"),
-    )
-
-
-def _circleci(env: Mapping[str, str]) -> BuildInfo:
-    return BuildInfo(
+        "azure",
+        on="TF_BUILD",
+        run_key=("BUILD_BUILDID",),
+        build=("BUILD_BUILDNUMBER",),
+        build_url="{SYSTEM_COLLECTIONURI/}/{SYSTEM_TEAMPROJECT}"
+        "/_build/results?buildId={BUILD_BUILDID}",
+        commit="BUILD_SOURCEVERSION",
+        branch=("BUILD_SOURCEBRANCHNAME",),
+    ),
+    _System(
         "CircleCI",
-        _key("circleci", _value(env, "CIRCLE_WORKFLOW_ID")),
-        _value(env, "CIRCLE_BUILD_NUM"),
-        _value(env, "CIRCLE_BUILD_URL"),
-        _value(env, "CIRCLE_SHA1"),
-        _value(env, "CIRCLE_BRANCH"),
-    )
-
-
-def _buildkite(env: Mapping[str, str]) -> BuildInfo:
-    return BuildInfo(
+        "circleci",
+        on="CIRCLECI",
+        run_key=("CIRCLE_WORKFLOW_ID",),
+        build=("CIRCLE_BUILD_NUM",),
+        build_url="{CIRCLE_BUILD_URL}",
+        commit="CIRCLE_SHA1",
+        branch=("CIRCLE_BRANCH",),
+    ),
+    _System(
         "Buildkite",
-        _key("buildkite", _value(env, "BUILDKITE_BUILD_ID")),
-        _value(env, "BUILDKITE_BUILD_NUMBER"),
-        _value(env, "BUILDKITE_BUILD_URL"),
-        _value(env, "BUILDKITE_COMMIT"),
-        _value(env, "BUILDKITE_BRANCH"),
-    )
+        "buildkite",
+        on="BUILDKITE",
+        run_key=("BUILDKITE_BUILD_ID",),
+        build=("BUILDKITE_BUILD_NUMBER",),
+        build_url="{BUILDKITE_BUILD_URL}",
+        commit="BUILDKITE_COMMIT",
+        branch=("BUILDKITE_BRANCH",),
+    ),
+    _System(
+        "Jenkins",
+        "jenkins",
+        on="JENKINS_URL",
+        on_any_value=True,
+        run_key=("BUILD_TAG",),
+        build=("BUILD_NUMBER",),
+        build_url="{BUILD_URL}",
+        commit="GIT_COMMIT",
+        branch=("BRANCH_NAME", "GIT_BRANCH"),
+    ),
+)
 
 
 def detect(env: Mapping[str, str]) -> BuildInfo | None:
     """The CI system ``env`` belongs to and its build, or None outside the six known."""
-    if env.get("GITHUB_ACTIONS", "").lower() == "true":
-        return _github(env)
-    if env.get("GITLAB_CI", "").lower() == "true":
-        return _gitlab(env)
-    if env.get("TF_BUILD", "").lower() == "true":
-        return _azure(env)
-    if env.get("CIRCLECI", "").lower() == "true":
-        return _circleci(env)
-    if env.get("BUILDKITE", "").lower() == "true":
-        return _buildkite(env)
-    if env.get("JENKINS_URL"):
-        return _jenkins(env)
+    for system in _SYSTEMS:
+        if system.runs_here(env):
+            return system.info(env)
     return None
 
 

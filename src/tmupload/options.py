@@ -17,8 +17,6 @@ from typing import Any, Literal
 __all__ = [
     "LINKABLE_OUTCOMES",
     "OPTIONS",
-    "OPTIONS_BY_NAME",
-    "TARGET_NAMES",
     "OptionSpec",
     "did_you_mean",
     "looks_secret",
@@ -50,6 +48,11 @@ class OptionSpec:
     def cli_flag(self) -> str:
         return "--" + self.name.replace("_", "-")
 
+    def flag_in(self, style: Literal["pytest", "cli"]) -> str:
+        """The flag in the front end's own spelling: ``--tm-x-y`` for pytest, ``--x-y`` for
+        the command."""
+        return self.cli_flag if style == "cli" else self.flag
+
     @property
     def ini(self) -> str:
         return "tm_" + self.name
@@ -75,11 +78,20 @@ class OptionSpec:
         default = self.shown_default
         return f"{text} (default: {default})" if default is not None else text
 
+    def argument(self, help_text: str) -> dict[str, Any]:
+        """What pytest's ``addoption`` and argparse's ``add_argument`` take for its flag: a
+        switch for a boolean, else a value. It defaults to None, so that a flag not given
+        leaves the setting to the environment and the ini file."""
+        if self.kind == "bool":
+            return {"action": "store_true", "default": None, "dest": self.ini, "help": help_text}
+        metavar = "|".join(self.choices) if self.choices else self.name.upper()
+        return {"default": None, "dest": self.ini, "metavar": metavar, "help": help_text}
+
     def names(self, style: Literal["pytest", "cli"] = "pytest") -> str:
         """How a user can set it, for error messages (in the front end's own flag spelling)."""
         if style == "cli":
-            return f"{self.cli_flag} (env {self.env})"
-        return f"{self.flag} (ini {self.ini}, env {self.env})"
+            return f"{self.flag_in(style)} (env {self.env})"
+        return f"{self.flag_in(style)} (ini {self.ini}, env {self.env})"
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -130,8 +142,6 @@ def looks_secret(name: str) -> bool:
 
 
 LINKABLE_OUTCOMES = ("failed", "error", "xfailed", "skipped")
-#: Every server tmupload can send to (``--tm-target``); ``targets.registry`` loads each lazily.
-TARGET_NAMES = ("et", "qtest", "zephyr")
 
 OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("upload", "bool", False, "send the results to the server", cli=False),
@@ -142,13 +152,9 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "do not upload in this run, whatever the ini file or TMUPLOAD_UPLOAD say",
         cli=False,
     ),
-    OptionSpec(
-        "target",
-        "choice",
-        "et",
-        "which server: et (Enterprise Tester), qtest (qTest Manager), zephyr (Zephyr Enterprise)",
-        choices=TARGET_NAMES,
-    ),
+    # Its choices, default and help come from the one list of servers, the registry
+    # (``targets.registry.all_options``); here it holds its place among the core settings.
+    OptionSpec("target", "choice", None, "which server"),
     OptionSpec(
         "url",
         "str",
@@ -237,5 +243,3 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("timeout", "float", 30.0, "seconds to wait for one server answer"),
     OptionSpec("deadline", "float", 600.0, "seconds the whole upload may take"),
 )
-
-OPTIONS_BY_NAME = {spec.name: spec for spec in OPTIONS}

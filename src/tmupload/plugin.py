@@ -39,13 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for spec in all_options():
         only = f"; {'/'.join(spec.targets)} only" if spec.targets else ""
         help_text = spec.help_with_default(f"[ini {spec.ini}, env {spec.env}{only}]")
-        if spec.kind == "bool":
-            group.addoption(
-                spec.flag, action="store_true", default=None, dest=spec.ini, help=help_text
-            )
-        else:
-            metavar = spec.name.upper() if not spec.choices else "|".join(spec.choices)
-            group.addoption(spec.flag, default=None, dest=spec.ini, metavar=metavar, help=help_text)
+        group.addoption(spec.flag, **spec.argument(help_text))
         parser.addini(spec.ini, help_text, type="string", default="")
     for flag, dest in _SECRET_FLAGS.items():
         group.addoption(flag, dest=dest, default=None, help=argparse.SUPPRESS)

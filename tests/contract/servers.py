@@ -6,6 +6,10 @@ status of its latest upload (``passed``, ``failed`` — an error counts as faile
 every server tells them apart — or ``skipped``), the (case id, key) links, how many uploads
 landed, and which requests wrote.
 
+Which servers there are is the registry's (``tmupload.targets.registry``): every registered
+target with an emulator is served here, started from its spec's emulator module; what differs
+per server is how to read what landed, one reader class each below (``@_reads``).
+
 The qTest and Zephyr emulators run in strict mode (``EmulatorConfig.strict``): where their
 server's reference leaves a fact unconfirmed, they give the strictest plausible answer, so a
 client that passes here does not lean on a guess.
@@ -13,11 +17,14 @@ client that passes here does not lean on a guess.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+import importlib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
+
+from tmupload.targets.registry import get_spec, target_names
 
 __all__ = ["SERVERS", "Server", "ServerFactory", "upload_args"]
 
@@ -77,6 +84,66 @@ class Server(Protocol):
 ServerFactory = Callable[[], AbstractContextManager[Server]]
 
 
+class _Reader:
+    """What every reader shares: where an upload goes, as flags for both front ends, and the
+    server's title as the registry has it. A reader is made with its emulator and URL."""
+
+    target: ClassVar[str]
+    #: The EmulatorConfig the contract suite runs its emulator with.
+    config: ClassVar[dict[str, Any]] = {}
+    #: Settings beyond the URL that say where results go (project, release, ...).
+    placement: ClassVar[dict[str, str]] = {"project": "Demo"}
+
+    def __init__(self, emulator: Any, url: str) -> None:
+        self.emulator = emulator
+        self.url = url
+        self.title = get_spec(self.target).title
+
+    def args(self) -> list[str]:
+        return self._flags("--tm-")
+
+    def cli_args(self) -> list[str]:
+        return self._flags("--")
+
+    def _flags(self, prefix: str) -> list[str]:
+        given = {"target": self.target, "url": self.url, **self.placement}
+        return [part for name, value in given.items() for part in (prefix + name, value)]
+
+
+#: target name -> its reader class (the targets themselves come from the registry).
+_READERS: dict[str, type[_Reader]] = {}
+
+
+def _reads(reader: type[_Reader]) -> type[_Reader]:
+    _READERS[reader.target] = reader
+    return reader
+
+
+@contextmanager
+def _serve(emulator_module: str, reader: type[_Reader]) -> Iterator[Server]:
+    """The target's emulator on loopback, seen through its reader."""
+    module = importlib.import_module(emulator_module)
+    emulator = module.Emulator(module.EmulatorConfig(**reader.config))
+    with module.serve_in_thread(emulator) as server:
+        yield reader(emulator, server.url)  # type: ignore[misc]
+
+
+def _servers() -> dict[str, ServerFactory]:
+    """Every registered target that has an emulator, by name, in the registry's order."""
+    servers: dict[str, ServerFactory] = {}
+    for name in target_names():
+        spec = get_spec(name)
+        if spec.emulator is None:
+            continue  # nothing to run the contract against (a sketch, a plug-in's target)
+        if name not in _READERS:
+            raise LookupError(
+                f"target {name!r} has an emulator but no reader in tests/contract/servers.py: "
+                "add one (@_reads) so the contract suite runs against it"
+            )
+        servers[name] = partial(_serve, spec.emulator, _READERS[name])
+    return servers
+
+
 def _node_id_form(name: str) -> str:
     """A test name as a server shows it (``test_x[é]``) -> as its pytest node id has it: the
     parameter id's non-ASCII characters escaped as pytest escapes them (``test_x[\\xe9]``)."""
@@ -105,29 +172,19 @@ def _et_leaves(run: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 _ET_STATUS = {"Passed": "passed", "Failed": "failed", "Error": "failed", "Skipped": "skipped"}
 
 
-@dataclass
-class EtServer:
-    emulator: Any
-    url: str
-    target: str = "et"
-    title: str = "Enterprise Tester"
-    _logins: dict[str, tuple[str, str]] = field(
-        default_factory=lambda: {
-            "ok": ("admin", "admin"),
-            "wrong": ("admin", "wrong-canary-pw"),
-            "readonly": ("viewer", "viewer"),
-        }
-    )
+@_reads
+class EtServer(_Reader):
+    target = "et"
+    config: ClassVar[dict[str, Any]] = {"import_delay": 0.01, "link_delay": 0.0}
+    _logins: ClassVar[dict[str, tuple[str, str]]] = {
+        "ok": ("admin", "admin"),
+        "wrong": ("admin", "wrong-canary-pw"),
+        "readonly": ("viewer", "viewer"),
+    }
 
     def credentials(self, kind: str = "ok") -> dict[str, str]:
         user, password = self._logins[kind]
         return {"TMUPLOAD_USER": user, "TMUPLOAD_PASSWORD": password}
-
-    def args(self) -> list[str]:
-        return ["--tm-target", "et", "--tm-url", self.url, "--tm-project", "Demo"]
-
-    def cli_args(self) -> list[str]:
-        return ["--target", "et", "--url", self.url, "--project", "Demo"]
 
     def _runs(self) -> list[dict[str, Any]]:
         return list(self.emulator.snapshot()["runs"])
@@ -183,47 +240,24 @@ class EtServer:
         }
 
 
-def _et() -> AbstractContextManager[Server]:
-    from contextlib import contextmanager
-
-    from tmupload.targets.et.emulator import Emulator, EmulatorConfig, serve_in_thread
-
-    @contextmanager
-    def serve() -> Any:
-        emulator = Emulator(EmulatorConfig(import_delay=0.01, link_delay=0.0))
-        with serve_in_thread(emulator) as server:
-            yield EtServer(emulator, server.url)
-
-    return serve()  # type: ignore[no-any-return]
-
+# The qTest and Zephyr emulators take the same token and logins. An empty value unsets: the
+# token would otherwise win over a login.
+_TOKEN_LOGINS = {
+    "ok": {"TMUPLOAD_TOKEN": "demo-token", "TMUPLOAD_USER": "", "TMUPLOAD_PASSWORD": ""},
+    "wrong": {"TMUPLOAD_TOKEN": "wrong-token-canary"},
+    "readonly": {"TMUPLOAD_TOKEN": "", "TMUPLOAD_USER": "viewer", "TMUPLOAD_PASSWORD": "viewer"},
+}
 
 _QTEST_STATUS = {"passed": "passed", "failed": "failed"}
 
 
-@dataclass
-class QTestServer:
-    emulator: Any
-    url: str
-    target: str = "qtest"
-    title: str = "qTest Manager"
+@_reads
+class QTestServer(_Reader):
+    target = "qtest"
+    config: ClassVar[dict[str, Any]] = {"job_delay": 0.0, "strict": True}
 
     def credentials(self, kind: str = "ok") -> dict[str, str]:
-        # An empty value unsets: the token would otherwise win over a login.
-        return {
-            "ok": {"TMUPLOAD_TOKEN": "demo-token", "TMUPLOAD_USER": "", "TMUPLOAD_PASSWORD": ""},
-            "wrong": {"TMUPLOAD_TOKEN": "wrong-token-canary"},
-            "readonly": {
-                "TMUPLOAD_TOKEN": "",
-                "TMUPLOAD_USER": "viewer",
-                "TMUPLOAD_PASSWORD": "viewer",
-            },
-        }[kind]
-
-    def args(self) -> list[str]:
-        return ["--tm-target", "qtest", "--tm-url", self.url, "--tm-project", "Demo"]
-
-    def cli_args(self) -> list[str]:
-        return ["--target", "qtest", "--url", self.url, "--project", "Demo"]
+        return _TOKEN_LOGINS[kind]
 
     def _runs(self) -> list[dict[str, Any]]:
         return [run for run in self.emulator.snapshot()["test_runs"] if run["logs"]]
@@ -282,20 +316,6 @@ class QTestServer:
         return {run["automation_content"]: run["logs"][-1]["note"] for run in self._runs()}
 
 
-def _qtest() -> AbstractContextManager[Server]:
-    from contextlib import contextmanager
-
-    from tmupload.targets.qtest.emulator import Emulator, EmulatorConfig, serve_in_thread
-
-    @contextmanager
-    def serve() -> Any:
-        emulator = Emulator(EmulatorConfig(job_delay=0.0, strict=True))
-        with serve_in_thread(emulator) as server:
-            yield QTestServer(emulator, server.url)
-
-    return serve()  # type: ignore[no-any-return]
-
-
 _ZEPHYR_STATUS = {"Pass": "passed", "Fail": "failed"}
 
 
@@ -311,35 +331,14 @@ def _zephyr_case_id(folder_path: str, name: str) -> str:
     return "::".join(["/".join(parts[: file_at + 1]), *classes, _node_id_form(name)])
 
 
-@dataclass
-class ZephyrServer:
-    emulator: Any
-    url: str
-    target: str = "zephyr"
-    title: str = "Zephyr Enterprise"
+@_reads
+class ZephyrServer(_Reader):
+    target = "zephyr"
+    config: ClassVar[dict[str, Any]] = {"strict": True}
+    placement: ClassVar[dict[str, str]] = {"project": "Demo", "release": "2026.4"}
 
     def credentials(self, kind: str = "ok") -> dict[str, str]:
-        # An empty value unsets: the token would otherwise win over a login.
-        return {
-            "ok": {"TMUPLOAD_TOKEN": "demo-token", "TMUPLOAD_USER": "", "TMUPLOAD_PASSWORD": ""},
-            "wrong": {"TMUPLOAD_TOKEN": "wrong-token-canary"},
-            "readonly": {
-                "TMUPLOAD_TOKEN": "",
-                "TMUPLOAD_USER": "viewer",
-                "TMUPLOAD_PASSWORD": "viewer",
-            },
-        }[kind]
-
-    def args(self) -> list[str]:
-        return [
-            "--tm-target", "zephyr", "--tm-url", self.url, "--tm-project", "Demo",
-            "--tm-release", "2026.4",
-        ]  # fmt: skip
-
-    def cli_args(self) -> list[str]:
-        return [
-            "--target", "zephyr", "--url", self.url, "--project", "Demo", "--release", "2026.4",
-        ]  # fmt: skip
+        return _TOKEN_LOGINS[kind]
 
     def _phases(self) -> list[dict[str, Any]]:
         return [phase for cycle in self.emulator.snapshot()["cycles"] for phase in cycle["phases"]]
@@ -412,22 +411,8 @@ class ZephyrServer:
         }
 
 
-def _zephyr() -> AbstractContextManager[Server]:
-    from contextlib import contextmanager
-
-    from tmupload.targets.zephyr.emulator import Emulator, EmulatorConfig, serve_in_thread
-
-    @contextmanager
-    def serve() -> Any:
-        emulator = Emulator(EmulatorConfig(strict=True))
-        with serve_in_thread(emulator) as server:
-            yield ZephyrServer(emulator, server.url)
-
-    return serve()  # type: ignore[no-any-return]
-
-
-#: target name -> how to start its emulator. A target joins the contract suite here.
-SERVERS: dict[str, ServerFactory] = {"et": _et, "qtest": _qtest, "zephyr": _zephyr}
+#: target name -> how to start its emulator and read it: the registry's targets that have one.
+SERVERS: dict[str, ServerFactory] = _servers()
 
 
 def upload_args(server: Server, outbox: Path, *extra: str) -> list[str]:

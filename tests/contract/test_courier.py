@@ -158,6 +158,35 @@ def test_ctrl_c_while_the_session_end_waits_prints_one_line_and_the_run_still_la
     assert server.uploads() == 1
 
 
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_ctrl_c_after_the_last_test_before_the_waiting_begins_is_one_line_too(
+    pytester: pytest.Pytester, server: Server, outbox: Path, workers: list[str]
+) -> None:
+    """The Ctrl-C comes while the session is ending but before tmupload waits (xdist stops
+    its workers, another plugin ends its part): it is not a traceback in their code; the
+    waiting then stops at once, with the one line, and the run lands once."""
+    pytester.makepyfile(test_suite=SUITE)
+    pytester.makeconftest(
+        """
+        import os, signal
+
+        def pytest_sessionfinish(session):
+            if hasattr(session.config, "workerinput"):
+                return
+            os.killpg(0, signal.SIGINT)  # the terminal's Ctrl-C, to the whole group
+        """
+    )
+    session = _session(pytester.path, [*upload_args(server, outbox), *workers])
+    out, _ = session.communicate(timeout=PATIENCE)
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
+    stopped = [line for line in out.splitlines() if "stopped waiting" in line]
+    assert len(stopped) == 1, out
+    assert session.returncode == pytest.ExitCode.TESTS_FAILED, out  # the tests' own status
+    _until(lambda: _entries(outbox) == [], "the courier delivered and emptied the outbox")
+    assert server.landed() == EXPECTED
+    assert server.uploads() == 1
+
+
 def test_a_session_killed_after_its_last_test_is_delivered_once_as_interrupted(
     pytester: pytest.Pytester, server: Server, outbox: Path
 ) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from tmupload._version import __version__
 from tmupload.cli.common import EXIT_UPLOAD_FAILED, EXIT_USAGE, add_settings, command_spelling
 from tmupload.errors import ConfigError, InputError, TmUploadError
 from tmupload.options import did_you_mean, looks_secret
-from tmupload.targets.registry import all_options, target_names
+from tmupload.targets.registry import DEFAULT_TARGET, all_options, target_names
 
 __all__ = ["main"]
 
@@ -89,10 +89,15 @@ _SERVER = (
     "timeout",
     "deadline",
 )
+# What sending a spooled run reads beyond the server's settings (resend, send).
+_SENDING = ("manifest", "link_concurrency", "link_on", "no_link", "link_failures")
+
+_Commands = argparse._SubParsersAction  # the type of ``add_subparsers()``'s result
 
 
-def _target_options() -> tuple[str, ...]:
-    return tuple(spec.name for spec in all_options() if spec.targets)
+def _server_settings(*more: str) -> tuple[str, ...]:
+    """The settings that reach the server, every target's own, and ``more``."""
+    return (*_SERVER, *(spec.name for spec in all_options() if spec.targets), *more)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -138,26 +143,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tmupload {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_resend(commands)
+    _add_send(commands)
+    _add_check(commands)
+    _add_emulator(commands)
+    _add_demo(commands)
 
-    resend = commands.add_parser(
+    from tmupload.cli.import_cmd import add_import_command
+
+    add_import_command(commands, add_settings)
+
+    from tmupload.cli.outbox_cmd import add_outbox_command
+
+    add_outbox_command(commands)
+    return parser
+
+
+def _add_command(
+    commands: _Commands[argparse.ArgumentParser],
+    name: str,
+    run: Callable[[argparse.Namespace], int],
+    *,
+    help: str,
+    description: str,
+    settings: tuple[str, ...] = (),
+) -> argparse.ArgumentParser:
+    """A command that ``run`` carries out, offering these ``settings`` first."""
+    parser = commands.add_parser(name, help=help, description=description)
+    if settings:
+        add_settings(parser, only=settings)
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _add_resend(commands: _Commands[argparse.ArgumentParser]) -> None:
+    resend = _add_command(
+        commands,
         "resend",
+        cmd_resend,
         help="finish uploads waiting in the outbox",
         description="Send again every run waiting in the outbox, each from the step where it "
         "stopped and to the target it was spooled for. A setting given here (flag or "
         "environment) overrides where the run goes; credentials always come from here.",
-    )
-    add_settings(
-        resend,
-        only=(
-            *_SERVER,
-            *_target_options(),
-            "outbox",
-            "manifest",
-            "link_concurrency",
-            "link_on",
-            "no_link",
-            "link_failures",
-        ),
+        settings=_server_settings("outbox", *_SENDING),
     )
     resend.add_argument(
         "entries",
@@ -166,28 +194,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="send only these outbox entries (their names, as `tmupload outbox` lists them, "
         "or a unique start of one); default: every entry (of --target's server when given)",
     )
-    resend.set_defaults(func=cmd_resend)
 
-    send = commands.add_parser(
+
+def _add_send(commands: _Commands[argparse.ArgumentParser]) -> None:
+    send = _add_command(
+        commands,
         "send",
+        cmd_send,
         help="send the outbox; CI shards that share a run key go as one run",
         description="Send every run waiting in the outbox (or in each --outbox: the folders "
         "CI shards spooled with --tm-defer, downloaded side by side). Runs spooled with the "
         "same run key, target and placement are joined into one run first: a node id found "
         "in two of them counts once, the later one. Like resend, a setting given here "
         "overrides where a run goes; credentials come from here.",
-    )
-    add_settings(
-        send,
-        only=(
-            *_SERVER,
-            *_target_options(),
-            "manifest",
-            "link_concurrency",
-            "link_on",
-            "no_link",
-            "link_failures",
-        ),
+        settings=_server_settings(*_SENDING),
     )
     send.add_argument(
         "--outbox",
@@ -197,25 +217,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="an outbox folder to send (again for each folder); the joined runs are made in "
         "the first (default: the project's outbox, as for resend)",
     )
-    send.set_defaults(func=cmd_send)
 
-    check = commands.add_parser(
+
+def _add_check(commands: _Commands[argparse.ArgumentParser]) -> None:
+    _add_command(
+        commands,
         "check",
+        cmd_check,
         help="check the server, login, project and placement (read-only)",
         description="Check, read-only, everything an upload needs: configuration, the "
         "server, the login, the project and where results would go. Exit 0 when all is ok, "
         "1 when a check failed, 2 when the configuration is incomplete.",
+        settings=_server_settings("no_link"),
     )
-    add_settings(check, only=(*_SERVER, *_target_options(), "no_link"))
-    check.set_defaults(func=cmd_check)
 
-    emulator = commands.add_parser(
+
+def _add_emulator(commands: _Commands[argparse.ArgumentParser]) -> None:
+    emulator = _add_command(
+        commands,
         "emulator",
+        cmd_emulator,
         help="serve a server emulator on loopback (for trying tmupload out)",
         description="Serve an in-memory emulator of a test-management server on this machine, "
         "with a page showing what landed. A testing aid, not a server.",
     )
-    emulator.add_argument("--target", default="et", choices=target_names(), help="which server")
+    _add_target_choice(emulator)
     emulator.add_argument("--host", default="127.0.0.1", help="address to listen on")
     emulator.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     emulator.add_argument(
@@ -240,30 +266,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer as strictly as the server's reference allows where it leaves a fact "
         "unconfirmed (qtest, zephyr; et has no strict mode; default: off)",
     )
-    emulator.set_defaults(func=cmd_emulator)
 
-    demo = commands.add_parser(
+
+def _add_demo(commands: _Commands[argparse.ArgumentParser]) -> None:
+    demo = _add_command(
+        commands,
         "demo",
+        cmd_demo,
         help="emulator + example suite + upload, then show what landed",
         description="Start an emulator, run the example suite with the plugin against it, and "
         "print what the server holds afterwards.",
     )
-    demo.add_argument("--target", default="et", choices=target_names(), help="which server")
+    _add_target_choice(demo)
     demo.add_argument("--suite", default="examples/suite", help="the test suite to run")
     demo.add_argument(
         "-n", "--workers", type=int, default=0, help="run the suite with pytest-xdist"
     )
     demo.add_argument("--keep-running", action="store_true", help="keep the emulator up afterwards")
-    demo.set_defaults(func=cmd_demo)
 
-    from tmupload.cli.import_cmd import add_import_command
 
-    add_import_command(commands, add_settings)
-
-    from tmupload.cli.outbox_cmd import add_outbox_command
-
-    add_outbox_command(commands)
-    return parser
+def _add_target_choice(parser: argparse.ArgumentParser) -> None:
+    """``--target``, for the commands that start an emulator rather than send (no env)."""
+    parser.add_argument(
+        "--target", default=DEFAULT_TARGET, choices=target_names(), help="which server"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -60,15 +60,7 @@ def add_settings(parser: argparse.ArgumentParser, *, only: tuple[str, ...] | Non
         # The flags default to None (a value given wins over env and ini): the help says the
         # setting's own default, as pytest's --help does.
         help_text = spec.help_with_default(f"[env {spec.env}{targets}]")
-        if spec.kind == "bool":
-            group.add_argument(
-                spec.cli_flag, action="store_true", default=None, dest=spec.ini, help=help_text
-            )
-        else:
-            metavar = "|".join(spec.choices) if spec.choices else spec.name.upper()
-            group.add_argument(
-                spec.cli_flag, default=None, dest=spec.ini, metavar=metavar, help=help_text
-            )
+        group.add_argument(spec.cli_flag, **spec.argument(help_text))
 
 
 def _pyproject_section(path: Path) -> dict[str, Any] | None:

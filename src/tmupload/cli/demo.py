@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from tmupload.errors import ConfigError, InputError
-from tmupload.targets.registry import get_spec, load_attribute
+from tmupload.targets.registry import DEFAULT_TARGET, get_spec, load_attribute
 
 __all__ = ["run_demo"]
 
@@ -45,7 +45,7 @@ def _pytest_command(
 
 
 def run_demo(
-    *, suite: Path, workers: int = 0, keep_running: bool = False, target: str = "et"
+    *, suite: Path, workers: int = 0, keep_running: bool = False, target: str = DEFAULT_TARGET
 ) -> int:
     spec = get_spec(target)
     if spec.demo is None:

@@ -78,7 +78,7 @@ def upload(
     except OSError as exc:
         raise ConfigError(
             f"cannot write the outbox {outbox} ({exc.strerror or exc}); nothing was sent — "
-            f"point {settings.names('outbox').split(' (')[0]} (TMUPLOAD_OUTBOX) at a writable "
+            f"point {settings.flag('outbox')} (TMUPLOAD_OUTBOX) at a writable "
             "directory"
         ) from None
     outcome.outbox_entry = entry.path
@@ -201,10 +201,10 @@ def select_entries(settings: Settings, names: Sequence[str] = ()) -> tuple[list[
         placement.update(get_spec(target).frozen)
     given = sorted(placement & settings.given)
     if given:
-        shown = ", ".join(settings.names(name).split(" (")[0] for name in given)
+        shown = ", ".join(settings.flag(name) for name in given)
         raise ConfigError(
             f"{outbox} holds runs for {', '.join(targets)}: {shown} would reach all of them — "
-            f"choose one server with {settings.names('target').split(' (')[0]}, or name the "
+            f"choose one server with {settings.flag('target')}, or name the "
             f"entries ({command_hint('outbox', outbox)} lists them)"
         )
     return entries, False
@@ -270,7 +270,7 @@ def resend(
         outcome = UploadOutcome(run=run, settings=merged, outbox_entry=entry.path)
         if overridden:
             # Cached server ids (project, containers, the run) belong to the old placement.
-            flags = [merged.names(name).split(" (")[0] for name in overridden]
+            flags = [merged.flag(name) for name in overridden]
             one = len(flags) == 1
             say(
                 f"{entry.name}: {_listed(flags)} given now "

@@ -165,7 +165,7 @@ def deferred_lines(
 ) -> list[tuple[str, str]]:
     """The summary of a run spooled with --defer: where it is, its run key, how to send it."""
     key = settings.run_key
-    flag = settings.names("run_key").split(" (")[0]
+    flag = settings.flag("run_key")
     return [
         ("green", f"spooled {counted(count, 'result')} in {entry}, to be sent later"),
         (

@@ -6,6 +6,7 @@ nothing from the client code; they follow ``reference/`` only.
 
 from __future__ import annotations
 
+from .clock import Clock, ManualClock
 from .faults import NO_FAULT, SPEC_WORDS, Decision, FaultInjector, Faults, parse_faults_spec
 from .server import (
     SOCKET_ENVIRON_KEY,
@@ -20,11 +21,13 @@ __all__ = [
     "NO_FAULT",
     "SOCKET_ENVIRON_KEY",
     "SPEC_WORDS",
+    "Clock",
     "Decision",
     "EmulatedConnectionReset",
     "EmulatorServer",
     "FaultInjector",
     "Faults",
+    "ManualClock",
     "abort_connection",
     "parse_faults_spec",
     "run_forever",

@@ -100,7 +100,8 @@ class EmulatorServer(Generic[AppT]):
 
     The socket is bound when the object is created, so :attr:`port` and :attr:`url` are known
     before :meth:`start` (a busy port raises ``OSError`` here). ``app_path`` is the part of
-    :attr:`url` after the host (ET's ``/EnterpriseTester``; empty for a server at the root).
+    :attr:`url` after the host (ET's ``/EnterpriseTester``; empty for a server at the root);
+    by default the app's own ``app_path``.
     """
 
     def __init__(
@@ -110,11 +111,12 @@ class EmulatorServer(Generic[AppT]):
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
         *,
-        app_path: str = "",
+        app_path: str | None = None,
     ) -> None:
         self.app = app
         self.emulator = app  # the name the tests and the demos use
-        self.app_path = app_path
+        # by default the emulator's own (Enterprise Tester's ``/EnterpriseTester``)
+        self.app_path = str(getattr(app, "app_path", "")) if app_path is None else app_path
         self._server = _ThreadingServer((host, port), _QuietHandler)
         self._server.set_app(app)
         self.scheme = "http"
@@ -171,7 +173,7 @@ def serve_in_thread(
     port: int = 0,
     ssl_context: ssl.SSLContext | None = None,
     *,
-    app_path: str = "",
+    app_path: str | None = None,
 ) -> EmulatorServer[AppT]:
     """Serve ``app`` from a daemon thread; use the result as a context manager."""
     return EmulatorServer(app, host, port, ssl_context, app_path=app_path).start()
@@ -183,7 +185,7 @@ def run_forever(
     port: int = 0,
     on_ready: Callable[[str], None] | None = None,
     *,
-    app_path: str = "",
+    app_path: str | None = None,
 ) -> None:
     """Serve ``app`` in the foreground until interrupted (Ctrl-C ends it cleanly).
 

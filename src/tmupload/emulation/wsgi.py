@@ -11,7 +11,17 @@ from urllib.parse import parse_qs
 
 from tmupload.emulation.faults import Faults
 
-__all__ = ["faults_fields", "faults_json", "query_first", "read_body", "strict_field"]
+__all__ = [
+    "faults_fields",
+    "faults_json",
+    "query_first",
+    "read_body",
+    "read_limited",
+    "root_url",
+    "strict_field",
+]
+
+_CHUNK = 64 * 1024
 
 
 def read_body(environ: Mapping[str, Any]) -> bytes:
@@ -24,6 +34,40 @@ def read_body(environ: Mapping[str, Any]) -> bytes:
         return b""
     data: bytes = environ["wsgi.input"].read(length)
     return data
+
+
+def read_limited(environ: Mapping[str, Any], limit: int | None) -> tuple[bytes, int]:
+    """The body, or ``(b"", length)`` when it is longer than ``limit`` (read and dropped, so
+    the connection stays usable for the answer). No limit: :func:`read_body`."""
+    if limit is None:
+        return read_body(environ), 0
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length <= limit:
+        return read_body(environ), 0
+    stream = environ["wsgi.input"]
+    remaining = length
+    while remaining > 0:
+        chunk = stream.read(min(_CHUNK, remaining))
+        if not chunk:
+            break
+        remaining -= len(chunk)
+    return b"", length
+
+
+def root_url(environ: Mapping[str, Any], app_path: str = "") -> str:
+    """``scheme://host`` of the request plus ``app_path``: the prefix of the links a server
+    writes into its answers."""
+    scheme = str(environ.get("wsgi.url_scheme", "http"))
+    host = str(environ.get("HTTP_HOST", ""))
+    if not host:
+        host = str(environ.get("SERVER_NAME", "localhost"))
+        port = str(environ.get("SERVER_PORT", ""))
+        if port and port != {"http": "80", "https": "443"}.get(scheme):
+            host = f"{host}:{port}"
+    return f"{scheme}://{host}{app_path}"
 
 
 def query_first(environ: Mapping[str, Any]) -> dict[str, str]:

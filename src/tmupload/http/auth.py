@@ -77,7 +77,7 @@ def credential_hint(settings: Settings) -> str:
     """What to check when the server refused the login: the credentials actually used."""
     if settings.token is not None:
         where = (
-            f"the token in {settings.token_file} ({settings.names('token_file').split(' (')[0]})"
+            f"the token in {settings.token_file} ({settings.flag('token_file')})"
             if settings.token_file is not None
             else "TMUPLOAD_TOKEN"
         )
@@ -85,7 +85,7 @@ def credential_hint(settings: Settings) -> str:
     if settings.password_file is not None:
         password = (
             f"the password in {settings.password_file} "
-            f"({settings.names('password_file').split(' (')[0]}, which wins over "
+            f"({settings.flag('password_file')}, which wins over "
             "TMUPLOAD_PASSWORD)"
         )
     else:

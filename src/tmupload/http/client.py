@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -46,6 +47,16 @@ class DeadlinePassed(httpx.TransportError):
     """The overall time budget ran out before (or while) sending a request."""
 
 
+@dataclass(frozen=True)
+class _Outgoing:
+    """What one request sends beyond its method and URL (the same on every attempt)."""
+
+    params: Mapping[str, str] | None
+    json: Any
+    content: bytes | None
+    headers: Mapping[str, str] | None
+
+
 class HttpClient:
     """A thin wrapper over ``httpx.Client`` bound to one server origin."""
 
@@ -65,9 +76,7 @@ class HttpClient:
         assert url is not None
         self.base_url = url.rstrip("/") + "/"
         self._origin = _origin(self.base_url)
-        self.deadline = deadline or Deadline(
-            settings.deadline, setting=settings.names("deadline").split(" (")[0]
-        )
+        self.deadline = deadline or Deadline(settings.deadline, setting=settings.flag("deadline"))
         self.dialect = dialect or ServerDialect()
         self._credential_hint = credential_hint(settings)
         self._attempts = attempts
@@ -137,10 +146,22 @@ class HttpClient:
         url = self.url(path_or_url)
         if idempotent is None:
             idempotent = method.upper() in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+        outgoing = _Outgoing(params=params, json=json, content=content, headers=headers)
+        response = self._send_with_retries(method, url, outgoing, idempotent=idempotent)
+        if response.status_code in ok or response.status_code in allow:
+            return response
+        raise self._status_error(method, url, response, probe=probe)
+
+    def _send_with_retries(
+        self, method: str, url: str, outgoing: _Outgoing, *, idempotent: bool
+    ) -> httpx.Response:
+        """The server's answer, once it is not a status or failure worth retrying; retried
+        ones past the attempts or the deadline become the error that says so."""
+        # A request that is not idempotent is sent again only when it never left.
         retry_transport: tuple[type[httpx.TransportError], ...] = (
             (httpx.TransportError,) if idempotent else (httpx.ConnectError, httpx.ConnectTimeout)
         )
-        response: httpx.Response | None = None
+        retry_statuses = RETRY_STATUSES if idempotent else RETRY_STATUSES_UNSAFE
         tries = 0
 
         def backoff(exc: Exception) -> bool | float:
@@ -169,36 +190,28 @@ class HttpClient:
             ):
                 with attempt:
                     tries += 1
-                    response = self._send_once(
-                        method,
-                        url,
-                        params,
-                        json,
-                        content,
-                        headers,
-                        retry_transport,
-                        RETRY_STATUSES if idempotent else RETRY_STATUSES_UNSAFE,
-                    )
+                    return self._send_once(method, url, outgoing, retry_transport, retry_statuses)
         except RetryableStatus as exc:
-            response = exc.response
-            message = self.dialect.message(response)
-            raise ServerUnavailable(
-                f"{method} {_path(url)}: the server kept answering HTTP {response.status_code} "
-                f"after {self._attempts} attempts"
-                + _with_message(message)
-                + " — the results are kept; try again later",
-                status=response.status_code,
-                server_message=message,
-                url=url,
-            ) from None
+            raise self._still_unavailable(method, url, exc.response) from None
         except RetryableTransport as exc:
             raise self._transport_error(method, url, exc.exc, tries) from None
         except httpx.TransportError as exc:
             raise self._transport_error(method, url, exc, tries) from None
-        assert response is not None
-        if response.status_code in ok or response.status_code in allow:
-            return response
-        raise self._status_error(method, url, response, probe=probe)
+        raise AssertionError("stamina.retry_context ended without an attempt")  # pragma: no cover
+
+    def _still_unavailable(
+        self, method: str, url: str, response: httpx.Response
+    ) -> ServerUnavailable:
+        message = self.dialect.message(response)
+        return ServerUnavailable(
+            f"{method} {_path(url)}: the server kept answering HTTP {response.status_code} "
+            f"after {self._attempts} attempts"
+            + _with_message(message)
+            + " — the results are kept; try again later",
+            status=response.status_code,
+            server_message=message,
+            url=url,
+        )
 
     def _status_error(
         self, method: str, url: str, response: httpx.Response, *, probe: bool = False
@@ -221,7 +234,7 @@ class HttpClient:
 
     def flag(self, name: str) -> str:
         """How the user sets ``name`` in this front end (``--tm-url`` or ``--url``)."""
-        return self._settings.names(name).split(" (")[0]
+        return self._settings.flag(name)
 
     def _transport_error(
         self, method: str, url: str, exc: httpx.TransportError, tries: int
@@ -255,10 +268,7 @@ class HttpClient:
         self,
         method: str,
         url: str,
-        params: Mapping[str, str] | None,
-        json: Any,
-        content: bytes | None,
-        headers: Mapping[str, str] | None,
+        outgoing: _Outgoing,
         retry_transport: tuple[type[httpx.TransportError], ...],
         retry_statuses: set[int],
     ) -> httpx.Response:
@@ -273,16 +283,16 @@ class HttpClient:
             min(self._timeout, remaining), connect=min(self._timeout, 10.0, remaining)
         )
         self.requests_sent += 1
-        if content is not None:
-            self.bytes_sent += len(content)
+        if outgoing.content is not None:
+            self.bytes_sent += len(outgoing.content)
         try:
             response = self._client.request(
                 method,
                 url,
-                params=params,
-                json=json,
-                content=content,
-                headers=headers,
+                params=outgoing.params,
+                json=outgoing.json,
+                content=outgoing.content,
+                headers=outgoing.headers,
                 timeout=timeout,
             )
         except retry_transport as exc:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
-__all__ = ["ServerDialect", "generic_message", "nothing_at"]
+__all__ = ["ServerDialect", "error_body", "generic_message", "nothing_at"]
 
 # What a status means whatever the server; a dialect adds or replaces hints.
 _STATUS_HINTS = {
@@ -17,17 +18,25 @@ _STATUS_HINTS = {
 }
 
 
-def generic_message(response: httpx.Response) -> str | None:
-    """A ``message``-like field of a JSON error body, or a short raw excerpt."""
+def error_body(response: httpx.Response) -> dict[str, Any] | str | None:
+    """An error answer's JSON object to read the message from, or a short raw excerpt of a
+    body that is not JSON (None: empty, or JSON but no object)."""
     try:
         body = response.json()
     except ValueError:
         text = response.text.strip()
         return text[:300] or None
-    if isinstance(body, dict):
-        for key in ("Message", "message", "error_description", "error"):
-            if isinstance(body.get(key), str):
-                return str(body[key])
+    return body if isinstance(body, dict) else None
+
+
+def generic_message(response: httpx.Response) -> str | None:
+    """A ``message``-like field of a JSON error body, or a short raw excerpt."""
+    body = error_body(response)
+    if not isinstance(body, dict):
+        return body
+    for key in ("Message", "message", "error_description", "error"):
+        if isinstance(body.get(key), str):
+            return str(body[key])
     return None
 
 

@@ -25,8 +25,8 @@ def tls_context(settings: Settings) -> ssl.SSLContext | bool:
             context.load_cert_chain(str(settings.client_cert))
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(
-            f"cannot use the TLS files ({settings.names('ca_bundle').split(' (')[0]} "
-            f"{settings.ca_bundle}, {settings.names('client_cert').split(' (')[0]} "
+            f"cannot use the TLS files ({settings.flag('ca_bundle')} "
+            f"{settings.ca_bundle}, {settings.flag('client_cert')} "
             f"{settings.client_cert}): {exc}; they must be PEM files"
         ) from None
     return context

@@ -19,9 +19,10 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,6 +65,9 @@ class ResultCollector:
         self.notes: list[str] = []
         self.problem: str | None = None  # the run could not be spooled or delivered
         self.detached = False  # the first Ctrl-C stopped the waiting
+        self._pressed = False  # a Ctrl-C came after the tests, before the waiting began
+        self._waiting = False
+        self._previous_handler: Any = None  # SIGINT's handler while the tests ran
         self.skipped_reason: str | None = None
         self.interrupted_note: str | None = None
         self._scratch: Path | None = None  # a dry run's outbox, thrown away at the end
@@ -88,7 +92,7 @@ class ResultCollector:
         except OSError as exc:
             self.problem = (
                 f"cannot write the outbox {outbox} ({exc.strerror or exc}); nothing was sent — "
-                f"point {self.settings.names('outbox').split(' (')[0]} (TMUPLOAD_OUTBOX) at a "
+                f"point {self.settings.flag('outbox')} (TMUPLOAD_OUTBOX) at a "
                 "writable directory"
             )
             return
@@ -100,6 +104,33 @@ class ResultCollector:
             return self.settings.run_name
         build = f" build {self.settings.build}" if self.settings.build else ""
         return f"pytest {self.config.rootpath.name} {self.started_at:%Y-%m-%d %H:%M:%S} UTC{build}"
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
+        try:
+            return (yield)
+        finally:
+            self._hold_interrupts()
+
+    def _hold_interrupts(self) -> None:
+        """From the last test on, a Ctrl-C means "stop waiting for the upload": one that
+        comes before the waiting begins (while xdist stops its workers, or other plugins
+        end the session) is kept for it instead of breaking into their code as a
+        traceback, and the waiting then stops at once."""
+        if self.courier is None or threading.current_thread() is not threading.main_thread():
+            return
+
+        def on_interrupt(signum: int, frame: object) -> None:
+            if self._waiting:
+                raise KeyboardInterrupt
+            self._pressed = True
+
+        self._previous_handler = signal.signal(signal.SIGINT, on_interrupt)
+
+    def _release_interrupts(self) -> None:
+        if self._previous_handler is not None:
+            signal.signal(signal.SIGINT, self._previous_handler)
+            self._previous_handler = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.builder.add(report)
@@ -124,7 +155,11 @@ class ResultCollector:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        self._finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+        try:
+            self._finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+        finally:
+            if not self.detached:
+                self._release_interrupts()
         if self.ok is None and self.problem is None:
             return  # nothing ran, or the waiting was stopped: the tests' status stands
         # The tests' own outcomes are never touched; only a clean exit status becomes 1.
@@ -171,6 +206,9 @@ class ResultCollector:
         waiting (the courier goes on), and from then on Ctrl-C changes nothing."""
         progress = self._make_progress()
         try:
+            self._waiting = True
+            if self._pressed:
+                raise KeyboardInterrupt  # pressed after the last test: do not start waiting
             for message in courier.messages():
                 if "progress" in message:
                     progress(str(message["progress"]))
@@ -192,6 +230,7 @@ class ResultCollector:
             self.detached = True
             courier.leave_running()
         finally:
+            self._waiting = False
             progress.done()
 
     def _ignore_further_interrupts(self) -> None:
@@ -269,7 +308,7 @@ class ResultCollector:
         """Whether a live upload makes a run of its own on this server, whatever the run key
         (Enterprise Tester: a run per import; Zephyr: a phase per upload). On qTest shards
         land in the same cycle."""
-        return self.settings.target in ("et", "zephyr")
+        return get_spec(self.settings.target).run_per_upload
 
     def _resend(self) -> str:
         target = self.settings.target if "target" in self.settings.given else None

@@ -1,14 +1,16 @@
-"""The targets by name, loaded lazily: a new server is a folder plus one entry here.
+"""The one list of servers tmupload sends to: a new server is a folder plus one entry here.
 
-Importing this module imports only the targets' ``spec`` modules (plain data); the client
-code of a target is imported by :func:`load_target` when a run is sent to it.
+Everything that names the targets reads them from here: the ``target`` setting's choices,
+default and help, every front end's flags, the contract suite's emulators. Importing this
+module imports only the targets' ``spec`` modules (plain data); the client code of a target
+is imported by :func:`load_target` when a run is sent to it.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tmupload.errors import ConfigError
 from tmupload.options import OPTIONS, OptionSpec
@@ -17,11 +19,12 @@ from tmupload.targets.spec import TargetSpec
 if TYPE_CHECKING:
     import httpx
 
-    from tmupload.settings import Settings
     from tmupload.targets.base import Progress, Target
 
 __all__ = [
+    "DEFAULT_TARGET",
     "all_options",
+    "get_option",
     "get_spec",
     "load_attribute",
     "load_target",
@@ -32,12 +35,14 @@ __all__ = [
     "unregister",
 ]
 
-# name -> module holding ``SPEC``
+# name -> module holding ``SPEC``, in the order --help lists them.
 _SPEC_MODULES: dict[str, str] = {
     "et": "tmupload.targets.et.spec",
     "qtest": "tmupload.targets.qtest.spec",
     "zephyr": "tmupload.targets.zephyr.spec",
 }
+#: Where a run goes when no target is named (the first server tmupload supported).
+DEFAULT_TARGET = "et"
 _LOADED: dict[str, TargetSpec] = {}
 
 
@@ -96,13 +101,28 @@ def all_options() -> tuple[OptionSpec, ...]:
                     f"target {name!r} redefines option {option.name!r} differently"
                 )
             merged[option.name] = _with_targets(known, (*known.targets, name))
-    choices = tuple(_SPEC_MODULES)
-    target = merged["target"]
-    if target.choices != choices:
-        merged["target"] = OptionSpec(
-            target.name, target.kind, target.default, target.help, choices=choices
-        )
+    merged["target"] = _target_option(merged["target"])
     return tuple(merged.values())
+
+
+def _target_option(placeholder: OptionSpec) -> OptionSpec:
+    """The ``target`` setting, its choices, default and help made from this list."""
+    titles = ", ".join(f"{name} ({get_spec(name).title})" for name in _SPEC_MODULES)
+    return OptionSpec(
+        placeholder.name,
+        placeholder.kind,
+        DEFAULT_TARGET,
+        f"{placeholder.help}: {titles}",
+        choices=tuple(_SPEC_MODULES),
+    )
+
+
+def get_option(name: str) -> OptionSpec:
+    """The setting called ``name``, core or a target's (KeyError for an unknown name)."""
+    for option in all_options():
+        if option.name == name:
+            return option
+    raise KeyError(name)
 
 
 def _with_targets(option: OptionSpec, targets: tuple[str, ...]) -> OptionSpec:
@@ -136,8 +156,15 @@ def load_target(name: str) -> Callable[..., Target]:
         ) from None
 
 
+class _ChosenTarget(Protocol):
+    """What :func:`make_target` reads of the settings (the whole settings go to the target)."""
+
+    @property
+    def target(self) -> str: ...
+
+
 def make_target(
-    settings: Settings,
+    settings: _ChosenTarget,
     *,
     transport: httpx.BaseTransport | None = None,
     progress: Progress | None = None,

@@ -46,3 +46,9 @@ class TargetSpec:
     # only the target can check of the settings (ConfigError) and names the destination for
     # pytest's header. Light: the pytest process imports it (None: the target is built).
     preflight: str | None = None
+    # What a URL of this server looks like, for the message a URL it cannot use gets.
+    url_example: str = "https://tm.example.com"
+    # Whether every live upload makes a run of its own on the server, whatever the run key
+    # (Enterprise Tester: a run per import; Zephyr: a phase per upload); on qTest, CI shards
+    # land in the same cycle.
+    run_per_upload: bool = False

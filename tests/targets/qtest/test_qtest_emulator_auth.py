@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-import time
 
 import httpx
 import pytest
 from qtest_emulator_helpers import BASE_URL
 
+from tmupload.emulation import ManualClock
 from tmupload.targets.qtest.emulator import Emulator, EmulatorConfig
 
 
@@ -97,12 +97,15 @@ def test_refresh_token_grant(anon: httpx.Client) -> None:
 
 
 def test_access_token_expires() -> None:
-    emu = Emulator(EmulatorConfig(token_lifetime=0.05))
+    clock = ManualClock()
+    emu = Emulator(EmulatorConfig(token_lifetime=300.0, clock=clock))
     anon = httpx.Client(transport=httpx.WSGITransport(app=emu), base_url=BASE_URL)
     token = login(anon).json()["access_token"]
     auth = {"Authorization": f"bearer {token}"}
     assert anon.get("/api/v3/projects", headers=auth).status_code == 200
-    time.sleep(0.08)
+    clock.advance(299.0)
+    assert anon.get("/api/v3/projects", headers=auth).status_code == 200
+    clock.advance(2.0)
     expired = anon.get("/api/v3/projects", headers=auth)
     assert expired.status_code == 401
     assert "expired" in expired.json()["message"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from typing import Any
 
 import httpx
 from qtest_emulator_helpers import BASE_URL, TOKEN, attachment, entry, submit, wait_job
 
+from tmupload.emulation import ManualClock
 from tmupload.targets.qtest.emulator import Emulator, EmulatorConfig
 
 
@@ -54,19 +54,24 @@ def test_cycles_under_root_release_and_cycle(client: httpx.Client, project_id: i
 
 
 def test_job_passes_through_states_then_lands() -> None:
-    emu = Emulator(EmulatorConfig(job_delay=0.6))
+    clock = ManualClock()
+    emu = Emulator(EmulatorConfig(job_delay=60.0, clock=clock))
     client = httpx.Client(transport=httpx.WSGITransport(app=emu), base_url=BASE_URL, headers=TOKEN)
     project_id = client.get("/api/v3/projects").json()[0]["id"]
     cycle = client.post(f"/api/v3/projects/{project_id}/test-cycles", json={"name": "CI"}).json()
-    started = time.monotonic()
     job = submit(client, project_id, cycle["pid"], [entry()])
     assert job["state"] == "IN_WAITING" and job["type"] == "AUTOMATION_TEST_LOG"
     path = f"/api/v3/projects/queue-processing/{job['id']}"
     assert client.get(path).json()["state"] == "IN_WAITING"
     assert emu.snapshot()["test_runs"] == []  # nothing lands before the job ends
-    time.sleep(max(0.0, started + 0.4 - time.monotonic()))
+    clock.advance(29.0)
+    assert client.get(path).json()["state"] == "IN_WAITING"  # half of job_delay waiting
+    clock.advance(2.0)
     assert client.get(path).json()["state"] == "IN_PROCESSING"
-    time.sleep(max(0.0, started + 0.65 - time.monotonic()))
+    clock.advance(28.0)
+    assert client.get(path).json()["state"] == "IN_PROCESSING"
+    assert emu.snapshot()["test_runs"] == []
+    clock.advance(2.0)
     done = client.get(path).json()
     assert done["state"] == "SUCCESS"
     content = json.loads(done["content"])  # ref §4: a JSON string

@@ -326,6 +326,32 @@ def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 10.0) -
         time.sleep(0.01)
 
 
+class _CountingTransport(httpx.BaseTransport):
+    """A transport that knows when none of its requests is under way (the stream sends from
+    its own thread), so a test can wait for that rather than for time to pass."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+        self._busy = 0
+        self._changed = threading.Condition()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self._changed:
+            self._busy += 1
+        try:
+            return self._inner.handle_request(request)
+        finally:
+            with self._changed:
+                self._busy -= 1
+                self._changed.notify_all()
+
+    def wait_idle_until(self, condition: Callable[[], bool], what: str) -> None:
+        """Until ``condition`` holds while no request is under way (re-checked after each)."""
+        with self._changed:
+            done = self._changed.wait_for(lambda: self._busy == 0 and condition(), timeout=10.0)
+        assert done, f"timed out waiting for {what}"
+
+
 def _logs(emulator: Emulator) -> dict[str, list[dict[str, Any]]]:
     """Automation Content -> its test logs, oldest first, over every run holding it."""
     found: dict[str, list[dict[str, Any]]] = {}
@@ -415,7 +441,8 @@ def test_a_case_with_files_is_not_sent_early_and_lands_with_them(
 ) -> None:
     monkeypatch.setattr(submit, "MAX_LOGS", 2)
     monkeypatch.setattr(stream_module, "FLUSH_AFTER", 0.2)
-    emulator, transport = _in_process()
+    emulator, in_process = _in_process()
+    transport = _CountingTransport(in_process)
     settings = _settings(tmp_path)  # --tm-attach output (the default)
     target = QTestTarget(settings, transport=transport)
     stream = open_stream(target)
@@ -436,8 +463,10 @@ def test_a_case_with_files_is_not_sent_early_and_lands_with_them(
 
     for case in (failed, declared, p1, p2, p3):
         stream.add(case)
-    _wait_for(_on_server(emulator, p1, p2, p3), "the logs without files")
-    time.sleep(5 * 0.2)  # several FLUSH_AFTER: whatever the stream held would have gone
+    # The stream sends in the order the cases came: a case with files it had wrongly taken
+    # would have gone before p3, which waited FLUSH_AFTER; so once p1-p3 are on the server
+    # and no request is under way, whatever the stream sent early is there.
+    transport.wait_idle_until(_on_server(emulator, p1, p2, p3), "the logs without files")
     assert set(_logs(emulator)) == {p1.case_id, p2.case_id, p3.case_id}
     early = len(_submits(emulator.requests))  # a full chunk, then what waited FLUSH_AFTER
 

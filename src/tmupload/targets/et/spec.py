@@ -10,6 +10,7 @@ __all__ = ["SPEC"]
 SPEC = TargetSpec(
     name="et",
     title="Enterprise Tester",
+    url_example="https://et.example.com/EnterpriseTester",
     options=(
         OptionSpec(
             "script_package",
@@ -32,4 +33,5 @@ SPEC = TargetSpec(
     emulator="tmupload.targets.et.emulator",
     demo="tmupload.targets.et.demo:DEMO",
     check="tmupload.targets.et.check:run_checks",
+    run_per_upload=True,
 )

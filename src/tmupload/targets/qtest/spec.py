@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-from tmupload.options import OptionSpec
+from tmupload.targets.shared_options import CYCLE, RELEASE, STATUS_MAP
 from tmupload.targets.spec import TargetSpec
 
-__all__ = ["CYCLE", "RELEASE", "SPEC", "STATUS_MAP"]
-
-# Shared with Zephyr Enterprise (same names, kinds and defaults: one flag for both).
-CYCLE = OptionSpec(
-    "cycle",
-    "str",
-    "Automation",
-    "test cycle the results go under, found or created (qTest: a path, segments by /)",
-)
-RELEASE = OptionSpec(
-    "release", "str", None, "release the cycle sits under (Zephyr: required; name or id)"
-)
-STATUS_MAP = OptionSpec(
-    "status_map",
-    "str",
-    None,
-    "outcome=STATUS pairs, comma separated (qTest: automation status strings; Zephyr: "
-    "status names or ids from the server's list)",
-)
+__all__ = ["SPEC"]
 
 SPEC = TargetSpec(
     name="qtest",
     title="qTest Manager",
+    url_example="https://acme.qtestnet.com",
     options=(CYCLE, RELEASE, STATUS_MAP),
     credentials=("token", "basic"),
     frozen=("url", "project", "cycle", "release", "status_map"),

@@ -11,7 +11,7 @@ __all__ = ["preflight"]
 
 
 def preflight(settings: Settings) -> str:
-    parse_status_map(settings.option("status_map"), settings.names("status_map").split(" (")[0])
+    parse_status_map(settings.option("status_map"), settings.flag("status_map"))
     return (
         f"{settings.url} project {settings.project!r} (Zephyr Enterprise, release "
         f"{settings.option('release')!r}, cycle {settings.option('cycle')!r})"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tmupload.options import OptionSpec
-from tmupload.targets.qtest.spec import CYCLE, RELEASE, STATUS_MAP
+from tmupload.targets.shared_options import CYCLE, RELEASE, STATUS_MAP
 from tmupload.targets.spec import TargetSpec
 
 __all__ = ["SPEC"]
@@ -11,6 +11,7 @@ __all__ = ["SPEC"]
 SPEC = TargetSpec(
     name="zephyr",
     title="Zephyr Enterprise",
+    url_example="https://ze.example.com",
     options=(
         CYCLE,
         RELEASE,
@@ -31,5 +32,6 @@ SPEC = TargetSpec(
     check="tmupload.targets.zephyr.check:run_checks",
     demo="tmupload.targets.zephyr.demo:DEMO",
     required=("release",),
+    run_per_upload=True,
     offer_missing="tmupload.targets.zephyr.placement:offer_releases",
 )

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tmupload.targets.et.emulator.entities import ResultNode
 from tmupload.targets.et.emulator.importer import parse_upload
-from tmupload.targets.et.emulator.state import ResultNode
 
 if TYPE_CHECKING:
     from conftest import Et

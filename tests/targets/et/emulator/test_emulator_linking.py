@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
+from tmupload.emulation import ManualClock
 from tmupload.targets.et.emulator import Emulator, EmulatorConfig, TrackerLink
 
 if TYPE_CHECKING:
@@ -234,11 +234,14 @@ def test_refused_files_end_the_task_with_an_error_and_no_run(
 
 
 def test_completed_tasks_are_flushed_after_the_configured_time(et_for: MakeEt) -> None:
-    et = et_for(Emulator(EmulatorConfig(import_delay=0.0, task_flush_after=0.1)))
+    clock = ManualClock()
+    et = et_for(Emulator(EmulatorConfig(import_delay=0.0, task_flush_after=60.0, clock=clock)))
     placement = et.placement()
     task_url = et.upload(placement.assignment_id, et.junit(("a", "passed"))).json()["Self"]
     assert et.client.get(task_url).json()["Complete"] is True
-    time.sleep(0.15)
+    clock.advance(59.0)
+    assert et.client.get(task_url).json()["Complete"] is True  # not yet
+    clock.advance(2.0)
     gone = et.client.get(task_url)
     assert gone.status_code == 404 and gone.json()["Message"]
     # the run survived its task
@@ -247,9 +250,10 @@ def test_completed_tasks_are_flushed_after_the_configured_time(et_for: MakeEt) -
 
 
 def test_flush_after_zero_means_gone_once_complete(et_for: MakeEt) -> None:
-    et = et_for(Emulator(EmulatorConfig(import_delay=0.05, task_flush_after=0.0)))
+    clock = ManualClock()
+    et = et_for(Emulator(EmulatorConfig(import_delay=5.0, task_flush_after=0.0, clock=clock)))
     placement = et.placement()
     task_url = et.upload(placement.assignment_id, et.junit(("a", "passed"))).json()["Self"]
     assert et.client.get(task_url).json()["Complete"] is False
-    time.sleep(0.06)
+    clock.advance(5.0)
     assert et.client.get(task_url).status_code == 404

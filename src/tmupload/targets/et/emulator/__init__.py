@@ -14,10 +14,10 @@ marks what the reference leaves open as ``[inference]``, and injects faults on r
 
 from __future__ import annotations
 
-from .app import Emulator
+from tmupload.emulation import EmulatedConnectionReset, serve_in_thread
+
+from .app import Emulator, EmulatorServer, run_forever
 from .config import EmulatorConfig, Faults, TrackerLink
-from .protocol import EmulatedConnectionReset
-from .server import EmulatorServer, run_forever, serve_in_thread
 
 __all__ = [
     "EmulatedConnectionReset",

@@ -5,9 +5,9 @@ These are the resources an uploader walks to place its results (ref §9 steps 2-
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
+from .entities import Assignment, AutomatedTest, Link, Package, Project
 from .protocol import (
     ApiError,
     Request,
@@ -17,7 +17,6 @@ from .protocol import (
     normalize_guid,
 )
 from .resource import Getter, ResourceBase, contains, lookup, optional_text, required_text
-from .state import Assignment, AutomatedTest, Link, Package, Project
 from .views import (
     assignment_json,
     incident_json,
@@ -125,7 +124,7 @@ class CatalogResources(ResourceBase):
             raise ApiError(403, "'Description' is required.")
         if self.state.project_by_name(name) is not None:
             raise ApiError(409, f"The project name '{name}' is already in use.")
-        project = Project(new_guid(), name, time.time(), len(self.state.projects))
+        project = Project(new_guid(), name, self.now(), len(self.state.projects))
         self.state.projects[project.id] = project
         return json_response(201, project_json(request.root, self.state, project, set()))
 
@@ -254,7 +253,7 @@ class CatalogResources(ResourceBase):
         else:
             raise ApiError(403, "Either 'ProjectId' or 'ParentId' is required.")
         package = self.state.add_package(
-            kind, name, project.id, parent.id if parent else None, time.time()
+            kind, name, project.id, parent.id if parent else None, self.now()
         )
         return json_response(201, package_json(request.root, self.state, package))
 
@@ -317,7 +316,7 @@ class CatalogResources(ResourceBase):
             raise ApiError(403, "'Configuration' must be an object.")
         package = self._package("script", package_id)
         test = self.state.add_test(
-            package, name, test_type, configuration, self._user(request), time.time()
+            package, name, test_type, configuration, self._user(request), self.now()
         )
         return json_response(201, test_json(request.root, self.state, test, set()))
 
@@ -381,7 +380,7 @@ class CatalogResources(ResourceBase):
             raise ApiError(
                 403, "The automated test and the execution package are in different projects."
             )
-        assignment = self.state.add_assignment(package, test, self._user(request), time.time())
+        assignment = self.state.add_assignment(package, test, self._user(request), self.now())
         return json_response(201, assignment_json(request.root, self.state, assignment, set()))
 
     def get_assignment(self, request: Request, assignment_id: str) -> Response:

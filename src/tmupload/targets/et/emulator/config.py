@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tmupload.emulation.config import EmulatorBasics
 from tmupload.emulation.faults import Faults
 
 __all__ = ["EmulatorConfig", "Faults", "TrackerLink"]
@@ -36,15 +37,15 @@ def _default_trackers() -> dict[str, list[TrackerLink]]:
 
 
 @dataclass
-class EmulatorConfig:
-    """The server the emulator pretends to be. Every field has a usable default."""
+class EmulatorConfig(EmulatorBasics):
+    """The server the emulator pretends to be. Every field has a usable default.
+
+    Logins authenticate with Basic auth; read-only ones may only GET, any other method
+    answers 403 (ref §1.3). ``latency`` is added to every ``/api`` request.
+    """
 
     #: Application path every route lives under (ref §1.1); anything outside it is a 404.
     app_path: str = "/EnterpriseTester"
-    #: Logins with full rights, login -> password.
-    users: dict[str, str] = field(default_factory=lambda: {"admin": "admin"})
-    #: Logins that may only GET; any other method answers 403 (ref §1.3).
-    readonly_users: dict[str, str] = field(default_factory=lambda: {"viewer": "viewer"})
     #: Projects that exist at start (the emulator never creates projects on its own).
     projects: list[str] = field(default_factory=lambda: ["Demo"])
     #: Defect-tracker links per project name.
@@ -55,13 +56,8 @@ class EmulatorConfig:
     link_delay: float = 0.02
     #: Seconds after completion before a task is flushed (GET answers 404, ref §5.2); 0 = at once.
     task_flush_after: float = 60.0
-    #: Seconds added to every ``/api`` request.
-    latency: float = 0.0
     #: Behave like an ET that does not know ``LinkTicketToAutomatedTestRunResultNode``.
     legacy_server: bool = False
-    faults: Faults = field(default_factory=Faults)
-    #: Seed of the fault-injection random generator.
-    seed: int = 0
     #: ``PackagePathSeparator`` of ``/api/systeminfo`` (ref §1.1: defaults to a pipe).
     package_path_separator: str = "|"
     #: ``Version`` of ``/api/systeminfo``.
@@ -70,9 +66,7 @@ class EmulatorConfig:
     def __post_init__(self) -> None:
         path = "/" + self.app_path.strip("/")
         self.app_path = "" if path == "/" else path
-        overlap = set(self.users) & set(self.readonly_users)
-        if overlap:
-            raise ValueError(f"logins both full and read-only: {sorted(overlap)}")
+        super().__post_init__()
         unknown = set(self.external_systems) - set(self.projects)
         if unknown:
             raise ValueError(f"external_systems names unknown projects: {sorted(unknown)}")

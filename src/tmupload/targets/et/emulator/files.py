@@ -11,7 +11,6 @@ The attachments themselves are kept in attachments.py (``State.attachments``).
 
 from __future__ import annotations
 
-import time
 from urllib.parse import quote
 
 from .attachments import Attachment
@@ -48,7 +47,7 @@ class AttachmentResources(ResourceBase):
         """
         owner = self._owner(run_id, node_id)
         parts = parse_multipart(request.content_type, request.body)
-        now = time.time()
+        now = self.now()
         user_id = self._user(request).id
         created = [
             self.state.attachments.add(

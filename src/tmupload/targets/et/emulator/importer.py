@@ -33,8 +33,8 @@ import zipfile
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import ParseError, XMLParser
 
+from .entities import ParsedResults, ResultNode
 from .protocol import new_guid, parse_time
-from .state import ParsedResults, ResultNode
 
 __all__ = ["MAX_UNZIPPED_BYTES", "parse_upload"]
 

@@ -13,24 +13,21 @@ import itertools
 from collections.abc import Iterator
 from html import escape
 
+from tmupload.emulation.page import BASE_CSS, html_page, status_badge
+
 from .attachments import Attachment
+from .entities import Package, ResultNode, Run, totals_of
 from .protocol import format_time
-from .state import Package, ResultNode, Run, State, totals_of
+from .state import State
 
 __all__ = ["NODE_LIMIT", "render_index", "render_run"]
 
 #: Nodes shown per run on the index page.
 NODE_LIMIT = 500
 
-_CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:72em;color:#222;padding:0 1em}
-h1{font-size:1.4em}h2{font-size:1.2em;border-bottom:1px solid #ddd;padding-bottom:.2em}
-h3{font-size:1.05em;margin:.8em 0 .3em}ul{margin:.2em 0;padding-left:1.3em}
-code,.id{font:12px ui-monospace,monospace;color:#777}
-table{border-collapse:collapse;width:100%;margin:.3em 0 .8em}
-td,th{border-bottom:1px solid #eee;padding:.15em .5em;text-align:left;vertical-align:top}
-th{background:#f6f6f6}.num{text-align:right;white-space:nowrap}
-.st{display:inline-block;border-radius:3px;padding:0 .4em;color:#fff;font-size:12px}
+_CSS = (
+    BASE_CSS
+    + """\
 .st-passed{background:#2e7d32}.st-failed{background:#c62828}.st-error{background:#ad1457}
 .st-skipped,.st-notrun{background:#757575}.muted{color:#777;font-size:12px}
 .note{background:#fff8e1;padding:.3em .6em;border-left:3px solid #f9a825}
@@ -38,19 +35,7 @@ details{margin:.3em 0 .6em}summary{cursor:pointer}
 .att{list-style:none;padding:0;margin:0}.att li{margin:.1em 0}
 .thumb{display:block;max-width:10em;max-height:6em;border:1px solid #ddd;margin:.2em 0}
 """
-
-
-def _page(title: str, body: str) -> str:
-    return (
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head>"
-        f"<body>{body}</body></html>"
-    )
-
-
-def _status(status: str) -> str:
-    css = "st-" + status.replace(" ", "").lower()
-    return f'<span class="st {escape(css)}">{escape(status)}</span>'
+)
 
 
 def _walk(roots: list[ResultNode]) -> Iterator[tuple[int, ResultNode]]:
@@ -102,7 +87,7 @@ def _nodes_table(state: State, run: Run, limit: int | None) -> str:
         )
         rows.append(
             f'<tr><td style="padding-left:{0.5 + 1.2 * depth:.1f}em">{escape(node.name)}'
-            f"{description}</td><td>{_status(node.status)}</td>"
+            f"{description}</td><td>{status_badge(node.status)}</td>"
             f"<td class=num>{node.duration:.3f} s</td><td>{tickets}</td>"
             f"<td>{_attachments(state, run.id, node.id)}</td></tr>"
         )
@@ -129,7 +114,7 @@ def _totals(run: Run) -> str:
 
 def _run_block(state: State, run: Run, is_open: bool) -> str:
     summary = (
-        f"{_status(run.status)} imported {escape(format_time(run.imported_at))} by "
+        f"{status_badge(run.status)} imported {escape(format_time(run.imported_at))} by "
         f"{escape(run.run_by.login)}: {_totals(run)} "
         f'<a href="?run={escape(run.id)}" class=id>{escape(run.id)}</a>'
     )
@@ -180,7 +165,7 @@ def _package_content(state: State, package: Package) -> str:
         )
         parts.append(
             f"<li>assignment of <b>{escape(test.name)}</b> "
-            f"{_status(state.assignment_status(assignment))} "
+            f"{status_badge(state.assignment_status(assignment))} "
             f"<span class=muted>{len(runs)} run(s)</span>{blocks}</li>"
         )
     return f"<ul>{''.join(parts)}</ul>" if parts else ""
@@ -220,7 +205,7 @@ def render_index(state: State) -> str:
         f"{len(state.attachments)} attachment(s), "
         f"{len(state.tasks)} background task(s) on record.</p>"
     )
-    return _page("Enterprise Tester emulator", header + "".join(sections))
+    return html_page("Enterprise Tester emulator", header + "".join(sections), _CSS)
 
 
 def render_run(state: State, run: Run) -> str:
@@ -230,10 +215,10 @@ def render_run(state: State, run: Run) -> str:
     body = (
         '<p><a href="?">&larr; all projects</a></p>'
         f"<h1>Run of {escape(test.name)}</h1>"
-        f"<p>{_status(run.status)} in {escape(state.package_path(package))}, imported "
+        f"<p>{status_badge(run.status)} in {escape(state.package_path(package))}, imported "
         f"{escape(format_time(run.imported_at))} by {escape(run.run_by.login)}; started "
         f"{escape(format_time(run.started_at))}, finished {escape(format_time(run.finished_at))}."
         f"<br>{_totals(run)} <span class=id>{escape(run.id)}</span></p>"
         f"{_run_attachments(state, run)}{_nodes_table(state, run, None)}"
     )
-    return _page(f"Run of {test.name}", body)
+    return html_page(f"Run of {test.name}", body, _CSS)

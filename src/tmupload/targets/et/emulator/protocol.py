@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http import HTTPStatus
-from typing import Any
+from typing import ClassVar
 
 from tmupload.emulation import SOCKET_ENVIRON_KEY, EmulatedConnectionReset
+from tmupload.emulation.protocol import ApiError, Response, Wire, iso_timestamp, reason
+from tmupload.emulation.protocol import Request as BaseRequest
 
 __all__ = [
     "EMPTY_GUID",
     "JSON_CONTENT_TYPE",
     "SOCKET_ENVIRON_KEY",
+    "WIRE",
     "ApiError",
     "EmulatedConnectionReset",
     "Request",
@@ -37,29 +38,22 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 
 
-class ApiError(Exception):
-    """An answer other than success, always with a ``{"Message": ...}`` body (ref §1.4)."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = dict(headers or {})
+WIRE = Wire(JSON_CONTENT_TYPE, lambda status, message: {"Message": message}, "Message")
+json_response = WIRE.json
+#: ref §1.4: every answer other than success has a ``{"Message": ...}`` body.
+error_response = WIRE.error
+html_response = Wire.html
 
 
 @dataclass
-class Request:
-    """One request, as the handlers see it."""
+class Request(BaseRequest):
+    """One request, as the handlers see it (``path``: below the application path, as sent,
+    e.g. ``/api/project/<id>``; ``root`` ends with the application path)."""
 
-    method: str
-    #: The path below the application path, as sent (e.g. ``/api/project/<id>``).
-    path: str
+    empty_body: ClassVar[str] = "The request body is empty; a JSON object was expected."
+
     #: Query parameters, keys lower-cased, first value of each.
-    query: dict[str, str]
-    body: bytes
-    content_type: str
-    #: ``scheme://host`` plus the application path: the prefix of every ``Self`` URL.
-    root: str
+    query: dict[str, str] = field(default_factory=dict)
     #: The authenticated login ("" before authentication).
     login: str = ""
 
@@ -67,53 +61,9 @@ class Request:
         """A query parameter by case-insensitive name."""
         return self.query.get(name.lower(), default)
 
-    def json(self) -> Any:
-        """The body parsed as JSON; a body that is not JSON is a 400 [inference]."""
-        if not self.body.strip():
-            raise ApiError(400, "The request body is empty; a JSON object was expected.")
-        try:
-            return json.loads(self.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ApiError(400, f"The request body is not valid JSON: {exc}") from None
-
-    def json_object(self) -> dict[str, Any]:
-        """The body as a JSON object (400 if it is another JSON value)."""
-        data = self.json()
-        if not isinstance(data, dict):
-            raise ApiError(400, "The request body must be a JSON object.")
-        return data
-
     def expands(self) -> set[str]:
         """The lower-cased names of ``$expand`` (ref §1.8: a comma-separated list)."""
         return {part.strip().lower() for part in self.param("$expand").split(",") if part.strip()}
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    content_type: str = JSON_CONTENT_TYPE
-    headers: list[tuple[str, str]] = field(default_factory=list)
-
-
-def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    return Response(status, body, JSON_CONTENT_TYPE, list((headers or {}).items()))
-
-
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return json_response(status, {"Message": message}, headers)
-
-
-def html_response(status: int, text: str) -> Response:
-    return Response(status, text.encode("utf-8"), "text/html; charset=utf-8")
-
-
-def reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
 
 
 _guid_bits = random.Random()  # seeded from the OS; ids need uniqueness, not secrecy
@@ -172,10 +122,4 @@ def parse_time(text: str) -> float | None:
         return None
     if text[-1] in "zZ":
         text = text[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
+    return iso_timestamp(text)

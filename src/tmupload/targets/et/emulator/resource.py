@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from .config import EmulatorConfig
+from .entities import ResultNode, Run, Ticket, User
 from .protocol import ApiError, Request, Response, json_response, normalize_guid
-from .state import ResultNode, Run, State, Ticket, User
+from .state import State
 from .tql import Paging, QueryError, parse_filter, parse_orderby, parse_paging, parse_tql
 
 __all__ = [
@@ -73,6 +74,10 @@ class ResourceBase:
     config: EmulatorConfig
     lock: threading.RLock
     state: State
+
+    def now(self) -> float:
+        """The emulator's time (``EmulatorConfig.clock``)."""
+        return self.config.clock.time()
 
     def _user(self, request: Request) -> User:
         return self.state.users[request.login]

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import email
 import email.message
-import time
 from collections.abc import Iterable
 
+from .entities import ResultNode, Run, Task
 from .importer import parse_upload
 from .protocol import (
     EMPTY_GUID,
@@ -21,7 +21,6 @@ from .protocol import (
     normalize_guid,
 )
 from .resource import Getter, ResourceBase, lookup
-from .state import ResultNode, Run, Task
 from .views import (
     node_incident_json,
     node_json,
@@ -75,13 +74,13 @@ class ResultResources(ResourceBase):
         file was refused (malformed XML, a DOCTYPE, no XML in a zip).
         """
         with self.lock:
-            self.state.tick(time.time())
+            self.state.tick(self.now())
             assignment = lookup(self.state.assignments, assignment_id, "automated test assignment")
         filename, content = _file_part(request)
-        received_at = time.time()
+        received_at = self.now()
         parsed = parse_upload(filename, content, received_at)
         with self.lock:
-            now = time.time()
+            now = self.now()
             self.state.tick(now)
             failed = parsed.error is not None
             task = Task(

@@ -9,45 +9,46 @@ reference section it follows (``ref §x.y``); behaviour the reference leaves ope
 
 from __future__ import annotations
 
-import re
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+
+from tmupload.emulation.routing import Handler, RouteTable, Wording
 
 from .catalog import CatalogResources
 from .config import EmulatorConfig
+from .entities import User
 from .files import AttachmentResources
-from .protocol import ApiError, Request, Response
+from .protocol import Request, Response
 from .results import ResultResources
-from .state import State, User
+from .state import State
 from .tasks import TaskResources
 
 __all__ = ["Api"]
 
-Handler = Callable[..., Response]
-
-
-@dataclass(frozen=True)
-class _Route:
-    pattern: re.Pattern[str]
-    methods: dict[str, Handler]
+#: ref §1.3: a read-only user may only GET.
+_WORDING = Wording(
+    not_found="No resource at {path}.",
+    not_allowed="The method {method} is not allowed on {path}.",
+    forbidden="You do not have permission to {method} {path}: the user '{login}' may only view.",
+)
 
 
 class Api(CatalogResources, ResultResources, TaskResources, AttachmentResources):
     """The ``/api`` resources over one :class:`State`. Handlers run under ``lock``."""
 
+    #: Enterprise Tester has no strict mode (nothing unconfirmed to be strict about).
+    strict = False
+
     def __init__(self, config: EmulatorConfig, lock: threading.RLock) -> None:
         self.config = config
         self.lock = lock
-        self.state = State(config, time.time())
+        self.state = State(config, config.clock.time())
         self._routes = self._build_routes()
 
     def reset(self) -> None:
         with self.lock:
-            self.state = State(self.config, time.time())
+            self.state = State(self.config, self.now())
 
-    def _build_routes(self) -> list[_Route]:
+    def _build_routes(self) -> RouteTable:
         guid = r"([^/]+)"
         table: list[tuple[str, dict[str, Handler]]] = [
             (r"/api", {"GET": self.get_root}),
@@ -125,32 +126,13 @@ class Api(CatalogResources, ResultResources, TaskResources, AttachmentResources)
             (r"/api/backgroundtasks", {"POST": self.post_task}),
             (rf"/api/backgroundtask/{guid}", {"GET": self.get_task}),
         ]
-        return [_Route(re.compile(pattern), methods) for pattern, methods in table]
+        return RouteTable(table, _WORDING)
 
     def dispatch(self, request: Request, user: User) -> Response:
         """Route an authenticated request: 404 unknown path, 405 wrong method, 403 read-only."""
-        path = request.path.rstrip("/").lower() or "/"
-        for route in self._routes:
-            match = route.pattern.fullmatch(path)
-            if match is None:
-                continue
-            handler = route.methods.get(request.method)
-            if handler is None:
-                allowed = ", ".join(sorted(route.methods))
-                raise ApiError(
-                    405,
-                    f"The method {request.method} is not allowed on {request.path}.",
-                    {"Allow": allowed},
-                )
-            if user.readonly and request.method != "GET":
-                raise ApiError(
-                    403,
-                    f"You do not have permission to {request.method} {request.path}: "
-                    f"the user '{user.login}' may only view.",
-                )
-            if handler == self.post_assignment_runs:
-                return handler(request, *match.groups())  # manages the lock itself
-            with self.lock:
-                self.state.tick(time.time())
-                return handler(request, *match.groups())
-        raise ApiError(404, f"No resource at {request.path}.")
+        found = self._routes.find(request, request.path.rstrip("/").lower() or "/", user)
+        if found.handler == self.post_assignment_runs:
+            return found.handler(request, *found.groups)  # manages the lock itself
+        with self.lock:
+            self.state.tick(self.now())
+            return found.handler(request, *found.groups)

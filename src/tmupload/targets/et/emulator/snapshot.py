@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .entities import Package, ResultNode, Run, Task, totals_of
 from .protocol import format_time
-from .state import Package, ResultNode, Run, State, Task, totals_of
+from .state import State
 
 __all__ = ["run_snapshot", "snapshot"]
 

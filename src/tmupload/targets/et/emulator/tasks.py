@@ -5,9 +5,9 @@ Tasks complete lazily, in ``State.tick`` (state.py); these handlers only validat
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
+from .entities import Task
 from .protocol import (
     ApiError,
     Request,
@@ -17,7 +17,6 @@ from .protocol import (
     normalize_guid,
 )
 from .resource import ResourceBase, optional_text, required_text
-from .state import Task
 from .views import (
     task_json,
 )
@@ -54,7 +53,7 @@ class TaskResources(ResourceBase):
 
     def _start_reindex(self, request: Request) -> Response:
         """ref §5.1: the documented Reindex example, finished after ``link_delay``."""
-        now = time.time()
+        now = self.now()
         task = Task(
             id=f"reindex-{new_guid()}",
             kind="reindex",
@@ -112,7 +111,7 @@ class TaskResources(ResourceBase):
         if linked or self.state.pending_link(run.id, node.id, ticket):
             # [inference] a link still being created counts as linked
             raise ApiError(500, f"The ticket '{key}' is already linked to this result node.")
-        now = time.time()
+        now = self.now()
         task = Task(
             id=f"linktickettoautomatedtestrunresultnode_{new_guid()}",
             kind="link",
@@ -140,7 +139,7 @@ class TaskResources(ResourceBase):
         ticket is a 403 here.
         """
         ticket = self._ticket(link_id, ticket_id, 403)
-        now = time.time()
+        now = self.now()
         task = Task(
             id=f"ticketlinking_{new_guid()}",
             kind="ticketlink",

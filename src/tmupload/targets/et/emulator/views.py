@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .attachments import Attachment, AttachmentStore
-from .protocol import format_time
-from .state import (
+from .entities import (
     Assignment,
     AutomatedTest,
     Incident,
@@ -20,11 +19,12 @@ from .state import (
     Project,
     ResultNode,
     Run,
-    State,
     Task,
     Ticket,
     totals_of,
 )
+from .protocol import format_time
+from .state import State
 
 __all__ = [
     "assignment_json",

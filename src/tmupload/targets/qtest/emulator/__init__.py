@@ -16,11 +16,10 @@ injects faults on request::
 
 from __future__ import annotations
 
-from tmupload.emulation import EmulatedConnectionReset
+from tmupload.emulation import EmulatedConnectionReset, serve_in_thread
 
-from .app import Emulator
+from .app import Emulator, EmulatorServer, run_forever
 from .config import EmulatorConfig, Faults
-from .server import EmulatorServer, run_forever, serve_in_thread
 
 __all__ = [
     "EmulatedConnectionReset",

@@ -211,48 +211,8 @@ def _apply(state: State, job: Job, cycle: Cycle, logs: list[_Log]) -> dict[str, 
     landed = []
     for item in logs:
         case = _test_case(state, project_id, item, now)
-        target = cycle
-        for name in item.module_names:  # ref §3.1: first name is a cycle under test_cycle
-            target = state.child_cycle(target, name, now)
-        run = state.run_in_cycle(target.id, item.content)
-        if run is None:
-            run = TestRunItem(
-                id=state.new_id(),
-                pid=state.new_pid(project_id, "TR"),
-                name=item.name,
-                project_id=project_id,
-                cycle_id=target.id,
-                test_case_id=case.id,
-                automation_content=item.content,
-                created_at=now,
-            )
-            state.runs[run.id] = run
-        log = TestLogItem(
-            id=state.new_id(),
-            run_id=run.id,
-            status=item.status,
-            automation_status=item.automation_status,
-            exe_start=item.start,
-            exe_end=item.end,
-            note=item.note,
-            submitted_by=job.login,
-            created_at=now,
-            build_number=item.build_number,
-            build_url=item.build_url,
-            steps=item.steps,
-        )
-        for name, content_type, data in item.attachments:
-            attachment = Attachment(
-                state.new_id(),
-                name,
-                content_type,
-                data,
-                hashlib.sha256(data).hexdigest(),
-                log.id,
-                now,
-            )
-            state.attachments[attachment.id] = attachment
-            log.attachments.append(attachment)
+        run = _run_of(state, job, cycle, item, case)
+        log = _new_log(state, job, run, item)
         for key in item.defect_keys:
             defect = state.defect_by_key(project_id, key)
             if defect is None:
@@ -262,8 +222,6 @@ def _apply(state: State, job: Job, cycle: Cycle, logs: list[_Log]) -> dict[str, 
             elif defect.id not in log.defect_ids:
                 log.defect_ids.append(defect.id)
                 linked.append(defect.key)
-        state.logs[log.id] = log
-        run.log_ids.append(log.id)
         landed.append(
             {
                 "automation_content": item.content,
@@ -285,6 +243,55 @@ def _apply(state: State, job: Job, cycle: Cycle, logs: list[_Log]) -> dict[str, 
         "testLogs": landed,
         "linkedDefects": {"success": list(dict.fromkeys(linked)), "fail": fail},
     }
+
+
+def _run_of(state: State, job: Job, cycle: Cycle, item: _Log, case: TestCaseItem) -> TestRunItem:
+    """The run of ``item``'s Automation Content in its (new or found) cycle, made if need be."""
+    now = job.due_at
+    target = cycle
+    for name in item.module_names:  # ref §3.1: first name is a cycle under test_cycle
+        target = state.child_cycle(target, name, now)
+    run = state.run_in_cycle(target.id, item.content)
+    if run is None:
+        run = TestRunItem(
+            id=state.new_id(),
+            pid=state.new_pid(job.project_id, "TR"),
+            name=item.name,
+            project_id=job.project_id,
+            cycle_id=target.id,
+            test_case_id=case.id,
+            automation_content=item.content,
+            created_at=now,
+        )
+        state.runs[run.id] = run
+    return run
+
+
+def _new_log(state: State, job: Job, run: TestRunItem, item: _Log) -> TestLogItem:
+    """A new test log of ``run``, with its attachments (its defects are linked by the caller)."""
+    now = job.due_at
+    log = TestLogItem(
+        id=state.new_id(),
+        run_id=run.id,
+        status=item.status,
+        automation_status=item.automation_status,
+        exe_start=item.start,
+        exe_end=item.end,
+        note=item.note,
+        submitted_by=job.login,
+        created_at=now,
+        build_number=item.build_number,
+        build_url=item.build_url,
+        steps=item.steps,
+    )
+    for name, content_type, data in item.attachments:
+        digest = hashlib.sha256(data).hexdigest()
+        attachment = Attachment(state.new_id(), name, content_type, data, digest, log.id, now)
+        state.attachments[attachment.id] = attachment
+        log.attachments.append(attachment)
+    state.logs[log.id] = log
+    run.log_ids.append(log.id)
+    return log
 
 
 def _test_case(state: State, project_id: int, item: _Log, now: float) -> TestCaseItem:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tmupload.emulation import Faults
+from tmupload.emulation.config import EmulatorBasics
+from tmupload.emulation.faults import Faults
 
 __all__ = ["DEFAULT_EXECUTION_STATUSES", "DEFAULT_STATUS_MAP", "EmulatorConfig", "Faults"]
 
@@ -46,13 +47,14 @@ _DEFAULT_DEFECTS = ["PAY-17", "PAY-18", "PAY-19", "DEMO-1", "DEMO-2", "DEMO-3"]
 
 
 @dataclass
-class EmulatorConfig:
-    """The qTest site the emulator pretends to be. Every field has a usable default."""
+class EmulatorConfig(EmulatorBasics):
+    """The qTest site the emulator pretends to be. Every field has a usable default.
 
-    #: Logins with full rights, login -> password (``POST /oauth/token``, ref §2.2).
-    users: dict[str, str] = field(default_factory=lambda: {"admin": "admin"})
-    #: Logins that may only read; any write answers 403 (ref §6.2's 403 text).
-    readonly_users: dict[str, str] = field(default_factory=lambda: {"viewer": "viewer"})
+    Logins get their tokens from ``POST /oauth/token`` (ref §2.2); read-only ones may only
+    read, a write answers 403 (ref §6.2's 403 text). ``latency`` is added to every ``/api``
+    and ``/oauth`` request.
+    """
+
     #: Static API tokens (ref §2.1, ``Authorization: Bearer <token>``), token -> login.
     tokens: dict[str, str] = field(default_factory=lambda: {"demo-token": "admin"})
     #: The site name the ``/oauth/token`` Basic header must carry (ref §2.2); None accepts any.
@@ -97,16 +99,9 @@ class EmulatorConfig:
     #: Off: runs show the property and expand their test case, jobs report what landed.
     #: Switched at run time by ``POST /_emulator/strict`` ``{"strict": true}``.
     strict: bool = False
-    #: Seconds added to every ``/api`` and ``/oauth`` request.
-    latency: float = 0.0
-    faults: Faults = field(default_factory=Faults)
-    #: Seed of the fault-injection random generator.
-    seed: int = 0
 
     def __post_init__(self) -> None:
-        overlap = set(self.users) & set(self.readonly_users)
-        if overlap:
-            raise ValueError(f"logins both full and read-only: {sorted(overlap)}")
+        super().__post_init__()
         logins = set(self.users) | set(self.readonly_users)
         strangers = {login for login in self.tokens.values() if login not in logins}
         if strangers:

@@ -8,10 +8,9 @@ from .protocol import (
     ApiError,
     Request,
     Response,
-    header_safe,
+    file_response,
     json_response,
     page_of,
-    safe_content_type,
 )
 from .state import Project, TestLogItem, TestRunItem
 from .views import attachment_view, job_view, log_view, run_view
@@ -193,11 +192,6 @@ class ExecutionResources(ResourceBase):
         wanted = int_id(attachment_id, "attachment")
         for attachment in log.attachments:
             if attachment.id == wanted:
-                disposition = f'attachment; filename="{header_safe(attachment.name)}"'
-                return Response(
-                    200,
-                    attachment.data,
-                    safe_content_type(attachment.content_type),
-                    [("Content-Disposition", disposition)],
-                )
+                a = attachment
+                return file_response(a.name, a.content_type, a.data, "attachment")
         raise ApiError(404, f"Attachment {attachment_id} does not belong to test log {log.id}.")

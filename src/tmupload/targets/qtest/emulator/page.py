@@ -11,37 +11,21 @@ from __future__ import annotations
 
 from html import escape
 
+from tmupload.emulation.page import BASE_CSS, html_page, status_badge
+
 from .protocol import format_time
 from .state import Cycle, State, TestLogItem, TestRunItem
 
 __all__ = ["render_index", "render_run"]
 
-_CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:72em;color:#222;padding:0 1em}
-h1{font-size:1.4em}h2{font-size:1.2em;border-bottom:1px solid #ddd;padding-bottom:.2em}
-h3{font-size:1.05em;margin:.8em 0 .3em}ul{margin:.2em 0;padding-left:1.3em}
-code,.id{font:12px ui-monospace,monospace;color:#777}
-table{border-collapse:collapse;width:100%;margin:.3em 0 .8em}
-td,th{border-bottom:1px solid #eee;padding:.15em .5em;text-align:left;vertical-align:top}
-th{background:#f6f6f6}.num{text-align:right;white-space:nowrap}
-.st{display:inline-block;border-radius:3px;padding:0 .4em;color:#fff;font-size:12px}
+_CSS = (
+    BASE_CSS
+    + """\
 .st-passed{background:#2e7d32}.st-failed{background:#c62828}.st-blocked{background:#ad1457}
 .st-unexecuted,.st-incomplete{background:#757575}.muted{color:#777;font-size:12px}
 .note{background:#fff8e1;padding:.3em .6em;border-left:3px solid #f9a825;white-space:pre-wrap}
 """
-
-
-def _page(title: str, body: str) -> str:
-    return (
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head>"
-        f"<body>{body}</body></html>"
-    )
-
-
-def _status(status: str) -> str:
-    css = "st-" + status.replace(" ", "").lower()
-    return f'<span class="st {escape(css)}">{escape(status)}</span>'
+)
 
 
 def _defects(state: State, log: TestLogItem | None) -> str:
@@ -58,7 +42,7 @@ def _runs_table(state: State, runs: list[TestRunItem]) -> str:
         rows.append(
             f"<tr><td><a href='?run={run.id}'>{escape(run.pid)}</a></td>"
             f"<td>{escape(run.name)}<div class=muted>{escape(run.automation_content)}</div></td>"
-            f"<td>{_status(state.run_status(run))}</td><td class=num>{len(run.log_ids)}</td>"
+            f"<td>{status_badge(state.run_status(run))}</td><td class=num>{len(run.log_ids)}</td>"
             f"<td class=muted>{note}</td><td>{_defects(state, latest)}</td></tr>"
         )
     return (
@@ -106,7 +90,7 @@ def render_index(state: State, now: float) -> str:
             + rows
             + "</table>"
         )
-    return _page("qTest Manager emulator", "".join(parts))
+    return html_page("qTest Manager emulator", "".join(parts), _CSS)
 
 
 def _log(state: State, log: TestLogItem) -> str:
@@ -127,11 +111,11 @@ def _log(state: State, log: TestLogItem) -> str:
     steps = "".join(
         f"<tr><td class=num>{s.order}</td><td>{escape(s.description)}</td>"
         f"<td>{escape(s.expected_result)}</td><td>{escape(s.actual_result)}</td>"
-        f"<td>{_status(s.status)}</td></tr>"
+        f"<td>{status_badge(s.status)}</td></tr>"
         for s in log.steps
     )
     return (
-        f"<h3>Log {log.id} {_status(log.status)} "
+        f"<h3>Log {log.id} {status_badge(log.status)} "
         f"<span class=muted>sent as {escape(log.automation_status)} by "
         f"{escape(log.submitted_by)}</span></h3>"
         f"<p class=muted>{format_time(log.exe_start)} → {format_time(log.exe_end)}</p>"
@@ -153,11 +137,11 @@ def render_run(state: State, run: TestRunItem) -> str:
     logs = "".join(_log(state, state.logs[i]) for i in reversed(run.log_ids))
     body = (
         "<p><a href='/'>← all projects</a></p>"
-        f"<h1>{escape(run.pid)} {escape(run.name)} {_status(state.run_status(run))}</h1>"
+        f"<h1>{escape(run.pid)} {escape(run.name)} {status_badge(state.run_status(run))}</h1>"
         f"<p>Cycle <b>{escape(state.cycle_path(cycle))}</b> <span class=id>{cycle.pid}</span>"
         f" · test case <b>{escape(case.pid)}</b> in "
         f"<code>{escape(state.module_path(case.module_id))}</code></p>"
         f"<p>Automation content <code>{escape(run.automation_content)}</code></p>"
         f"<h2>Test logs, newest first</h2>{logs}"
     )
-    return _page(f"{run.pid} {run.name}", body)
+    return html_page(f"{run.pid} {run.name}", body, _CSS)

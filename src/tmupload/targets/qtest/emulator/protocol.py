@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http import HTTPStatus
-from typing import Any
+from typing import Any, ClassVar
+
+from tmupload.emulation.protocol import ApiError, Response, Wire, iso_timestamp, reason
+from tmupload.emulation.protocol import Request as BaseRequest
 
 __all__ = [
     "JSON_CONTENT_TYPE",
+    "WIRE",
     "ApiError",
     "Page",
     "Request",
     "Response",
     "error_body",
     "error_response",
+    "file_response",
     "format_time",
     "header_safe",
     "html_response",
@@ -34,28 +37,28 @@ MAX_PAGE_SIZE = 999
 DEFAULT_PAGE_SIZE = 100
 
 
-class ApiError(Exception):
-    """An answer other than success, with the ``ErrorMessage`` body of ref §8."""
+def error_body(message: str) -> dict[str, Any]:
+    """ref §8: ``ErrorMessage`` is ``{"message", "additionalInfo"}``; clients read ``message``."""
+    return {"message": message, "additionalInfo": {}}
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = dict(headers or {})
+
+WIRE = Wire(JSON_CONTENT_TYPE, lambda status, message: error_body(message))
+json_response = WIRE.json
+error_response = WIRE.error
+html_response = Wire.html
 
 
 @dataclass
-class Request:
-    """One request, as the handlers see it."""
+class Request(BaseRequest):
+    """One request, as the handlers see it (``path``: the full path; ``root``: the prefix
+    of ``web_url`` and ``links``)."""
 
-    method: str
-    path: str
+    empty_body: ClassVar[str] = "Bad request - the request body is empty; JSON was expected."
+    not_json: ClassVar[str] = "Bad request - the body is not valid JSON: {error}"
+    not_object: ClassVar[str] = "Bad request - the request body must be a JSON object."
+
     #: Query parameters by name (case kept, Spring matches them exactly), every value.
-    query: dict[str, list[str]]
-    body: bytes
-    content_type: str
-    #: ``scheme://host`` of the request: the prefix of ``web_url`` and ``links``.
-    root: str
+    query: dict[str, list[str]] = field(default_factory=dict)
     login: str = ""
 
     def param(self, name: str, default: str = "") -> str:
@@ -64,47 +67,6 @@ class Request:
 
     def params(self, name: str) -> list[str]:
         return list(self.query.get(name, []))
-
-    def json(self) -> Any:
-        """The body as JSON; an empty or malformed body is 400 (ref §3.1: "Bad request")."""
-        if not self.body.strip():
-            raise ApiError(400, "Bad request - the request body is empty; JSON was expected.")
-        try:
-            return json.loads(self.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ApiError(400, f"Bad request - the body is not valid JSON: {exc}") from None
-
-    def json_object(self) -> dict[str, Any]:
-        data = self.json()
-        if not isinstance(data, dict):
-            raise ApiError(400, "Bad request - the request body must be a JSON object.")
-        return data
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    content_type: str = JSON_CONTENT_TYPE
-    headers: list[tuple[str, str]] = field(default_factory=list)
-
-
-def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    return Response(status, body, JSON_CONTENT_TYPE, list((headers or {}).items()))
-
-
-def error_body(message: str) -> dict[str, Any]:
-    """ref §8: ``ErrorMessage`` is ``{"message", "additionalInfo"}``; clients read ``message``."""
-    return {"message": message, "additionalInfo": {}}
-
-
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return json_response(status, error_body(message), headers)
-
-
-def html_response(status: int, text: str) -> Response:
-    return Response(status, text.encode("utf-8"), "text/html; charset=utf-8")
 
 
 def header_safe(text: str) -> str:
@@ -120,11 +82,10 @@ def safe_content_type(text: str) -> str:
     return text if _MEDIA_TYPE.fullmatch(text.strip()) else "application/octet-stream"
 
 
-def reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
+def file_response(name: str, content_type: str, data: bytes, disposition: str) -> Response:
+    """A stored file's bytes; ``disposition`` is ``inline`` (the page) or ``attachment``."""
+    header = f'{disposition}; filename="{header_safe(name)}"'
+    return Response(200, data, safe_content_type(content_type), [("Content-Disposition", header)])
 
 
 def format_time(timestamp: float) -> str:
@@ -157,13 +118,7 @@ def parse_time(value: Any) -> float | None:
         if not frac:
             return None
         text = f"{main}.{(frac + '000000')[:6]}{tail}"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
+    return iso_timestamp(text)
 
 
 @dataclass(frozen=True)

@@ -9,33 +9,28 @@ from __future__ import annotations
 
 import re
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+
+from tmupload.emulation.routing import Handler, Route, RouteTable, Wording
 
 from .automation import process_due_jobs
 from .config import EmulatorConfig
 from .execution import ExecutionResources
 from .links import LinkResources
-from .protocol import ApiError, Request, Response
+from .protocol import Request, Response
 from .resources import ProjectResources
 from .search import SearchResources
 from .state import State, User
 
 __all__ = ["FORBIDDEN", "Api"]
 
-Handler = Callable[..., Response]
-
 #: ref §6.2: the spec's 403 text.
 FORBIDDEN = "User does not have enough permission"
 
-
-@dataclass(frozen=True)
-class _Route:
-    pattern: re.Pattern[str]
-    methods: dict[str, Handler]
-    #: POSTs that only read (search): allowed for read-only users.
-    reads: frozenset[str] = frozenset({"GET"})
+_WORDING = Wording(
+    not_found="No API resource at {path}.",
+    not_allowed="Request method '{method}' not supported on {path}.",
+    forbidden=FORBIDDEN + ": '{login}' may only read.",
+)
 
 
 class Api(ProjectResources, ExecutionResources, LinkResources, SearchResources):
@@ -44,14 +39,14 @@ class Api(ProjectResources, ExecutionResources, LinkResources, SearchResources):
     def __init__(self, config: EmulatorConfig, lock: threading.RLock) -> None:
         self.config = config
         self.lock = lock
-        self.now = time.time()
+        self.now = config.clock.time()
         self.state = State(config, self.now)
         self.strict = config.strict
         self._routes = self._build_routes()
 
     def reset(self) -> None:
         with self.lock:
-            self.now = time.time()
+            self.now = self.config.clock.time()
             self.state = State(self.config, self.now)
 
     def tick(self, now: float) -> None:
@@ -59,7 +54,7 @@ class Api(ProjectResources, ExecutionResources, LinkResources, SearchResources):
         self.now = now
         process_due_jobs(self.state, now)
 
-    def _build_routes(self) -> list[_Route]:
+    def _build_routes(self) -> RouteTable:
         p = r"/api/v3/projects/([^/]+)"
         i = r"([^/]+)"
         table: list[tuple[str, dict[str, Handler]]] = [
@@ -91,33 +86,13 @@ class Api(ProjectResources, ExecutionResources, LinkResources, SearchResources):
             (rf"{p}/test-logs/{i}/attachments/{i}", {"GET": self.get_log_attachment}),
             (rf"{p}/linked-artifacts", {"GET": self.get_linked_artifacts}),
         ]
-        routes = [_Route(re.compile(pattern), methods) for pattern, methods in table]
         # ref §7: search is a POST that only reads
-        routes.append(
-            _Route(
-                re.compile(rf"{p}/search"),
-                {"POST": self.post_search},
-                frozenset({"GET", "POST"}),
-            )
+        search = Route(
+            re.compile(rf"{p}/search"), {"POST": self.post_search}, frozenset({"GET", "POST"})
         )
-        return routes
+        return RouteTable([*table, search], _WORDING)
 
     def dispatch(self, request: Request, user: User) -> Response:
         """Route an authenticated request (the caller holds the lock and has ticked)."""
-        path = request.path.rstrip("/") or "/"
-        for route in self._routes:
-            match = route.pattern.fullmatch(path)
-            if match is None:
-                continue
-            handler = route.methods.get(request.method)
-            if handler is None:
-                allowed = ", ".join(sorted(route.methods))
-                raise ApiError(
-                    405,
-                    f"Request method '{request.method}' not supported on {request.path}.",
-                    {"Allow": allowed},
-                )
-            if user.readonly and request.method not in route.reads:
-                raise ApiError(403, f"{FORBIDDEN}: '{user.login}' may only read.")
-            return handler(request, *match.groups())
-        raise ApiError(404, f"No API resource at {request.path}.")
+        found = self._routes.find(request, request.path.rstrip("/") or "/", user)
+        return found.handler(request, *found.groups)

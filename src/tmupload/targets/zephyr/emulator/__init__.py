@@ -15,11 +15,10 @@ marks what the reference leaves open as ``[inference]``, and injects faults on r
 
 from __future__ import annotations
 
-from tmupload.emulation import EmulatedConnectionReset
+from tmupload.emulation import EmulatedConnectionReset, serve_in_thread
 
-from .app import REST_PREFIX, Emulator
+from .app import REST_PREFIX, Emulator, EmulatorServer, run_forever
 from .config import EmulatorConfig, ExecutionStatus, Faults
-from .server import EmulatorServer, run_forever, serve_in_thread
 
 __all__ = [
     "REST_PREFIX",

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from .base import Resources
 from .multipart import parse_form_data
-from .protocol import ApiError, Request, Response, as_int, json_response, now_ms
+from .protocol import ApiError, Request, Response, as_int, json_response
 from .state import Attachment, Upload, User
 from .views import attachment_view
 
@@ -90,7 +90,7 @@ class AttachmentResources(Resources):
                 sha256=hashlib.sha256(upload.data).hexdigest(),
                 data=upload.data,
                 created_by=user.id,
-                created_on=now_ms(),
+                created_on=self.state.now_ms(),
             )
             upload.registered = True
             self.state.attachments[attachment.id] = attachment

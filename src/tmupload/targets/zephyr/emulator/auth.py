@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import time
 import uuid
 from collections.abc import Mapping
 from http.cookies import CookieError, SimpleCookie
@@ -71,7 +70,7 @@ def _cookie_user(state: State, environ: Mapping[str, Any]) -> User | None:
     if session is None:
         return None
     login, expires = session
-    if time.time() >= expires:  # seed 003: "Cookies expire after 90 minutes … 401"
+    if state.config.clock.time() >= expires:  # seed 003: "Cookies expire after 90 minutes … 401"
         del state.sessions[morsel.value]
         return None
     return state.users.get(login)
@@ -91,5 +90,5 @@ def authenticate(config: EmulatorConfig, state: State, environ: Mapping[str, Any
 def open_session(config: EmulatorConfig, state: State, user: User) -> str:
     """A ``Set-Cookie`` value for a new session of ``user`` (seed 003)."""
     token = str(uuid.uuid4())
-    state.sessions[token] = (user.login, time.time() + config.cookie_max_age)
+    state.sessions[token] = (user.login, config.clock.time() + config.cookie_max_age)
     return f"token={token}; Max-Age={int(config.cookie_max_age)}; Path=/flex; HttpOnly"

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from .base import Resources
-from .protocol import ApiError, Request, Response, as_int, json_response, now_ms, parse_us_date
+from .protocol import ApiError, Request, Response, as_int, json_response, parse_us_date
 from .state import Folder, Tct, Testcase, User
 from .views import (
     folder_view,
@@ -189,7 +189,7 @@ class CatalogResources(Resources):
             type=str(kind),
             release_id=release.id,
             parent_id=parent.id if parent else None,
-            created_on=now_ms(),
+            created_on=self.state.now_ms(),
             created_by=user.id,
         )
         self.state.add_folder(folder)
@@ -223,7 +223,10 @@ class CatalogResources(Resources):
         for folder, fields in planned:
             logical = self.state.new_id()
             case = Testcase(
-                id=self.state.new_id(), testcase_id=logical, created_on=now_ms(), **fields
+                id=self.state.new_id(),
+                testcase_id=logical,
+                created_on=self.state.now_ms(),
+                **fields,
             )
             tct = self.state.add_tct(Tct(self.state.new_id(), folder.id, case))
             created.append(tct_view(tct))

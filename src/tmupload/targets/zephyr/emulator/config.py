@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tmupload.emulation import Faults
+from tmupload.emulation.config import EmulatorBasics
+from tmupload.emulation.faults import Faults
 
 __all__ = ["DEFAULT_DEFECTS", "EmulatorConfig", "ExecutionStatus", "Faults", "default_statuses"]
 
@@ -46,13 +47,14 @@ def default_statuses() -> list[ExecutionStatus]:
 
 
 @dataclass
-class EmulatorConfig:
-    """The Zephyr Enterprise server the emulator pretends to be. Every field has a default."""
+class EmulatorConfig(EmulatorBasics):
+    """The Zephyr Enterprise server the emulator pretends to be. Every field has a default.
 
-    #: Logins with full rights, login -> password (Basic auth, ref §2).
-    users: dict[str, str] = field(default_factory=lambda: {"admin": "admin"})
-    #: Logins that may only read; any other method answers 403 (ref §4.9 lists 403).
-    readonly_users: dict[str, str] = field(default_factory=lambda: {"viewer": "viewer"})
+    Logins authenticate with Basic auth (ref §2); read-only ones may only read, any other
+    method answers 403 (ref §4.9 lists 403). ``latency`` is added to every REST and upload
+    request.
+    """
+
     #: API tokens (``Authorization: Bearer``, ref §2), token -> login. A token whose login is
     #: in neither ``users`` nor ``readonly_users`` authenticates nobody (401).
     tokens: dict[str, str] = field(default_factory=lambda: {"demo-token": "admin"})
@@ -96,16 +98,9 @@ class EmulatorConfig:
     single_execute_methods: tuple[str, ...] = ("PUT", "POST")
     #: Seconds a ``/manifest`` session cookie lives (seed 003: Max-Age=5400).
     cookie_max_age: float = 5400.0
-    #: Seconds added to every REST and upload request.
-    latency: float = 0.0
-    faults: Faults = field(default_factory=Faults)
-    #: Seed of the fault-injection random generator.
-    seed: int = 0
 
     def __post_init__(self) -> None:
-        overlap = set(self.users) & set(self.readonly_users)
-        if overlap:
-            raise ValueError(f"logins both full and read-only: {sorted(overlap)}")
+        super().__post_init__()
         ids = [status.id for status in self.statuses]
         if len(ids) != len(set(ids)):
             raise ValueError("EmulatorConfig.statuses has duplicate ids")

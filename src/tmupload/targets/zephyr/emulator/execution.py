@@ -10,7 +10,7 @@ from typing import Any
 
 from .base import Resources
 from .config import ExecutionStatus
-from .protocol import ApiError, Request, Response, as_int, json_response, now_ms
+from .protocol import ApiError, Request, Response, as_int, json_response
 from .state import Execution, User
 from .views import execution_view, page_envelope
 
@@ -132,7 +132,7 @@ class ExecutionResources(Resources):
         executed_on: int | None,
     ) -> None:
         """Overwrite (ref §5: repeating a status update just overwrites it)."""
-        now = now_ms()
+        now = self.state.now_ms()
         execution.status_id = status.id
         execution.tester_id = tester_id
         execution.changed_on = now

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from html import escape
 
+from tmupload.emulation.page import html_page
+
 from .snapshot import execution_snapshot
 from .state import Folder, Phase, Release, State
 
@@ -29,14 +31,6 @@ td,th{border-bottom:1px solid #eee;padding:.15em .5em;text-align:left;vertical-a
 th{background:#f6f6f6}.notes{white-space:pre-wrap;font:12px ui-monospace,monospace}
 .st{display:inline-block;border-radius:3px;padding:0 .4em;color:#fff;font-size:12px}
 """
-
-
-def _page(title: str, body: str) -> str:
-    return (
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head>"
-        f"<body>{body}</body></html>"
-    )
 
 
 def _when(ms: int | None) -> str:
@@ -135,7 +129,7 @@ def render_index(state: State) -> str:
                 f"<h3>Release {escape(release.name)} <span class=id>{release.id}</span></h3>"
                 f"{_release(state, release)}"
             )
-    return _page("Zephyr Enterprise emulator", "".join(sections))
+    return html_page("Zephyr Enterprise emulator", "".join(sections), _CSS)
 
 
 def render_phase(state: State, phase: Phase) -> str:
@@ -146,4 +140,4 @@ def render_phase(state: State, phase: Phase) -> str:
         f"<p>Cycle {escape(cycle.name)}, {len(state.executions_of(phase.id))} execution(s) "
         f"<span class=id>{phase.id}</span></p>{_executions(state, phase, None)}"
     )
-    return _page(f"Phase {phase.name}", body)
+    return html_page(f"Phase {phase.name}", body, _CSS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Resources
-from .protocol import ApiError, Request, Response, as_int, json_response, now_ms, parse_us_date
+from .protocol import ApiError, Request, Response, as_int, json_response, parse_us_date
 from .state import Cycle, Folder, Phase, Tct, User
 from .views import cycle_view, execution_view, phase_view
 
@@ -70,7 +70,7 @@ class PlanningResources(Resources):
             status=as_int(body.get("status"), "status", required=False) or 0,
             start_date=start,
             end_date=end,
-            created_on=now_ms(),
+            created_on=self.state.now_ms(),
         )
         self.state.cycles[cycle.id] = cycle
         return json_response(200, cycle_view(self.state, cycle))
@@ -105,7 +105,7 @@ class PlanningResources(Resources):
                 type="Phase",
                 release_id=cycle.release_id,
                 parent_id=None,
-                created_on=now_ms(),
+                created_on=self.state.now_ms(),
                 created_by=user.id,
                 phase_id=phase_id,
             )
@@ -129,7 +129,7 @@ class PlanningResources(Resources):
             tree_id=tree_id,
             start_date=start if start is not None else cycle.start_date,
             end_date=end if end is not None else cycle.end_date,
-            created_on=now_ms(),
+            created_on=self.state.now_ms(),
             description=str(body.get("description") or ""),
         )
         self.state.phases[phase.id] = phase
@@ -220,7 +220,7 @@ class PlanningResources(Resources):
                         "Module",
                         phase.release_id,
                         node_id,
-                        now_ms(),
+                        self.state.now_ms(),
                         user.id,
                         phase.id,
                     )

@@ -9,14 +9,16 @@ plugin reads [CLIENT]. [inference] Other errors carry ``errorCode``, ``errorMsg`
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http import HTTPStatus
 from typing import Any
+
+from tmupload.emulation.protocol import ApiError, Response, Wire, reason
+from tmupload.emulation.protocol import Request as BaseRequest
 
 __all__ = [
     "JSON_CONTENT_TYPE",
+    "WIRE",
     "ApiError",
     "Request",
     "Response",
@@ -24,7 +26,6 @@ __all__ = [
     "error_response",
     "html_response",
     "json_response",
-    "now_ms",
     "parse_us_date",
     "reason",
     "unauthorized_response",
@@ -46,27 +47,24 @@ _CODES = {
 }
 
 
-class ApiError(Exception):
-    """An answer other than success (see the module docstring for the body)."""
+def _error_body(status: int, message: str) -> dict[str, Any]:
+    code = _CODES.get(status, f"HTTP_{status}")
+    return {"errorCode": code, "errorMsg": message, "message": message}
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = dict(headers or {})
+
+WIRE = Wire(JSON_CONTENT_TYPE, _error_body)
+json_response = WIRE.json
+error_response = WIRE.error
+html_response = Wire.html
 
 
 @dataclass
-class Request:
-    """One REST request, as the handlers see it."""
+class Request(BaseRequest):
+    """One REST request, as the handlers see it (``path``: below
+    ``/flex/services/rest/<version>``, or the upload path, as sent)."""
 
-    method: str
-    #: The path below ``/flex/services/rest/<version>`` (or the upload path), as sent.
-    path: str
     #: Query parameters, keys lower-cased, first value of each.
-    query: dict[str, str]
-    body: bytes
-    content_type: str
+    query: dict[str, str] = field(default_factory=dict)
     #: The authenticated user's numeric id (0 before authentication).
     user_id: int = 0
 
@@ -86,26 +84,14 @@ class Request:
     def flag(self, name: str) -> bool:
         return self.param(name).strip().lower() == "true"
 
-    def json(self) -> Any:
-        """The body parsed as JSON; ref §1 wants ``application/json`` on POST/PUT bodies."""
-        if not self.body.strip():
-            raise ApiError(400, "The request body is empty; JSON was expected.")
+    def check_media_type(self) -> None:
+        """ref §1 wants ``application/json`` on POST/PUT bodies."""
         if "json" not in self.content_type.lower():
             # [inference] a JSON body sent with another media type is refused (ref §1 [DOC]).
             raise ApiError(
                 415 if self.content_type else 400,
                 f"Content-Type must be application/json, got {self.content_type or 'none'!r}.",
             )
-        try:
-            return json.loads(self.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ApiError(400, f"The request body is not valid JSON: {exc}") from None
-
-    def json_object(self) -> dict[str, Any]:
-        data = self.json()
-        if not isinstance(data, dict):
-            raise ApiError(400, "The request body must be a JSON object.")
-        return data
 
     def json_list(self, limit: int) -> list[Any]:
         """A JSON array of at most ``limit`` items (ref §1: bulk calls carry ≤500)."""
@@ -117,44 +103,10 @@ class Request:
         return data
 
 
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    content_type: str = JSON_CONTENT_TYPE
-    headers: list[tuple[str, str]] = field(default_factory=list)
-
-
-def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    return Response(status, body, JSON_CONTENT_TYPE, list((headers or {}).items()))
-
-
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    code = _CODES.get(status, f"HTTP_{status}")
-    payload = {"errorCode": code, "errorMsg": message, "message": message}
-    return json_response(status, payload, headers)
-
-
 def unauthorized_response(message: str) -> Response:
     """ref §5 [CLIENT]: the vendor parses ``message`` as JSON and reads its ``message``."""
     inner = json.dumps({"errorCode": _CODES[401], "message": message})
     return json_response(401, {"errorCode": _CODES[401], "message": inner})
-
-
-def html_response(status: int, text: str) -> Response:
-    return Response(status, text.encode("utf-8"), "text/html; charset=utf-8")
-
-
-def reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def as_int(value: Any, what: str, *, required: bool = True) -> int | None:

@@ -9,32 +9,27 @@ preferences (ref §4.4). A trailing slash is ignored (the reference writes both 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+
+from tmupload.emulation.routing import READS, Handler, Route, RouteTable, Wording
 
 from .attachments import AttachmentResources
 from .catalog import CatalogResources
 from .config import EmulatorConfig
 from .execution import ExecutionResources
 from .planning import PlanningResources
-from .protocol import ApiError, Request, Response
+from .protocol import Request, Response
 from .state import State, User
 
 __all__ = ["UPLOAD_PATH", "Api"]
 
-Handler = Callable[..., Response]
-
 #: ref §4.7: step 1 of an attachment, not under ``/flex/services/rest``.
 UPLOAD_PATH = "/flex/upload/document/genericattachment"
 
-#: Writes a read-only user may still make [inference]: ending one's own session.
-_READONLY_ALLOWED = {("DELETE", "/user/logout")}
-
-
-@dataclass(frozen=True)
-class _Route:
-    pattern: re.Pattern[str]
-    methods: dict[str, Handler]
+_WORDING = Wording(
+    not_found="No resource at {path}.",
+    not_allowed="{method} is not allowed on {path}.",
+    forbidden="User '{login}' does not have permission to {method} {path}.",
+)
 
 
 class Api(CatalogResources, PlanningResources, ExecutionResources, AttachmentResources):
@@ -45,21 +40,22 @@ class Api(CatalogResources, PlanningResources, ExecutionResources, AttachmentRes
         self.state = State(config)
         self.strict = config.strict
         self._routes = self._build_routes()
-        self._v4_routes = [
-            _Route(
-                re.compile(r"/admin/preference/all/system"),
-                {"GET": self.get_system_preferences},
-            )
-        ]
+        self._v4_routes = RouteTable(
+            [(r"/admin/preference/all/system", {"GET": self.get_system_preferences})], _WORDING
+        )
+        self._upload_routes = RouteTable(
+            [(re.escape(UPLOAD_PATH), {"POST": self.post_upload})], _WORDING
+        )
 
     def reset(self) -> None:
         self.state = State(self.config)
 
-    def _build_routes(self) -> list[_Route]:
+    def _build_routes(self) -> RouteTable:
         n = r"(\d+)"
-        table: list[tuple[str, dict[str, Handler]]] = [
+        table: list[tuple[str, dict[str, Handler]] | Route] = [
             (r"/user/current", {"GET": self.get_current_user}),
-            (r"/user/logout", {"DELETE": self.delete_logout}),
+            # [inference] a read-only user may still end its own session
+            Route(re.compile(r"/user/logout"), {"DELETE": self.delete_logout}, READS | {"DELETE"}),
             (r"/project", {"GET": self.get_projects}),
             (rf"/project/{n}", {"GET": self.get_project}),
             (rf"/project/user/{n}", {"GET": self.get_user_projects}),
@@ -100,34 +96,10 @@ class Api(CatalogResources, PlanningResources, ExecutionResources, AttachmentRes
             (r"/attachment/list", {"POST": self.post_attachment_list}),
             (r"/defectmapping", {"POST": self.post_defect_mapping}),
         ]
-        return [_Route(re.compile(pattern), methods) for pattern, methods in table]
+        return RouteTable(table, _WORDING)
 
     def dispatch(self, request: Request, user: User, version: str) -> Response:
         """Route an authenticated request (``version`` is ``upload`` for the upload path)."""
-        path = request.path.rstrip("/") or "/"
-        if version == "upload":
-            routes = [_Route(re.compile(re.escape(UPLOAD_PATH)), {"POST": self.post_upload})]
-        else:
-            routes = self._v4_routes if version == "v4" else self._routes
-        for route in routes:
-            match = route.pattern.fullmatch(path)
-            if match is None:
-                continue
-            handler = route.methods.get(request.method)
-            if handler is None:
-                allowed = ", ".join(sorted(route.methods))
-                raise ApiError(
-                    405, f"{request.method} is not allowed on {request.path}.", {"Allow": allowed}
-                )
-            if (
-                user.readonly
-                and request.method != "GET"
-                and (request.method, path) not in _READONLY_ALLOWED
-            ):
-                raise ApiError(
-                    403,
-                    f"User '{user.login}' does not have permission to {request.method} "
-                    f"{request.path}.",
-                )
-            return handler(request, user, *match.groups())
-        raise ApiError(404, f"No resource at {request.path}.")
+        routes = {"upload": self._upload_routes, "v4": self._v4_routes}.get(version, self._routes)
+        found = routes.find(request, request.path.rstrip("/") or "/", user)
+        return found.handler(request, user, *found.groups)

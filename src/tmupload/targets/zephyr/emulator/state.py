@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .config import EmulatorConfig
-from .protocol import now_ms
 
 __all__ = [
     "Attachment",
@@ -201,7 +200,7 @@ class State:
         self._phase_executions: dict[int, dict[int, Execution]] = {}
         #: ``token`` cookie value -> (login, expiry as epoch seconds) (seed 003).
         self.sessions: dict[str, tuple[str, float]] = {}
-        created = now_ms()
+        created = self.now_ms()
         for login in config.users:
             self.users[login] = User(self.new_id(), login, readonly=False)
         for login in config.readonly_users:
@@ -212,6 +211,10 @@ class State:
             for release_name in releases:
                 self.add_release(project.id, release_name, "", None, None)
 
+    def now_ms(self) -> int:
+        """The emulator's time (``EmulatorConfig.clock``) in epoch milliseconds."""
+        return int(self.config.clock.time() * 1000)
+
     def new_id(self) -> int:
         return next(self._ids)
 
@@ -221,7 +224,7 @@ class State:
     def add_release(
         self, project_id: int, name: str, description: str, start: int | None, end: int | None
     ) -> Release:
-        release = Release(self.new_id(), project_id, name, description, start, end, now_ms())
+        release = Release(self.new_id(), project_id, name, description, start, end, self.now_ms())
         self.releases[release.id] = release
         return release
 
@@ -295,7 +298,7 @@ class State:
             tct_id,
             tester_id,
             self.config.not_executed_status_id,
-            now_ms(),
+            self.now_ms(),
         )
         self.executions[execution.id] = execution
         self._phase_executions.setdefault(phase_id, {})[tct_id] = execution
