@@ -39,7 +39,7 @@ def qtest_auth(settings: Settings) -> httpx.Auth:
     if not settings.user or settings.password is None:
         raise ConfigError(
             f"qTest needs an API token (TMUPLOAD_TOKEN or "
-            f"{settings.names('token_file').split(' (')[0]}) or a login "
+            f"{settings.flag('token_file')}) or a login "
             "(TMUPLOAD_USER with TMUPLOAD_PASSWORD) — see README#credentials"
         )
     assert settings.url is not None
@@ -49,7 +49,7 @@ def qtest_auth(settings: Settings) -> httpx.Auth:
     user = settings.user
     password = settings.password
     hint = credential_hint(settings)
-    url_flag = settings.names("url").split(" (")[0]
+    url_flag = settings.flag("url")
 
     def login_request() -> httpx.Request:
         return httpx.Request(

@@ -77,7 +77,7 @@ def run_checks(settings: Settings) -> Iterator[tuple[bool | None, str]]:
             f"status map {sent}: these automation strings must be mapped in the project's "
             "Automation Settings (Automation Integration) to its execution statuses "
             f"({', '.join(statuses) or 'none listed'}); change them with "
-            f"{settings.names('status_map').split(' (')[0]}",
+            f"{settings.flag('status_map')}",
         )
     # No call in the reference reads the account's own permissions: say what was not verified.
     yield (

@@ -26,7 +26,7 @@ def zephyr_auth(settings: Settings) -> httpx.Auth:
     if not settings.user or settings.password is None:
         raise ConfigError(
             "Zephyr Enterprise needs an API token (TMUPLOAD_TOKEN or "
-            f"{settings.names('token_file').split(' (')[0]}) or a login (TMUPLOAD_USER with "
+            f"{settings.flag('token_file')}) or a login (TMUPLOAD_USER with "
             "TMUPLOAD_PASSWORD) — see README#credentials"
         )
     if not (settings.user.isascii() and settings.password.get_secret_value().isascii()):

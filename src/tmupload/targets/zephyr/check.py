@@ -29,7 +29,7 @@ def run_checks(settings: Settings) -> Iterator[tuple[bool | None, str]]:
     statuses."""
 
     def flag(name: str) -> str:
-        return settings.names(name).split(" (")[0]
+        return settings.flag(name)
 
     option = flag("status_map")
     try:

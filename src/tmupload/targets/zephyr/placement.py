@@ -102,7 +102,7 @@ def find_release(
 
 
 def _flag(settings: Settings, name: str) -> str:
-    return settings.names(name).split(" (")[0]
+    return settings.flag(name)
 
 
 #: How many release names a message lists.
@@ -151,7 +151,7 @@ def resolve_placement(
     release = str(settings.option("release"))
     release_id, release_name = find_release(api, project_id, release, _flag(settings, "release"))
     statuses = server_statuses(api)
-    resolved = resolve_status_map(status_map, statuses, settings.names("status_map").split(" (")[0])
+    resolved = resolve_status_map(status_map, statuses, settings.flag("status_map"))
     return Placement(
         tester_id=tester,
         project_id=project_id,

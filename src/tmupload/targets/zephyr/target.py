@@ -48,7 +48,7 @@ class ZephyrTarget(ServerTarget):
         settings = self.settings
         # A bad map is a ConfigError here, before anything runs: the plugin builds the target
         # when pytest starts, so the session stops with one message instead of uploading late.
-        self.option = settings.names("status_map").split(" (")[0]
+        self.option = settings.flag("status_map")
         self.status_map = parse_status_map(settings.option("status_map"), self.option)
         self.root = tuple(split_path(settings.option("repository_folder")) or ["Automation"])
         # Found before deliver (prepare, stream): hints it checks and completes.
