@@ -56,9 +56,11 @@ _CREDENTIALS = ("TMUPLOAD_USER", "TMUPLOAD_PASSWORD", "TMUPLOAD_TOKEN")
 
 
 def _shards(
-    pytester: pytest.Pytester, server: Server, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, server: Server, monkeypatch: pytest.MonkeyPatch, xdist: bool
 ) -> list[Path]:
-    """Run the shards as CI jobs would: spool only, no credentials; their outbox folders."""
+    """Run the shards as CI jobs would: spool only, no credentials; their outbox folders.
+    ``xdist``: the second shard runs with ``-n 2`` (what a worker spools is then the same as
+    a serial shard's, so one test of each target is enough to show it)."""
     pytester.makepyfile(test_a=SHARD_A, test_b=SHARD_B, test_c=SHARD_C)
     credentials = {name: value for name, value in server.credentials().items() if value}
     for name in _CREDENTIALS:
@@ -66,7 +68,7 @@ def _shards(
     outboxes = []
     jobs = [
         ("1", ["test_a.py"], {}),
-        ("2", ["test_b.py", "-n", "2"], {}),
+        ("2", ["test_b.py", *(["-n", "2"] if xdist else [])], {}),
         ("3", ["test_c.py"], {}),
         ("3-retry", ["test_c.py"], {"SHARD_RETRY": "1"}),
     ]
@@ -96,7 +98,7 @@ def _gather(outboxes: list[Path], into: Path) -> None:
 def test_shards_spooled_apart_become_one_run_with_every_result_link_and_file(
     pytester: pytest.Pytester, server: Server, monkeypatch: pytest.MonkeyPatch, fault: str
 ) -> None:
-    outboxes = _shards(pytester, server, monkeypatch)
+    outboxes = _shards(pytester, server, monkeypatch, xdist=fault == "none")
     assert server.writes() == []  # spooling sent nothing
     gathered = pytester.path / "artifacts"
     _gather(outboxes, gathered)
@@ -122,7 +124,7 @@ def test_shards_spooled_apart_become_one_run_with_every_result_link_and_file(
 def test_several_outbox_folders_are_sent_as_one_run(
     pytester: pytest.Pytester, server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    outboxes = _shards(pytester, server, monkeypatch)
+    outboxes = _shards(pytester, server, monkeypatch, xdist=False)
     args = [arg for outbox in outboxes for arg in ("--outbox", str(outbox))]
     assert main(["send", *args]) == 0
     assert server.uploads() == 1

@@ -99,16 +99,6 @@ def test_on_error_warn_keeps_the_exit_status(
     result.stdout.fnmatch_lines(["*upload FAILED*", "*--tm-on-error=warn*"])
 
 
-def test_failing_tests_keep_their_exit_status_when_upload_fails(
-    pytester: pytest.Pytester, live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("TMUPLOAD_PASSWORD", "wrong")
-    pytester.makepyfile(test_a="def test_bad():\n    assert False\n")
-    result = pytester.runpytest_subprocess(*upload_args(live, tmp_path))
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(failed=1)
-
-
 def test_missing_settings_are_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_a=SUITE)
     result = pytester.runpytest_subprocess("--tm-upload")

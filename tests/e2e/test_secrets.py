@@ -89,7 +89,7 @@ def test_a_password_in_the_url_is_refused_before_anything_is_written(
     manifest = tmp_path / "manifest.json"
     pytester.makepyfile(test_a=SUITE)
     args = pointed_at(upload_args(server, outbox, f"--tm-manifest={manifest}"), server, url)
-    result = pytester.runpytest_subprocess(*args)
+    result = pytester.runpytest_inprocess(*args)  # refused while reading the options
     output = result.stdout.str() + result.stderr.str()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert CANARY not in output
@@ -157,7 +157,7 @@ def test_pytest_refuses_a_secret_flag_without_echoing_it(
     pytester: pytest.Pytester, flag: str
 ) -> None:
     pytester.makepyfile(test_a=SUITE)
-    result = pytester.runpytest_subprocess(f"{flag}={CANARY}", "-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess(f"{flag}={CANARY}", "-p", "no:cacheprovider")
     output = result.stdout.str() + result.stderr.str()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert CANARY not in output
@@ -184,7 +184,7 @@ def test_pytest_refuses_an_abbreviated_secret_flag_without_echoing_it(
     pytester: pytest.Pytester, argv: list[str]
 ) -> None:
     pytester.makepyfile(test_a=SUITE)
-    result = pytester.runpytest_subprocess(*argv, "-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess(*argv, "-p", "no:cacheprovider")
     output = result.stdout.str() + result.stderr.str()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert CANARY not in output
@@ -197,7 +197,7 @@ def test_pytest_refuses_a_secret_flag_in_addopts_without_echoing_it(
 ) -> None:
     pytester.makeini(f"[pytest]\naddopts = --tm-passw={CANARY}\n")
     pytester.makepyfile(test_a=SUITE)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     output = result.stdout.str() + result.stderr.str()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert CANARY not in output
