@@ -41,7 +41,7 @@ def test_a_run_the_server_was_down_for_is_resent_once_when_it_is_back(
 ) -> None:
     port = free_port()  # the server's address, while nothing answers there
     pytester.makepyfile(test_a=SUITE)
-    args = upload_args(server, outbox, "--tm-deadline", "3")
+    args = upload_args(server, outbox, "--tm-deadline", "1")
     result = pytester.runpytest_subprocess(*pointed_at(args, server, url_at(server, port)))
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # the tests' own status
     result.assert_outcomes(passed=1, failed=1)

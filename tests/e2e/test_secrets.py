@@ -66,12 +66,12 @@ def test_no_credential_in_any_output_log_file_or_manifest(
     assert server.uploads() == 1
     # ...and one whose server is down, so that the run stays in the outbox, then a resend.
     down = pointed_at(
-        upload_args(server, outbox, "--tm-deadline=2"), server, url_at(server, free_port())
+        upload_args(server, outbox, "--tm-deadline=1"), server, url_at(server, free_port())
     )
     failed = pytester.runpytest_subprocess(*down, "-v", "--log-level=DEBUG")
     assert failed.ret == pytest.ExitCode.TESTS_FAILED
     assert len(Outbox(outbox).entries()) == 1
-    assert main(["resend", "--outbox", str(outbox), "--deadline", "2"]) == 1
+    assert main(["resend", "--outbox", str(outbox), "--deadline", "1"]) == 1
     resent = capsys.readouterr()
     printed = [ok.stdout, ok.stderr, failed.stdout, failed.stderr, resent.out, resent.err]
     text = "\n".join(str(output) for output in printed).encode()
