@@ -94,19 +94,26 @@ def _gather(outboxes: list[Path], into: Path) -> None:
             shutil.copytree(entry, into / entry.name)
 
 
-@pytest.mark.parametrize("fault", ["none", "lost-answer"])
+@pytest.mark.parametrize("way", ["gathered", "folders-lost-answer"])
 def test_shards_spooled_apart_become_one_run_with_every_result_link_and_file(
-    pytester: pytest.Pytester, server: Server, monkeypatch: pytest.MonkeyPatch, fault: str
+    pytester: pytest.Pytester, server: Server, monkeypatch: pytest.MonkeyPatch, way: str
 ) -> None:
-    outboxes = _shards(pytester, server, monkeypatch, xdist=fault == "none")
+    """``gathered``: the shards' entries copied into one folder, one shard run with -n 2.
+    ``folders-lost-answer``: the shards' own folders, each named with ``--outbox``, and the
+    answer to the upload lost on the way."""
+    gathered = way == "gathered"
+    outboxes = _shards(pytester, server, monkeypatch, xdist=gathered)
     assert server.writes() == []  # spooling sent nothing
-    gathered = pytester.path / "artifacts"
-    _gather(outboxes, gathered)
-    if fault == "lost-answer":
+    if gathered:
+        folders = [pytester.path / "artifacts"]
+        _gather(outboxes, folders[0])
+    else:
+        folders = outboxes
         server.drop_next_upload_answer()
-    first = main(["send", "--outbox", str(gathered)])
-    if fault == "lost-answer" and first != 0:
-        assert main(["send", "--outbox", str(gathered)]) == 0
+    where = [arg for folder in folders for arg in ("--outbox", str(folder))]
+    first = main(["send", *where])
+    if not gathered and first != 0:
+        assert main(["send", *where]) == 0
     else:
         assert first == 0
     assert server.uploads() == 1
@@ -114,19 +121,8 @@ def test_shards_spooled_apart_become_one_run_with_every_result_link_and_file(
     assert server.links() == {("test_a.py::test_fail", "PAY-17")}
     files = dict(server.attachments()["test_a.py::test_fail"])
     assert "screen.png" in files
-    assert list(gathered.iterdir()) == []
+    assert all(list(folder.iterdir()) == [] for folder in folders)
     # A second send finds nothing and sends nothing.
     writes = len(server.writes())
-    assert main(["send", "--outbox", str(gathered)]) == 0
+    assert main(["send", *where]) == 0
     assert len(server.writes()) == writes and server.uploads() == 1
-
-
-def test_several_outbox_folders_are_sent_as_one_run(
-    pytester: pytest.Pytester, server: Server, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    outboxes = _shards(pytester, server, monkeypatch, xdist=False)
-    args = [arg for outbox in outboxes for arg in ("--outbox", str(outbox))]
-    assert main(["send", *args]) == 0
-    assert server.uploads() == 1
-    assert server.landed() == EXPECTED
-    assert all(not any(outbox.iterdir()) for outbox in outboxes)
