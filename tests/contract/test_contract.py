@@ -128,7 +128,7 @@ def _entries(outbox: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
-def test_every_outcome_lands_once_with_its_status(
+def test_every_outcome_lands_once_with_its_status_and_a_second_upload_beside_it(
     pytester: pytest.Pytester, server: Server, outbox: Path, workers: list[str]
 ) -> None:
     pytester.makepyfile(test_suite=SUITE)
@@ -144,16 +144,10 @@ def test_every_outcome_lands_once_with_its_status(
     assert all(case["result_id"] for case in data["cases"]) and len(data["cases"]) == 11
     result.stdout.fnmatch_lines([f"*tmupload: uploaded 11 results to {server.title}: *"])
     assert _entries(outbox) == []
-
-
-def test_a_second_upload_lands_beside_the_first(
-    pytester: pytest.Pytester, server: Server, outbox: Path
-) -> None:
-    pytester.makepyfile(test_suite=SUITE)
-    pytester.runpytest_subprocess(*upload_args(server, outbox))
-    pytester.runpytest_subprocess(*upload_args(server, outbox))
-    assert server.uploads() == 2
-    assert server.landed() == EXPECTED
+    if not workers:  # a second upload lands beside the first (the workers play no part)
+        pytester.runpytest_subprocess(*upload_args(server, outbox))
+        assert server.uploads() == 2
+        assert server.landed() == EXPECTED
 
 
 def test_a_rerun_test_lands_once_with_its_final_outcome(

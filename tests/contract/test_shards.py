@@ -56,9 +56,11 @@ _CREDENTIALS = ("TMUPLOAD_USER", "TMUPLOAD_PASSWORD", "TMUPLOAD_TOKEN")
 
 
 def _shards(
-    pytester: pytest.Pytester, server: Server, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, server: Server, monkeypatch: pytest.MonkeyPatch, xdist: bool
 ) -> list[Path]:
-    """Run the shards as CI jobs would: spool only, no credentials; their outbox folders."""
+    """Run the shards as CI jobs would: spool only, no credentials; their outbox folders.
+    ``xdist``: the second shard runs with ``-n 2`` (what a worker spools is then the same as
+    a serial shard's, so one test of each target is enough to show it)."""
     pytester.makepyfile(test_a=SHARD_A, test_b=SHARD_B, test_c=SHARD_C)
     credentials = {name: value for name, value in server.credentials().items() if value}
     for name in _CREDENTIALS:
@@ -66,7 +68,7 @@ def _shards(
     outboxes = []
     jobs = [
         ("1", ["test_a.py"], {}),
-        ("2", ["test_b.py", "-n", "2"], {}),
+        ("2", ["test_b.py", *(["-n", "2"] if xdist else [])], {}),
         ("3", ["test_c.py"], {}),
         ("3-retry", ["test_c.py"], {"SHARD_RETRY": "1"}),
     ]
@@ -92,19 +94,26 @@ def _gather(outboxes: list[Path], into: Path) -> None:
             shutil.copytree(entry, into / entry.name)
 
 
-@pytest.mark.parametrize("fault", ["none", "lost-answer"])
+@pytest.mark.parametrize("way", ["gathered", "folders-lost-answer"])
 def test_shards_spooled_apart_become_one_run_with_every_result_link_and_file(
-    pytester: pytest.Pytester, server: Server, monkeypatch: pytest.MonkeyPatch, fault: str
+    pytester: pytest.Pytester, server: Server, monkeypatch: pytest.MonkeyPatch, way: str
 ) -> None:
-    outboxes = _shards(pytester, server, monkeypatch)
+    """``gathered``: the shards' entries copied into one folder, one shard run with -n 2.
+    ``folders-lost-answer``: the shards' own folders, each named with ``--outbox``, and the
+    answer to the upload lost on the way."""
+    gathered = way == "gathered"
+    outboxes = _shards(pytester, server, monkeypatch, xdist=gathered)
     assert server.writes() == []  # spooling sent nothing
-    gathered = pytester.path / "artifacts"
-    _gather(outboxes, gathered)
-    if fault == "lost-answer":
+    if gathered:
+        folders = [pytester.path / "artifacts"]
+        _gather(outboxes, folders[0])
+    else:
+        folders = outboxes
         server.drop_next_upload_answer()
-    first = main(["send", "--outbox", str(gathered)])
-    if fault == "lost-answer" and first != 0:
-        assert main(["send", "--outbox", str(gathered)]) == 0
+    where = [arg for folder in folders for arg in ("--outbox", str(folder))]
+    first = main(["send", *where])
+    if not gathered and first != 0:
+        assert main(["send", *where]) == 0
     else:
         assert first == 0
     assert server.uploads() == 1
@@ -112,19 +121,8 @@ def test_shards_spooled_apart_become_one_run_with_every_result_link_and_file(
     assert server.links() == {("test_a.py::test_fail", "PAY-17")}
     files = dict(server.attachments()["test_a.py::test_fail"])
     assert "screen.png" in files
-    assert list(gathered.iterdir()) == []
+    assert all(list(folder.iterdir()) == [] for folder in folders)
     # A second send finds nothing and sends nothing.
     writes = len(server.writes())
-    assert main(["send", "--outbox", str(gathered)]) == 0
+    assert main(["send", *where]) == 0
     assert len(server.writes()) == writes and server.uploads() == 1
-
-
-def test_several_outbox_folders_are_sent_as_one_run(
-    pytester: pytest.Pytester, server: Server, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    outboxes = _shards(pytester, server, monkeypatch)
-    args = [arg for outbox in outboxes for arg in ("--outbox", str(outbox))]
-    assert main(["send", *args]) == 0
-    assert server.uploads() == 1
-    assert server.landed() == EXPECTED
-    assert all(not any(outbox.iterdir()) for outbox in outboxes)

@@ -1,14 +1,23 @@
-"""End-to-end fixtures: an emulator served over a real loopback socket, per test."""
+"""End-to-end fixtures: emulators served over a real loopback socket, per test.
+
+``live``/``start_live``: the Enterprise Tester emulator, for tests of ET's own flow.
+``server``: every target's emulator in turn (the contract suite's ``servers.SERVERS``), for
+what every user is promised whichever server they upload to.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 
+from contract.servers import SERVERS, Server
 from live import PASSWORD, USER, Live
 from tmupload.targets.et.emulator import Emulator, EmulatorConfig, serve_in_thread
+
+_ENV = ("UPLOAD", "URL", "PROJECT", "OUTBOX", "USER", "PASSWORD", "TOKEN", "TARGET", "DRY_RUN")
 
 
 def fast_config(**overrides: object) -> EmulatorConfig:
@@ -37,3 +46,20 @@ def start_live(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Live]]
 @pytest.fixture
 def live(start_live: Callable[..., Live]) -> Live:
     return start_live()
+
+
+@pytest.fixture(params=sorted(SERVERS))
+def server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """Each target's emulator (strict where the contract suite's is), its login in the
+    environment; as tests/contract/conftest.py's fixture of the same name."""
+    for name in _ENV:
+        monkeypatch.delenv(f"TMUPLOAD_{name}", raising=False)
+    with SERVERS[request.param]() as started:
+        for key, value in started.credentials().items():
+            monkeypatch.setenv(key, value)
+        yield started
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Path:
+    return tmp_path / "outbox"

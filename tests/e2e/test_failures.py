@@ -67,7 +67,7 @@ def test_unreachable_server_respects_the_deadline(
         "--tm-outbox",
         str(tmp_path / "outbox"),
         "--tm-deadline",
-        "3",
+        "1",
     )
     assert time.monotonic() - started < 30
     assert result.ret == 1
@@ -97,16 +97,6 @@ def test_on_error_warn_keeps_the_exit_status(
     result = pytester.runpytest_subprocess(*upload_args(live, tmp_path, "--tm-on-error", "warn"))
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*upload FAILED*", "*--tm-on-error=warn*"])
-
-
-def test_failing_tests_keep_their_exit_status_when_upload_fails(
-    pytester: pytest.Pytester, live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("TMUPLOAD_PASSWORD", "wrong")
-    pytester.makepyfile(test_a="def test_bad():\n    assert False\n")
-    result = pytester.runpytest_subprocess(*upload_args(live, tmp_path))
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(failed=1)
 
 
 def test_missing_settings_are_a_usage_error(pytester: pytest.Pytester) -> None:

@@ -1,24 +1,25 @@
-"""Nothing is lost: the outbox, `tmupload resend`, and uploads under a seeded mix of faults."""
+"""Nothing is lost: a run the server was down for waits in the outbox and `tmupload resend`
+lands it exactly once (every target); ET's resume from its journal, a lost answer and
+uploads under a seeded mix of faults."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from fronts import free_port, front, pointed_at, url_at
 
-from live import PASSWORD, USER, Live, leaves, upload_args
+from contract.servers import Server, upload_args
+from live import PASSWORD, USER, Live, leaves
+from tmupload.cli.app import main
 from tmupload.delivery.outbox import Outbox
 from tmupload.delivery.pipeline import resend, upload
 from tmupload.models import CaseResult, Outcome, RunReport, TicketRef
 from tmupload.settings import resolve
-from tmupload.targets.et.emulator import Faults, serve_in_thread
+from tmupload.targets.et.emulator import Faults
 
 SUITE = """
 import pytest
@@ -32,45 +33,32 @@ def test_broken():
 """
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, TMUPLOAD_USER=USER, TMUPLOAD_PASSWORD=PASSWORD)
-    return subprocess.run(
-        [sys.executable, "-m", "tmupload", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+EXPECTED = {"test_a.py::test_ok": "passed", "test_a.py::test_broken": "failed"}
 
 
-def test_server_down_then_resend_brings_the_run_in(
-    pytester: pytest.Pytester, live: Live, tmp_path: Path
+def test_a_run_the_server_was_down_for_is_resent_once_when_it_is_back(
+    pytester: pytest.Pytester, server: Server, outbox: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    port = live.server.port
-    live.server.stop()  # the server goes away before the session ends
+    port = free_port()  # the server's address, while nothing answers there
     pytester.makepyfile(test_a=SUITE)
-    result = pytester.runpytest_subprocess(*upload_args(live, tmp_path, "--tm-deadline", "3"))
-    assert result.ret == 1
+    args = upload_args(server, outbox, "--tm-deadline", "1")
+    result = pytester.runpytest_subprocess(*pointed_at(args, server, url_at(server, port)))
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # the tests' own status
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*upload FAILED*", "*send them again with: tmupload resend*"])
-    assert len(Outbox(tmp_path / "outbox").entries()) == 1
+    assert len(Outbox(outbox).entries()) == 1
 
-    with serve_in_thread(live.emulator, port=port):  # back, on the same address
-        done = _cli("resend", "--outbox", str(tmp_path / "outbox"), cwd=tmp_path)
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert "resent 1 of 1 run(s)" in done.stdout
-        run = live.only_run()
-        nodes = leaves(run)
-        assert {name for _, name in nodes} == {"test_ok", "test_broken"}
-        assert [link["TicketKey"] for link in live.emulator.snapshot()["node_links"]] == ["PAY-17"]
-        assert Outbox(tmp_path / "outbox").entries() == []
-        # A second resend has nothing to do and sends nothing.
-        before = len(live.emulator.requests)
-        again = _cli("resend", "--outbox", str(tmp_path / "outbox"), cwd=tmp_path)
-        assert again.returncode == 0 and "nothing to resend" in again.stdout
-        assert len(live.emulator.requests) == before
+    with front(server, port):  # back, on the same address
+        assert main(["resend", "--outbox", str(outbox)]) == 0
+        assert "resent 1 of 1 run(s)" in capsys.readouterr().out
+        assert server.landed() == EXPECTED and server.uploads() == 1
+        assert server.links() == {("test_a.py::test_broken", "PAY-17")}
+        assert Outbox(outbox).entries() == []
+        # A second resend has nothing to do and changes nothing.
+        writes = server.writes()
+        assert main(["resend", "--outbox", str(outbox)]) == 0
+        assert "nothing to resend" in capsys.readouterr().out
+        assert server.writes() == writes
 
 
 def test_resend_resumes_after_the_upload_and_never_repeats_it(live: Live, tmp_path: Path) -> None:
@@ -125,7 +113,7 @@ def _run(number: int, failing: int = 2) -> RunReport:
     return RunReport(name=f"session {number}", started_at=start, finished_at=start, cases=cases)
 
 
-def test_fifty_sessions_under_every_fault_kind_land_exactly_once(
+def test_twenty_sessions_under_every_fault_kind_land_exactly_once(
     start_live: Callable[..., Live], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("tmupload.targets.et.target.IMPORT_GRACE", 2.0)
@@ -140,7 +128,7 @@ def test_fifty_sessions_under_every_fault_kind_land_exactly_once(
     )
     live = start_live(faults=faults, seed=20261123)
     settings = _settings(live, tmp_path, timeout="0.25", link_concurrency="4")
-    sessions = 50
+    sessions = 20  # enough for every fault kind to bite (asserted below)
     first_pass = [upload(_run(number), settings) for number in range(sessions)]
     kept_after_first_pass = sum(1 for outcome in first_pass if not outcome.ok)
 
@@ -168,6 +156,7 @@ def test_fifty_sessions_under_every_fault_kind_land_exactly_once(
         f"{sessions}, resend rounds: {rounds}\nserver answers: {dict(statuses)}"
     )
     assert kept_after_first_pass > 0  # the faults did bite: the outbox was needed
+    assert {503, 429, 0} <= set(statuses)  # 0: a connection reset or dropped unanswered
 
 
 def test_upload_whose_answer_is_lost_finds_its_run_instead_of_posting_again(
@@ -182,51 +171,3 @@ def test_upload_whose_answer_is_lost_finds_its_run_instead_of_posting_again(
     assert len(live.runs()) == 2
     upload_posts = [call for call in live.api_calls("POST") if call[1].endswith("/runs")]
     assert len(upload_posts) == 2  # one per session: the dropped one was not sent again
-
-
-def test_no_credential_in_any_output_or_file(
-    pytester: pytest.Pytester,
-    start_live: Callable[..., Live],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    canary = "canary-Pa55-6f1e"
-    live = start_live(users={"canary-user": canary})
-    monkeypatch.setenv("TMUPLOAD_USER", "canary-user")
-    monkeypatch.setenv("TMUPLOAD_PASSWORD", canary)
-    pytester.makepyfile(test_a=SUITE)
-    log_file = tmp_path / "pytest.log"
-    junit = tmp_path / "junit.xml"
-    manifest = tmp_path / "m.json"
-    # A good upload, with every output we can ask for...
-    ok = pytester.runpytest_subprocess(
-        *upload_args(live, tmp_path, "--tm-manifest", str(manifest)),
-        "-v",
-        "--log-level=DEBUG",
-        f"--log-file={log_file}",
-        "--log-file-level=DEBUG",
-        f"--junitxml={junit}",
-        "-rA",
-    )
-    # ...and a failing one whose run stays in the outbox, then a resend.
-    live.server.stop()
-    failed = pytester.runpytest_subprocess(
-        *upload_args(live, tmp_path, "--tm-deadline", "2"), "-v", "--log-level=DEBUG"
-    )
-    resent = _cli("resend", "--outbox", str(tmp_path / "outbox"), "--deadline", "2", cwd=tmp_path)
-    assert failed.ret == 1 and resent.returncode == 1
-    printed = "".join(
-        [
-            ok.stdout.str(),
-            ok.stderr.str(),
-            failed.stdout.str(),
-            failed.stderr.str(),
-            resent.stdout,
-            resent.stderr,
-        ]
-    )
-    assert json.loads(manifest.read_text())["status"] == "uploaded"
-    assert canary not in printed
-    for path in [*tmp_path.rglob("*"), *pytester.path.rglob("*")]:
-        if path.is_file():
-            assert canary.encode() not in path.read_bytes(), f"credential leaked into {path}"

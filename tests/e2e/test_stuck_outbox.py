@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from contract.servers import Server, upload_args
 from live import PASSWORD, USER, Live
 from tmupload.cli.app import main
 from tmupload.delivery.outbox import Outbox
@@ -35,14 +36,21 @@ def _spool_against(pytester: pytest.Pytester, url: str, project: str, outbox: Pa
 
 
 def test_a_misspelt_project_is_fixed_by_giving_it_to_resend(
-    pytester: pytest.Pytester, live: Live, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    pytester: pytest.Pytester,
+    server: Server,
+    outbox: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    outbox = tmp_path / "outbox"
-    _spool_against(pytester, live.url, "Dmeo", outbox)
+    pytester.makepyfile(test_a=SUITE)
+    args = upload_args(server, outbox, "--tm-deadline=3")
+    args[args.index("--tm-project") + 1] = "Dmeo"
+    assert pytester.runpytest_subprocess(*args).ret == 1
+    assert len(Outbox(outbox).entries()) == 1 and server.writes() == []
     assert main(["resend", "--outbox", str(outbox)]) == 1  # the stored placement still fails
     assert main(["resend", "--outbox", str(outbox), "--project", "Demo"]) == 0
     assert "--project given now differs from the spooled setting;" in capsys.readouterr().err
-    assert len(live.runs()) == 1 and Outbox(outbox).entries() == []
+    assert server.uploads() == 1 and Outbox(outbox).entries() == []
+    assert set(server.landed()) == {"test_a.py::test_ok", "test_a.py::test_also_ok"}
 
 
 def test_two_settings_given_to_resend_are_named_in_the_plural(

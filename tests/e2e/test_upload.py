@@ -169,19 +169,6 @@ def test_nested_directories_and_same_file_names(
     assert nodes[("b/test_same.py", "test_x")]["Status"] == "Failed"
 
 
-def test_second_upload_creates_a_second_run_in_the_same_place(
-    pytester: pytest.Pytester, live: Live, tmp_path: Path
-) -> None:
-    pytester.makepyfile(test_one="def test_a():\n    pass\n")
-    for _ in range(2):
-        pytester.runpytest_subprocess(*upload_args(live, tmp_path)).assert_outcomes(passed=1)
-    snapshot = live.emulator.snapshot()
-    assert len(snapshot["runs"]) == 2
-    assert len(snapshot["assignments"]) == 1 and len(snapshot["automated_tests"]) == 1
-    paths = {package["Path"] for package in snapshot["execution_packages"]}
-    assert "Automated Runs" in " ".join(paths)
-
-
 def test_placement_paths_are_created_once(
     pytester: pytest.Pytester, live: Live, tmp_path: Path
 ) -> None:

@@ -102,17 +102,15 @@ def _cli(*args: str, cwd: Path, token: str = TOKEN) -> subprocess.CompletedProce
     )
 
 
-@pytest.mark.parametrize("workers", [0, 2])
-def test_two_sessions_add_one_log_per_run_with_the_right_status(
-    pytester: pytest.Pytester, qlive: QLive, tmp_path: Path, workers: int
+def test_two_sessions_serial_then_xdist_add_one_log_per_run_with_the_right_status(
+    pytester: pytest.Pytester, qlive: QLive, tmp_path: Path
 ) -> None:
     pytester.makepyfile(test_e2e=SUITE)
     manifest = tmp_path / "manifest.json"
-    extra = ["-n", str(workers)] if workers else []
     # --rootdir: pytest would otherwise root node ids at the common folder of the path
     # arguments, and the manifest exists only from the second session on.
     rootdir = ["--rootdir", str(pytester.path)]
-    args = qlive.args(tmp_path, "--tm-manifest", str(manifest), *rootdir, *extra)
+    args = qlive.args(tmp_path, "--tm-manifest", str(manifest), *rootdir)
     first = pytester.runpytest_subprocess(*args)
     assert first.ret == 1  # the suite fails on purpose; the upload succeeded
     first.stdout.fnmatch_lines(
@@ -138,9 +136,10 @@ def test_two_sessions_add_one_log_per_run_with_the_right_status(
     assert data["run"]["totals"] == {"passed": 5, "failed": 4, "not_run": 2}
     cases = qlive.emulator.snapshot()["test_cases"]
 
-    second = pytester.runpytest_subprocess(*args)
+    second = pytester.runpytest_subprocess(*args, "-n", "2")  # the workers' results, once
     assert second.ret == 1
     assert all(len(logs) == 2 for logs in _landed(qlive).values())
+    assert {name: logs[-1] for name, logs in _landed(qlive).items()} == EXPECTED
     assert len(qlive.runs()) == 11
     assert qlive.emulator.snapshot()["test_cases"] == cases  # no new test cases
     runs = qlive.by_content()
