@@ -51,7 +51,7 @@ class TicketRef:
 
     key: str
     # Name or id of the defect tracker the key lives in (ET: an external system link); only
-    # needed when a project has several trackers whose keys collide (seed 004).
+    # needed when a project has several trackers whose keys collide (docs/servers/et.md §7).
     external_system_link: str | None = None
 
 

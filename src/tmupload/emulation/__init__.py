@@ -1,7 +1,7 @@
 """What every server emulator shares: serving a WSGI app on loopback and dropping connections.
 
 The emulators themselves live beside their targets (``targets/<name>/emulator/``) and import
-nothing from the client code; they follow ``reference/`` only.
+nothing from the client code; they follow ``docs/servers/`` only.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Which failures are retried, how long to wait, and how a retry is described.
 
-Retries follow DESIGN §4 (stamina does the waiting, bounded by attempts *and* time, jittered):
-connect errors always (the request never left); 429/502/503/504 honouring ``Retry-After``
+Retries follow docs/architecture.md §11 (stamina does the waiting, bounded by attempts *and* time,
+jittered): connect errors always (the request never left); 429/502/503/504 honouring ``Retry-After``
 (only 429/503 for a request that is not idempotent: a gateway's 502/504 may follow an applied
 request); read timeouts and dropped connections only for idempotent calls, because a POST that
 timed out may have been applied.

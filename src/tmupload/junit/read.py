@@ -3,8 +3,8 @@
 Each file is read twice, both times as a stream:
 
 1. :func:`validate_junit` proves a file usable before anything is read or sent: the prolog is
-   scanned for a DOCTYPE or entity declaration (DESIGN §4: such XML is rejected, never
-   parsed), then expat reads the file to its end in chunks, with no tree, to prove it is
+   scanned for a DOCTYPE or entity declaration (docs/architecture.md §11: such XML is rejected,
+   never parsed), then expat reads the file to its end in chunks, with no tree, to prove it is
    well-formed in its encoding (a report cut short by a crashed CI job is the common case).
    UTF-8 (with or without a byte order mark) and UTF-16 (what Windows PowerShell and .NET tools
    write) are read as they are: expat decodes both, here and in the second pass.

@@ -1,8 +1,8 @@
 """Proving a JUnit file usable before anything is read or sent (one streaming pass).
 
-The prolog is scanned for a DOCTYPE or entity declaration (DESIGN §4: such XML is rejected,
-never parsed), then expat reads the file to its end in chunks, with no tree, to prove it is
-well-formed in its declared encoding (a report cut short by a crashed CI job is the common case).
+The prolog is scanned for a DOCTYPE or entity declaration (docs/architecture.md §11: such XML is
+rejected, never parsed), then expat reads the file to its end in chunks, with no tree, to prove it
+is well-formed in its declared encoding (a report cut short by a crashed CI job is the common case).
 
 UTF-16 (Windows PowerShell and .NET tools write it, with a byte order mark) is read as it is:
 expat decodes UTF-16 itself, in the validation pass and in ``ElementTree.iterparse`` alike, and

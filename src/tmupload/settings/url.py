@@ -21,7 +21,7 @@ def check_url(value: str, example: str) -> str:
         raise ValueError(f"{shown} is not a URL ({exc}): {fix}") from None
     if "@" in parts.netloc:
         # Never echo the value: it holds a password. Printed, spooled or written into a
-        # manifest, the URL would leak it (DESIGN §4).
+        # manifest, the URL would leak it (docs/architecture.md §11).
         raise ValueError(
             "the URL must not carry a login (user:password@): remove it and set "
             "TMUPLOAD_USER with TMUPLOAD_PASSWORD or --tm-password-file (see "

@@ -1,9 +1,10 @@
 """Bulk calls in bounded batches, halved when the server says a batch is too big.
 
-Every bulk write is cut to at most a server's batch size before it is sent (DESIGN: "every
-bulk call bounded"). A server may still hold a smaller limit than the one we know of: a 413,
-or a 400 whose message speaks of a limit ("at most 500", "too many items"), halves the batch
-and sends both halves, down to one item. Any other refusal is raised as it came.
+Every bulk write is cut to at most a server's batch size before it is sent
+(docs/architecture.md §11: "every bulk call bounded"). A server may still hold a smaller limit than
+the one we know of: a 413, or a 400 whose message speaks of a limit ("at most 500", "too many
+items"), halves the batch and sends both halves, down to one item. Any other refusal is raised as it
+came.
 
 What each half sends is a write of its own: the callers find out what landed the way they
 already do for a lost answer (a read before writing again, or a journal of done batches), so

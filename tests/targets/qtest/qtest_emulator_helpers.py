@@ -19,7 +19,7 @@ def entry(
     module: str = "test_mod.py",
     **extra: Any,
 ) -> dict[str, Any]:
-    """One ``AutomationTestLogResource`` for the tree endpoint (ref §3.5)."""
+    """One ``AutomationTestLogResource`` for the tree endpoint (docs/servers/qtest.md §4.3)."""
     data: dict[str, Any] = {
         "name": name,
         "automation_content": f"tests/{module}::{name}",
@@ -51,7 +51,7 @@ def submit(
 
 
 def wait_job(client: httpx.Client, job_id: int, timeout: float = 3.0) -> dict[str, Any]:
-    """Poll the job (ref §4) until SUCCESS or FAILED."""
+    """Poll the job (docs/servers/qtest.md §5) until SUCCESS or FAILED."""
     deadline = time.monotonic() + timeout
     while True:
         response = client.get(f"/api/v3/projects/queue-processing/{job_id}")

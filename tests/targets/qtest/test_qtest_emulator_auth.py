@@ -1,4 +1,5 @@
-"""Authentication of the qTest emulator (ref §2): static tokens, /oauth/token, read-only users."""
+"""Authentication of the qTest emulator (docs/servers/qtest.md §3): static tokens, /oauth/token,
+read-only users."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def test_bad_or_missing_token_is_401_with_message(anon: httpx.Client, header: st
     headers = {"Authorization": header} if header else {}
     response = anon.get("/api/v3/projects", headers=headers)
     assert response.status_code == 401
-    assert isinstance(response.json()["message"], str)  # ref §8: ErrorMessage
+    assert isinstance(response.json()["message"], str)  # docs/servers/qtest.md §9: ErrorMessage
 
 
 def test_scheme_word_is_case_insensitive(anon: httpx.Client) -> None:

@@ -1,4 +1,4 @@
-"""The qTest emulator's placement and submission flow (ref §3.1, §4, §6.4, §7)."""
+"""The qTest emulator's placement and submission flow (docs/servers/qtest.md §4.1, §5, §7.4, §8)."""
 
 from __future__ import annotations
 
@@ -74,9 +74,9 @@ def test_job_passes_through_states_then_lands() -> None:
     clock.advance(2.0)
     done = client.get(path).json()
     assert done["state"] == "SUCCESS"
-    content = json.loads(done["content"])  # ref §4: a JSON string
+    content = json.loads(done["content"])  # docs/servers/qtest.md §5: a JSON string
     assert content["totalTestLogs"] == 1
-    # ref §4: the path has no project segment
+    # docs/servers/qtest.md §5: the path has no project segment
     wrong = client.get(f"/api/v3/projects/{project_id}/queue-processing/{job['id']}")
     assert wrong.status_code == 404
 
@@ -145,14 +145,14 @@ def test_second_submission_reuses_case_and_run(
     snap = emu.snapshot()
     assert len(snap["test_cases"]) == 1
     (run,) = snap["test_runs"]
-    assert run["name"] == "test_x"  # ref §3.1: names are never changed
+    assert run["name"] == "test_x"  # docs/servers/qtest.md §4.1: names are never changed
     assert [log["status"] for log in run["logs"]] == ["Failed", "Passed"]
     assert run["status"] == "Passed"
     base = f"/api/v3/projects/{project_id}/test-runs/{run['id']}/test-logs"
     listed = client.get(base).json()
     assert listed["total"] == 2
     assert client.get(f"{base}/{run['logs'][0]['id']}").json()["status"]["name"] == "Failed"
-    # a match in another cycle gives a new run for the same test case (ref §3.1)
+    # a match in another cycle gives a new run for the same test case (docs/servers/qtest.md §4.1)
     other = client.post(f"/api/v3/projects/{project_id}/test-cycles", json={"name": "Other"})
     wait_job(client, submit(client, project_id, other.json()["id"], [entry("test_x")])["id"])
     snap = emu.snapshot()

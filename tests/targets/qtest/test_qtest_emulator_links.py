@@ -1,4 +1,4 @@
-"""Defect links on test logs in the qTest emulator (ref §6.1–§6.3)."""
+"""Defect links on test logs in the qTest emulator (docs/servers/qtest.md §7.1–§7.3)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from tmupload.targets.qtest.emulator import Emulator
 
 @pytest.fixture
 def log_id(client: httpx.Client, project_id: int, cycle: dict[str, Any]) -> int:
-    """The id of one failed log, found the way ref §6.4 says: run listing, then last-run."""
+    """The id of one failed log, found the way docs/servers/qtest.md §7.4 says: run listing, then
+    last-run."""
     wait_job(client, submit(client, project_id, cycle["id"], [entry("test_bad", "FAIL")])["id"])
     runs = client.get(
         f"/api/v3/projects/{project_id}/test-runs",
@@ -52,7 +53,7 @@ def test_link_known_defects_and_read_them_back(
         params={"type": "defects", "pids": "PAY-17"},
     ).json()
     assert by_defect[0]["objects"] == [{"id": log_id, "link_type": "is_associated_with"}]
-    # DELETE with the same body unlinks (ref §6.2)
+    # DELETE with the same body unlinks (docs/servers/qtest.md §7.2)
     removed = client.request("DELETE", path, json=["DEMO-2"])
     assert removed.status_code == 200 and removed.json() == ["DEMO-2"]
     assert links_of(client, project_id, log_id) == ["PAY-17"]
@@ -85,7 +86,7 @@ def test_link_by_internal_id(
     response = client.post(
         f"/api/v3/projects/{project_id}/test-logs/{log_id}/link",
         params={"type": "defects"},
-        json=[defect_id, 999_999],  # ref §6.3: what cannot be linked is ignored
+        json=[defect_id, 999_999],  # docs/servers/qtest.md §7.3: what cannot be linked is ignored
     )
     assert response.status_code == 200
     assert [o["pid"] for o in response.json()[0]["objects"]] == ["PAY-19"]

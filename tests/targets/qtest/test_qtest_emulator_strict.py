@@ -1,5 +1,6 @@
-"""Strict mode: runs without Automation Content (ref §6.4, §7), minimal job content (ref §4),
-and paging of the run listing and of search (ref §1).
+"""Strict mode: runs without Automation Content (docs/servers/qtest.md §7.4, §8), minimal job
+content (docs/servers/qtest.md §5), and paging of the run listing and of search
+(docs/servers/qtest.md §2).
 
 Each test runs lenient (today's behaviour) and strict (``EmulatorConfig.strict``, or
 ``POST /_emulator/strict``).
@@ -59,7 +60,7 @@ def _names(view: dict[str, Any]) -> set[str]:
     return {p["field_name"] for p in view["properties"]}
 
 
-# -- test runs (ref §6.4, §7) ----------------------------------------------------------------
+# -- test runs (docs/servers/qtest.md §7.4, §8) ----------------------------------------------------
 
 
 @pytest.mark.parametrize("expand", ["descendants", "descendants,testcase"])
@@ -105,7 +106,8 @@ def test_one_run_shows_automation_content_only_when_lenient(
 def test_test_case_keeps_its_fingerprint(
     client: httpx.Client, project_id: int, cycle: dict[str, Any]
 ) -> None:
-    """ref §3.1: Automation Content is the test case's fingerprint: shown in both modes."""
+    """docs/servers/qtest.md §4.1: Automation Content is the test case's fingerprint: shown in both
+    modes."""
     _land(client, project_id, cycle)
     (run,) = _listing(client, project_id, cycle)["items"]
     case = client.get(f"/api/v3/projects/{project_id}/test-cases/{run['test_case']['id']}").json()
@@ -129,7 +131,7 @@ def test_searched_runs_follow_the_mode(
     assert ("Automation Content" in _names(run)) is not strict
 
 
-# -- the queue job (ref §4) ------------------------------------------------------------------
+# -- the queue job (docs/servers/qtest.md §5) ------------------------------------------------------
 
 
 def test_finished_job_content_is_minimal_when_strict(
@@ -151,7 +153,7 @@ def test_failed_job_still_says_why(
     assert job["state"] == "FAILED" and "CL-999" in json.loads(job["content"])["message"]
 
 
-# -- paging (ref §1: page 1-based, pageSize up to 999) ---------------------------------------
+# -- paging (docs/servers/qtest.md §2: page 1-based, pageSize up to 999) ---------------------------
 
 
 def test_search_honours_page_and_page_size(
@@ -166,7 +168,8 @@ def test_search_honours_page_and_page_size(
         seen += [item["name"] for item in found["items"]]
     assert len(seen) == 7 and len(set(seen)) == 7
     assert _search(client, project_id, body, page=4, pageSize=3)["items"] == []
-    assert _search(client, project_id, body)["page_size"] == 100  # ref §1: the default
+    # docs/servers/qtest.md §2: the default
+    assert _search(client, project_id, body)["page_size"] == 100
     bad = client.post(f"/api/v3/projects/{project_id}/search", params={"page": 0}, json=body)
     assert bad.status_code == 400
 

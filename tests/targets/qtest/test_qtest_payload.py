@@ -33,7 +33,7 @@ def test_the_sample_run_matches_the_golden_file() -> None:
 
 def test_every_log_has_what_the_tree_endpoint_requires() -> None:
     for log in build_logs(sample_run(), parse_status_map(None)):
-        # ref §3.1: required on the tree endpoint
+        # docs/servers/qtest.md §4.1: required on the tree endpoint
         for key in ("name", "automation_content", "module_names", "status"):
             assert log[key], key
         assert log["exe_start_date"] <= log["exe_end_date"]

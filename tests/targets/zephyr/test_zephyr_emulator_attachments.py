@@ -1,4 +1,5 @@
-"""Attachments in two calls (ref §4.7) and defect mapping (ref §4.8, body [UNCONFIRMED])."""
+"""Attachments in two calls (docs/servers/zephyr.md §5.7) and defect mapping
+(docs/servers/zephyr.md §5.8, body [UNCONFIRMED])."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Auth (ref §2): Bearer, Basic, the manifest cookie, their failures and read-only users."""
+"""Auth (docs/servers/zephyr.md §3): Bearer, Basic, the manifest cookie, their failures and
+read-only users."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def test_v3_prefix_serves_the_same_api(emu: Emulator) -> None:
     with httpx.Client(transport=transport, base_url="http://ze.test") as http:
         auth = ("admin", "admin")
         assert http.get("/flex/services/rest/v3/user/current", auth=auth).status_code == 200
-        # ref §4.4: v4 is used for the system preferences only
+        # docs/servers/zephyr.md §5.4: v4 is used for the system preferences only
         assert http.get("/flex/services/rest/v4/user/current", auth=auth).status_code == 404
         prefs = http.get(
             "/flex/services/rest/v4/admin/preference/all/system",
@@ -40,7 +41,8 @@ def test_v3_prefix_serves_the_same_api(emu: Emulator) -> None:
 
 
 def _assert_401_shape(response: httpx.Response) -> None:
-    # ref §5 [CLIENT]: errorCode in the body; ``message`` is JSON holding another message
+    # docs/servers/zephyr.md §6 [CLIENT]: errorCode in the body; ``message`` is JSON holding another
+    # message
     assert response.status_code == 401
     body = response.json()
     assert "errorCode" in body
@@ -62,7 +64,7 @@ def test_missing_credentials_is_401(anonymous: httpx.Client) -> None:
 
 
 def test_non_ascii_basic_credentials_are_refused() -> None:
-    # ref §2: Basic needs ASCII; such a user must use a token
+    # docs/servers/zephyr.md §3: Basic needs ASCII; such a user must use a token
     config = EmulatorConfig(users={"jürgen": "pässword"}, tokens={"t-1": "jürgen"})
     transport = httpx.WSGITransport(app=Emulator(config))
     with httpx.Client(transport=transport, base_url=BASE_URL) as http:
@@ -83,7 +85,7 @@ def test_readonly_user_reads_but_cannot_write(anonymous: httpx.Client) -> None:
 
 
 def test_manifest_cookie_session(anonymous: httpx.Client) -> None:
-    # seed 003: GET /manifest with Basic sets a ``token`` cookie that authenticates later calls
+    # docs/servers/zephyr.md §3: GET /manifest with Basic sets a ``token`` cookie for later calls
     response = anonymous.get("/manifest", auth=("admin", "admin"))
     assert response.status_code == 200
     assert "token=" in response.headers["set-cookie"]

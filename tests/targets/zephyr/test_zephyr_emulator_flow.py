@@ -1,4 +1,4 @@
-"""The uploader's flow end to end and the rules of each step (ref §4 and its last section)."""
+"""The uploader's flow end to end and the rules of each step (docs/servers/zephyr.md §5 and §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Strict mode: ref §1's bound of 500 items a bulk call, applied to what a call selects.
+"""Strict mode: docs/servers/zephyr.md §2's bound of 500 items a bulk call, applied to what a call
+selects.
 
 Each test runs lenient (today's behaviour) and strict (``EmulatorConfig.strict``, or
 ``POST /_emulator/strict``).
@@ -14,7 +15,7 @@ from zephyr_emulator_helpers import Flow, ok
 
 from tmupload.targets.zephyr.emulator import Emulator, EmulatorConfig
 
-LIMIT = 500  # ref §1: the vendor's BATCH_SIZE, EmulatorConfig.max_bulk's default
+LIMIT = 500  # docs/servers/zephyr.md §2: the vendor's BATCH_SIZE, EmulatorConfig.max_bulk's default
 
 
 def _names(count: int, prefix: str = "case") -> list[str]:
@@ -51,7 +52,7 @@ def config(strict: bool) -> EmulatorConfig:
     return EmulatorConfig(strict=strict)
 
 
-# -- assign/bytree (ref §4.5 step 1) ---------------------------------------------------------
+# -- assign/bytree (docs/servers/zephyr.md §5.5 step 1) --------------------------------------------
 
 
 def test_whole_folder_item_counts_every_case_it_selects(flow: Flow, strict: bool) -> None:
@@ -107,7 +108,7 @@ def test_listed_ids_are_bounded_in_both_modes(flow: Flow) -> None:
     assert ok(_bytree(flow, phase, [fits])) == LIMIT
 
 
-# -- whole-phase assign (ref §4.5 step 2) ----------------------------------------------------
+# -- whole-phase assign (docs/servers/zephyr.md §5.5 step 2) ---------------------------------------
 
 
 def test_whole_phase_assign_is_bounded_when_strict(flow: Flow, strict: bool) -> None:
@@ -146,7 +147,7 @@ def test_whole_phase_assign_counts_only_new_executions(flow: Flow) -> None:
     assert ok(flow.client.post(f"/assignmenttree/{phase['id']}/assign")) == LIMIT + 1
 
 
-# -- the calls bounded in both modes (ref §1, §4.3, §4.5, §4.6, §4.7) -----------------------
+# -- the calls bounded in both modes (docs/servers/zephyr.md §2, §5.3, §5.5, §5.6, §5.7) -----------
 
 
 def test_testcase_bulk_is_bounded(flow: Flow) -> None:

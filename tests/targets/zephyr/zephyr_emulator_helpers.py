@@ -35,7 +35,8 @@ class Flow:
         return data
 
     def case(self, folder_id: int, name: str, **extra: Any) -> dict[str, Any]:
-        """One bulk-create item as the plugin sends it (ref §4.3); ``extra`` overrides."""
+        """One bulk-create item as the plugin sends it (docs/servers/zephyr.md §5.3); ``extra``
+        overrides."""
         testcase = {
             "name": name,
             "description": "",

@@ -1,4 +1,4 @@
-"""Typed calls to the Enterprise Tester REST API (reference §1-§6). No workflow here.
+"""Typed calls to the Enterprise Tester REST API (docs/servers/et.md §2-§8). No workflow here.
 
 What the calls answer is read into the tolerant shapes of ``models.py``.
 """
@@ -38,8 +38,8 @@ __all__ = [
     "et_client",
 ]
 
-#: ET's errors carry ``{"Message": ...}`` (reference §1.4); a 404 usually means the URL lacks
-#: the application path.
+#: ET's errors carry ``{"Message": ...}`` (docs/servers/et.md §2.4); a 404 usually means the URL
+#: lacks the application path.
 ET_DIALECT = ServerDialect(
     message=generic_message,
     hints={
@@ -52,7 +52,7 @@ ET_DIALECT = ServerDialect(
 )
 
 
-#: ET's clients: Basic auth (reference §1.3) and ET's errors.
+#: ET's clients: Basic auth (docs/servers/et.md §2.3) and ET's errors.
 ET_CLIENT = ClientRecipe(ET_DIALECT, basic_auth)
 et_client = ET_CLIENT.open
 
@@ -65,7 +65,7 @@ class EtApi:
     def __init__(self, http: HttpClient) -> None:
         self.http = http
 
-    # -- discovery (§1.1) -------------------------------------------------------------------
+    # -- discovery (docs/servers/et.md §2.1) -------------------------------------------------------
     def root(self) -> dict[str, str]:
         """``GET /api``: the collection URLs by ``Rel``."""
         # The first call of every upload and check: a 404 here is the URL, not a name.
@@ -77,7 +77,7 @@ class EtApi:
         body = json_body(self.http.request("GET", "api/systeminfo"), "GET /api/systeminfo")
         return body if isinstance(body, dict) else {}
 
-    # -- containers (§4) ----------------------------------------------------------------------
+    # -- containers (docs/servers/et.md §6) --------------------------------------------------------
     def find_projects(self, name: str) -> list[EtEntity]:
         response = self.http.request(
             "GET", "api/projects", params={"$filter": f"Name eq {odata_quote(name)}"}
@@ -88,8 +88,8 @@ class EtApi:
         ]
 
     def project_names(self, top: int) -> list[str]:
-        """The first ``top`` project names by name (§1.6: ``$orderby``, ``$top``), to tell a
-        user which projects exist when the one named does not."""
+        """The first ``top`` project names by name (docs/servers/et.md §2.6: ``$orderby``,
+        ``$top``), to tell a user which projects exist when the one named does not."""
         response = self.http.request(
             "GET", "api/projects", params={"$orderby": "Name", "$top": str(top)}
         )
@@ -106,7 +106,8 @@ class EtApi:
     def find_packages(
         self, kind: str, name: str, *, project_id: str | None = None, parent_id: str | None = None
     ) -> list[EtEntity]:
-        """``kind`` is ``scriptpackages`` or ``executionpackages`` (vendor TQL, §1.7)."""
+        """``kind`` is ``scriptpackages`` or ``executionpackages`` (vendor TQL,
+        docs/servers/et.md §2.7)."""
         scope = (
             f"Project={odata_quote(project_id)}"
             if project_id
@@ -130,7 +131,7 @@ class EtApi:
         response = self.http.request("POST", f"api/{kind}", json=body, ok=(201, 200))
         return parse_model(EtEntity, json_body(response, f"POST {kind}"), "package")
 
-    # -- automated tests and assignments (§3.2-§3.5) ----------------------------------------
+    # -- automated tests and assignments (docs/servers/et.md §4.2-§4.3) ----------------------------
     def find_automated_tests(self, name: str, package_id: str) -> list[EtEntity]:
         tql = f"Name~{odata_quote(name)} AND Package={odata_quote(package_id)}"
         response = self.http.request(
@@ -164,7 +165,7 @@ class EtApi:
         )
         return parse_model(EtEntity, json_body(response, "POST assignment"), "assignment")
 
-    # -- runs (§3.6-§3.8) ---------------------------------------------------------------------
+    # -- runs (docs/servers/et.md §5.1-§5.2) -------------------------------------------------------
     def list_runs(self, assignment_id: str, *, top: int = 25, skip: int = 0) -> list[EtRun]:
         params = {"$orderby": "ImportedAt desc", "$top": str(top), "$skip": str(skip)}
         response = self.http.request(
@@ -182,7 +183,8 @@ class EtApi:
         return parse_model(EtRun, json_body(response, "run"), "run")
 
     def upload_results(self, assignment_id: str, xml: bytes, filename: str) -> httpx.Response:
-        """POST the JUnit file as ``multipart/mixed`` (reference §1.10, §3.6; vendor cURL form)."""
+        """POST the JUnit file as ``multipart/mixed`` (docs/servers/et.md §2.10, §5.1; vendor cURL
+        form)."""
         boundary = uuid.uuid4().hex
         head = (
             f"--{boundary}\r\n"
@@ -200,7 +202,7 @@ class EtApi:
             ok=(202, 200),
         )
 
-    # -- result nodes (§3.9) ------------------------------------------------------------------
+    # -- result nodes (docs/servers/et.md §5.3) ----------------------------------------------------
     def root_nodes(self, run_id: str, *, expand: bool = True) -> list[EtNode]:
         """The run's root nodes; with ``expand``, each with its children inline (one request
         for the whole run, but one document of every node: see :meth:`walk_nodes`)."""
@@ -234,11 +236,11 @@ class EtApi:
             path = [*ancestors, node.Name]
             stack.extend((path, child) for child in reversed(children))
 
-    # -- background tasks (§5) ----------------------------------------------------------------
+    # -- background tasks (docs/servers/et.md §7) --------------------------------------------------
     def task_url(self, task: EtTask, location: str | None) -> str:
         """Where to poll a task: its ``Self``, else one built from its Id, else ``Location``.
 
-        The seed's link-task ``Location`` lacks the ``/backgroundtask/`` segment (seed 004), and
+        The tasks page's link-task ``Location`` lacks the ``/backgroundtask/`` segment (§7), and
         the documentation's samples use a ``localhost`` origin: a URL on another origin is never
         followed (credentials would go there), the task id is used instead.
         """
@@ -251,7 +253,8 @@ class EtApi:
         raise ServerProtocolError("the server started a task but named neither its Self nor its Id")
 
     def wait_task(self, url: str, *, what: str) -> EtTask:
-        """Poll a task until ``Complete``; a 404 means finished and flushed (§5.2)."""
+        """Poll a task until ``Complete``; a 404 means finished and flushed
+        (docs/servers/et.md §7.2)."""
         last: list[EtTask] = []
 
         def check() -> EtTask | None:
@@ -293,7 +296,7 @@ class EtApi:
             return response, None
         return response, parse_model(EtTask, json_body(response, "task"), "background task")
 
-    # -- incidents and tickets (§3.12, §6) ----------------------------------------------------
+    # -- incidents and tickets (docs/servers/et.md §5.5, §8) ---------------------------------------
     def node_incidents(self, run_id: str, node_id: str) -> list[dict[str, Any]]:
         response = self.http.request(
             "GET", f"api/automatedtestrun/{run_id}/node/{node_id}/incidents"

@@ -83,8 +83,8 @@ def run_checks(settings: Settings) -> Iterator[tuple[bool | None, str]]:
                 "defect trackers: the project has none, so tickets cannot be linked "
                 "(add an external system link in ET, or use --no-link)",
             )
-    # ET has no documented call that reads an account's own permissions (reference §2.1): say
-    # plainly what was not verified instead of implying that all is well.
+    # ET has no documented call that reads an account's own permissions (docs/servers/et.md §3.2):
+    # say plainly what was not verified instead of implying that all is well.
     yield (
         None,
         f"write access: not verified (Enterprise Tester does not tell an account its "

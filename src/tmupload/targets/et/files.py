@@ -1,4 +1,5 @@
-"""Files on result nodes (reference §3.11; uploads are MIME multipart, §1.10)."""
+"""Files on result nodes (docs/servers/et.md §5.4; uploads are MIME multipart,
+docs/servers/et.md §2.10)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def attach_to_node(
     api: EtApi, run_id: str, node_id: str, file_name: str, content_type: str, data: bytes
 ) -> None:
     """One file as ``multipart/mixed``, its part headers as the documented example has
-    them (§1.10): a 201 answers with the node's attachments."""
+    them (docs/servers/et.md §2.10): a 201 answers with the node's attachments."""
     boundary = uuid.uuid4().hex
     quoted = file_name.replace('"', "'").replace("\r", " ").replace("\n", " ")
     head = (

@@ -1,7 +1,7 @@
-"""Link failing result nodes to defect tickets (seed 004; reference §5.3, §6.4).
+"""Link failing result nodes to defect tickets (docs/servers/et.md §7, §7.3, §8.4).
 
 One ``LinkTicketToAutomatedTestRunResultNode`` background task per (node, key). The server
-answers 500 both for an unknown ticket and for a ticket already linked to the node (seed 004):
+answers 500 both for an unknown ticket and for a ticket already linked to the node (§7):
 the node's incidents and a ticket search tell the two apart. A server that does not know the
 task type (older ET) gets the documented path instead, decided once per session: ticket search
 -> start incident -> link the incident to the node.
@@ -139,7 +139,8 @@ class Linker:
             )
             incident_id = task.IncidentId
             if not incident_id:
-                # Where the finished task puts IncidentId is not documented (§6.3): search again.
+                # Where the finished task puts IncidentId is not documented
+                # (docs/servers/et.md §8.3): search again.
                 again = self._tickets(job.key, system_id)
                 incident_id = again[0].IncidentId if again else None
             if not incident_id:
@@ -180,7 +181,7 @@ class Linker:
 
 
 def _ticket_link_id(ticket: EtTicket) -> str | None:
-    # The ticket's ExternalSystemId holds the external system *link* id (reference §6.2).
+    # The ticket's ExternalSystemId holds the external system *link* id (docs/servers/et.md §8.2).
     return ticket.ExternalSystemId
 
 

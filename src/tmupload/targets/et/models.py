@@ -1,4 +1,5 @@
-"""The shapes of Enterprise Tester's answers (reference §1-§6), and the readers of its bodies.
+"""The shapes of Enterprise Tester's answers (docs/servers/et.md §2-§8), and the readers of its
+bodies.
 
 Models are tolerant (``extra="allow"``): the reference is built from several ET versions and
 marks many shapes as unconfirmed, so unknown fields are kept and missing optional ones are None.
@@ -52,8 +53,8 @@ class EtRun(_Model):
 
 @dataclass(slots=True)
 class EtNode:
-    """A result node (§3.9), only the fields read. A plain record, not a model: a run can hold
-    100,000 of them and a large one is read whole."""
+    """A result node (docs/servers/et.md §5.3), only the fields read. A plain record, not a model: a
+    run can hold 100,000 of them and a large one is read whole."""
 
     Id: str
     Name: str = ""
@@ -125,7 +126,8 @@ def odata_quote(value: str) -> str:
 
 
 def items_of(body: Any, what: str) -> list[Any]:
-    """Collections come as a paging envelope or, for some resources, a bare array (§1.5)."""
+    """Collections come as a paging envelope or, for some resources, a bare array
+    (docs/servers/et.md §2.5)."""
     if isinstance(body, list):
         return body
     if isinstance(body, dict) and isinstance(body.get("Items"), list):

@@ -6,12 +6,13 @@ Shape, chosen so every node maps back to exactly one case:
 * one ``<testcase>`` per case whose ``name`` is unique within its suite (for pytest, the node id
   after the file: ``Class::test[param]``), so the same test name in two classes stays apart;
 * names longer than ``MAX_NODE_NAME`` are shortened with a hash of the case id, because the
-  server's name column size is not documented (reference §3.9 lists no limit) [inference];
-* the outcome elements of the DESIGN §3 table; captured output in ``<system-out>``/``<system-err>``;
-  ticket keys as ``<property name="ticket">`` (as pytest's own junitxml writes them).
+  server's name column size is not documented (docs/servers/et.md §5.3 lists no limit) [inference];
+* the outcome elements of the docs/servers/et.md §9 table; captured output in
+  ``<system-out>``/``<system-err>``; ticket keys as ``<property name="ticket">`` (as pytest's own
+  junitxml writes them).
 
-The server's node hierarchy for a JUnit file is not documented (reference §3.9): the mapping
-back therefore keys on (suite, name) and falls back to unique leaf names (see ``nodes.py``).
+The server's node hierarchy for a JUnit file is not documented (docs/servers/et.md §5.3): the
+mapping back therefore keys on (suite, name) and falls back to unique leaf names (see ``nodes.py``).
 
 ET takes one document per run, which for a large import is hundreds of megabytes: the
 delivery writes it piece by piece to a temporary file (:func:`payload_file`) and sends it from
@@ -105,8 +106,8 @@ class EtPayload:
 
 
 class UploadBody:
-    """ET's upload body (``multipart/mixed``, reference §1.10, §3.6; the vendor's cURL form),
-    as ``EtApi.upload_results`` frames it, but sent in pieces from the payload file.
+    """ET's upload body (``multipart/mixed``, docs/servers/et.md §2.10, §5.1; the vendor's cURL
+    form), as ``EtApi.upload_results`` frames it, but sent in pieces from the payload file.
 
     Iterating it yields the whole body from its start, every time (a retried request sends
     it again); ``len()`` is its size, sent as ``Content-Length``.

@@ -1,5 +1,5 @@
 """Where a run goes in ET: project, script package path, automated test, execution package
-path and assignment (reference §9 steps 3-7, DESIGN §3 steps 2-4)."""
+path and assignment (docs/servers/et.md §9 steps 2-4, §9 steps 2-4)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ class Placement:
 
 
 def split_path(path: str) -> list[str]:
-    """Package paths are written with ``/`` (DESIGN §1); empty segments are dropped."""
+    """Package paths are written with ``/`` (README.md#configuration); empty segments are
+    dropped."""
     return [segment.strip() for segment in path.split("/") if segment.strip()]
 
 

@@ -1,7 +1,7 @@
 """Upload a JUnit document to an assignment, find the run it created, map its nodes back.
 
-The import task does not name the run it creates (reference §3.6): the run is found among the
-assignment's runs, excluding those that existed before the upload, and — when two uploads to
+The import task does not name the run it creates (docs/servers/et.md §5.1): the run is found among
+the assignment's runs, excluding those that existed before the upload, and — when two uploads to
 the same assignment raced — told apart by the start time we sent and by its node names.
 """
 

@@ -1,4 +1,4 @@
-"""The Enterprise Tester target: DESIGN §3 steps 1-8 on top of ``EtApi``.
+"""The Enterprise Tester target: docs/servers/et.md §9 steps 1-8 on top of ``EtApi``.
 
 Each finished step is recorded in the journal before the next begins, so that a resend
 resumes where a delivery stopped and never repeats the (non-idempotent) upload.
@@ -63,7 +63,7 @@ log = logging.getLogger("tmupload.et")
 IMPORT_GRACE = 10.0
 
 
-# ET's run totals (reference §3.7) under the neutral names of ``Delivery.totals``.
+# ET's run totals (docs/servers/et.md §5.2) under the neutral names of ``Delivery.totals``.
 _TOTALS = {"Passed": "passed", "Failed": "failed", "Errors": "errors", "Skipped": "skipped"}
 _TOTALS_NOT_RUN = ("NotRun", "Not Run")
 
@@ -346,8 +346,8 @@ def _on_node(linker: Linker, node_ids: dict[str, str]) -> Callable[[LinkRequest]
 
 
 def _run_ref(api: EtApi, et_run: EtRun, run_id: str, settings: Settings) -> RunRef:
-    # ET's web UI addresses are not documented (reference §7 only says the assignment's id
-    # appears in one), so the run is given by its API URL plus the path a person follows.
+    # ET's web UI addresses are not documented (docs/servers/et.md §5.1 only says the assignment's
+    # id appears in one), so the run is given by its API URL plus the path a person follows.
     api_url = et_run.Self or api.http.url(f"api/automatedtestrun/{run_id}")
     started = f", the run started {et_run.StartedAt}" if et_run.StartedAt else ""
     where = (

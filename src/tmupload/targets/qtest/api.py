@@ -1,4 +1,4 @@
-"""Typed calls to the qTest Manager REST API (ref §2-§7). No workflow here.
+"""Typed calls to the qTest Manager REST API (docs/servers/qtest.md §3-§8). No workflow here.
 
 The reference marks many shapes as [UNCONFIRMED]; the readers below accept the plausible
 variants rather than one: lists as bare arrays or ``{items}`` envelopes, statuses as strings
@@ -30,7 +30,8 @@ __all__ = [
     "qtest_client",
 ]
 
-#: ref §8: errors carry ``{"message": ...}`` (the vendor plugin falls back to the raw body).
+#: docs/servers/qtest.md §9: errors carry ``{"message": ...}`` (the vendor plugin falls back to the
+#: raw body).
 QTEST_DIALECT = ServerDialect(
     message=generic_message,
     hints={
@@ -43,11 +44,12 @@ QTEST_DIALECT = ServerDialect(
     url_hint=QTEST_SITE,
 )
 
-#: ref §1: ``pageSize`` goes up to 999; a page shorter than asked is the last one.
+#: docs/servers/qtest.md §2: ``pageSize`` goes up to 999; a page shorter than asked is the last one.
 PAGE_SIZE = 999
 
 
-#: qTest's clients: its auth (ref §2: a bearer token, or one asked for) and its errors.
+#: qTest's clients: its auth (docs/servers/qtest.md §3: a bearer token, or one asked for) and its
+#: errors.
 QTEST_CLIENT = ClientRecipe(QTEST_DIALECT, qtest_auth)
 qtest_client = QTEST_CLIENT.open
 
@@ -79,8 +81,8 @@ def _prop(item: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 
 def automation_content(item: dict[str, Any]) -> str | None:
-    """A run's (or test case's) Automation Content: a field, or a property (ref §3.1 calls it
-    the fingerprint; where a run shows it is [UNCONFIRMED])."""
+    """A run's (or test case's) Automation Content: a field, or a property
+    (docs/servers/qtest.md §4.1 calls it the fingerprint; where a run shows it is [UNCONFIRMED])."""
     for key in ("automation_content", "automationContent"):
         if isinstance(item.get(key), str):
             return html.unescape(str(item[key]))
@@ -95,7 +97,7 @@ def automation_content(item: dict[str, Any]) -> str | None:
 
 def status_name(item: dict[str, Any]) -> str | None:
     """A log's or run's execution status name: ``{"name": ...}``, a string, or the run's
-    "Status" property (ref §5)."""
+    "Status" property (docs/servers/qtest.md §6)."""
     status = item.get("status")
     if isinstance(status, dict) and status.get("name"):
         return str(status["name"])
@@ -120,7 +122,8 @@ def _json(response: httpx.Response, what: str) -> Any:
 
 
 def _items(body: Any, what: str) -> list[dict[str, Any]]:
-    """ref §7: some lists are bare arrays, others ``{page, page_size, total, items}``."""
+    """docs/servers/qtest.md §8: some lists are bare arrays, others
+    ``{page, page_size, total, items}``."""
     if isinstance(body, dict) and isinstance(body.get("items"), list):
         body = body["items"]
     if not isinstance(body, list):
@@ -144,7 +147,7 @@ class QTestApi:
         return _json(self.http.request("GET", path, params=params), what)
 
     def _paged(self, path: str, what: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
-        """Every item over pages of ``PAGE_SIZE``, until a short page (ref §1)."""
+        """Every item over pages of ``PAGE_SIZE``, until a short page (docs/servers/qtest.md §2)."""
         page = 1
         while True:
             body = self._get(path, what, {**params, "page": str(page), "pageSize": str(PAGE_SIZE)})
@@ -155,7 +158,7 @@ class QTestApi:
                 return
             page += 1
 
-    # -- projects, releases, cycles (ref §7) --------------------------------------------
+    # -- projects, releases, cycles (docs/servers/qtest.md §8) -------------------------------------
     def projects(self) -> list[dict[str, Any]]:
         # Every site lists its projects: a 404 here is the URL (a token's first call).
         response = self.http.request("GET", "api/v3/projects", probe=True)
@@ -197,10 +200,11 @@ class QTestApi:
         path = f"api/v3/projects/{project_id}/test-runs/execution-statuses"
         return _items(self._get(path, "execution statuses"), "execution statuses")
 
-    # -- submission and jobs (ref §3.1, §4) ---------------------------------------------
+    # -- submission and jobs (docs/servers/qtest.md §4.1, §5) --------------------------------------
     def submit(self, project_id: str, body: bytes) -> dict[str, Any]:
         """``POST …/auto-test-logs?type=automation``; ``escapeXml=false`` keeps ``<``/``>`` in
-        Automation Content as sent, so the fingerprint reads back unchanged (ref §3.1)."""
+        Automation Content as sent, so the fingerprint reads back unchanged
+        (docs/servers/qtest.md §4.1)."""
         response = self.http.request(
             "POST",
             f"api/v3/projects/{project_id}/auto-test-logs",
@@ -213,14 +217,15 @@ class QTestApi:
         return _object(_json(response, "the submission"), "queue job")
 
     def job(self, job_id: str) -> dict[str, Any] | None:
-        """ref §4: ``/api/v3/projects/queue-processing/{id}`` (no project segment)."""
+        """docs/servers/qtest.md §5: ``/api/v3/projects/queue-processing/{id}`` (no project
+        segment)."""
         path = f"api/v3/projects/queue-processing/{job_id}"
         response = self.http.request("GET", path, allow=(404,))
         if response.status_code == 404:
             return None
         return _object(_json(response, "queue job"), "queue job")
 
-    # -- runs and logs (ref §6.4, §7) ---------------------------------------------------
+    # -- runs and logs (docs/servers/qtest.md §7.4, §8) --------------------------------------------
     def runs_under(self, project_id: str, cycle_id: str) -> Iterator[dict[str, Any]]:
         """Every run below the cycle, sub-cycles included (``expand=descendants``)."""
         params = {"parentType": "test-cycle", "parentId": cycle_id, "expand": "descendants"}
@@ -231,8 +236,8 @@ class QTestApi:
         return _object(self._get(path, "test case"), "test case")
 
     def search(self, project_id: str, object_type: str, query: str) -> list[dict[str, Any]] | None:
-        """ref §7: ``POST …/search`` for ``object_type`` matching ``query``, every page of
-        ``PAGE_SIZE`` (the answer is ``{page, page_size, total, items}``). None when the
+        """docs/servers/qtest.md §8: ``POST …/search`` for ``object_type`` matching ``query``, every
+        page of ``PAGE_SIZE`` (the answer is ``{page, page_size, total, items}``). None when the
         server refuses the search itself (400: a criterion it does not know; 404/405: no
         search), so the caller can read another way."""
         path = f"api/v3/projects/{project_id}/search"
@@ -270,10 +275,10 @@ class QTestApi:
         path = f"api/v3/projects/{project_id}/test-runs/{run_id}/test-logs"
         return self._paged(path, "test logs", {})
 
-    # -- defect links (ref §6.2, §6.3) --------------------------------------------------
+    # -- defect links (docs/servers/qtest.md §7.2, §7.3) -------------------------------------------
     def link_defects(self, project_id: str, log_id: str, keys: list[str]) -> httpx.Response:
-        """``POST …/test-logs/{id}/defects`` with PIDs or Jira keys; 404 is returned (ref §6.2:
-        "Link defect unsuccessfully"), other errors raise."""
+        """``POST …/test-logs/{id}/defects`` with PIDs or Jira keys; 404 is returned
+        (docs/servers/qtest.md §7.2: "Link defect unsuccessfully"), other errors raise."""
         return self.http.request(
             "POST",
             f"api/v3/projects/{project_id}/test-logs/{log_id}/defects",
@@ -285,7 +290,8 @@ class QTestApi:
         )
 
     def linked_defects(self, project_id: str, log_id: str) -> set[str]:
-        """The defect keys linked to a log (ref §6.3 ``linked-artifacts?type=test-logs``)."""
+        """The defect keys linked to a log (docs/servers/qtest.md §7.3
+        ``linked-artifacts?type=test-logs``)."""
         body = self._get(
             f"api/v3/projects/{project_id}/linked-artifacts",
             "linked artifacts",
@@ -295,7 +301,8 @@ class QTestApi:
 
 
 def defect_keys(body: Any) -> set[str]:
-    """Keys in ``LinkedDefectContainer``/``LinkedArtifactContainer`` lists (ref §6.2, §6.3)."""
+    """Keys in ``LinkedDefectContainer``/``LinkedArtifactContainer`` lists
+    (docs/servers/qtest.md §7.2, §7.3)."""
     keys: set[str] = set()
     containers = body if isinstance(body, list) else _items(body, "links") if body else []
     for container in containers:

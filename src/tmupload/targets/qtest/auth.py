@@ -1,10 +1,13 @@
-"""How tmupload logs in to qTest (ref §2): a static API token, or a login for a token.
+"""How tmupload logs in to qTest (docs/servers/qtest.md §3): a static API token, or a login for a
+token.
 
-* ``TMUPLOAD_TOKEN`` / ``--tm-token-file``: ``Authorization: Bearer <token>`` (ref §2.1).
-* ``TMUPLOAD_USER`` + ``TMUPLOAD_PASSWORD``: ``POST /oauth/token`` (ref §2.2), form-encoded,
-  ``Authorization: Basic base64("<site>:")`` where the site is the host's first label; the
-  answer's ``<token_type> <access_token>`` is sent on later calls. The core's ``LoginAuth``
-  logs in on first use and once more on a 401 (an expired token, ref §8), never looping.
+* ``TMUPLOAD_TOKEN`` / ``--tm-token-file``: ``Authorization: Bearer <token>``
+  (docs/servers/qtest.md §3.1).
+* ``TMUPLOAD_USER`` + ``TMUPLOAD_PASSWORD``: ``POST /oauth/token`` (docs/servers/qtest.md §3.2),
+  form-encoded, ``Authorization: Basic base64("<site>:")`` where the site is the host's first label;
+  the answer's ``<token_type> <access_token>`` is sent on later calls. The core's ``LoginAuth``
+  logs in on first use and once more on a 401 (an expired token, docs/servers/qtest.md §9), never
+  looping.
 
 The token lives only in memory: it is never printed, logged or written anywhere.
 """
@@ -23,12 +26,13 @@ from tmupload.settings import Settings
 
 __all__ = ["QTEST_SITE", "qtest_auth", "site_name"]
 
-#: What the URL setting must be for qTest (DESIGN §1), for messages about a wrong one.
+#: What the URL setting must be for qTest (README.md#configuration), for messages about a wrong one.
 QTEST_SITE = "the qTest site, e.g. https://acme.qtestnet.com (no path)"
 
 
 def site_name(url: str) -> str:
-    """ref §2.2: ``apitryout.qtestnet.com`` -> ``apitryout`` (the host's first label)."""
+    """docs/servers/qtest.md §3.2: ``apitryout.qtestnet.com`` -> ``apitryout`` (the host's first
+    label)."""
     host = urlsplit(url).hostname or ""
     return host.split(".", 1)[0]
 
@@ -93,7 +97,8 @@ def qtest_auth(settings: Settings) -> httpx.Auth:
                 f"POST {url} answered 200 without an access_token: {url_flag} must be {QTEST_SITE}",
                 url=url,
             ) from None
-        # ref §2.2: send ``<token_type> <access_token>`` (the example says ``bearer``).
+        # docs/servers/qtest.md §3.2: send ``<token_type> <access_token>`` (the example says
+        # ``bearer``).
         kind = str(body.get("token_type") or "bearer")
         return f"{kind} {token}"
 

@@ -1,8 +1,9 @@
 """``tmupload check --target qtest``: each thing an upload needs, checked read-only.
 
 Site and login, project, release, the parent cycle path, and the status map next to the
-project's execution statuses (ref §5: the automation strings themselves are mapped in the
-project's Automation Settings, which the API does not show, so this is advice, not a verdict).
+project's execution statuses (docs/servers/qtest.md §6: the automation strings themselves are mapped
+in the project's Automation Settings, which the API does not show, so this is advice, not a
+verdict).
 """
 
 from __future__ import annotations

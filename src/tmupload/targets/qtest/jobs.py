@@ -1,4 +1,4 @@
-"""What a qTest submission journals, and what its queue jobs answer (ref §4).
+"""What a qTest submission journals, and what its queue jobs answer (docs/servers/qtest.md §5).
 
 Journal (by positions in the run's case list, half-open ``a-b`` keys): the intent ``submit``
 holds the *waves* — ``{"waves": [{"spans": [[a, b], ...], "at_epoch": t}, ...]}``, declared
@@ -7,10 +7,10 @@ one ``{"start", "end", "at_epoch"}``); ``jobs`` records an accepted job (under e
 its chunk: a chunk may span gaps, e.g. the tail left by the stream); ``chunks`` a span that
 landed. A declared position that is neither landed nor in an accepted job may have been
 sent with its answer lost (a broken connection or a 5xx after the POST went out, or a resend
-finding the intent): it is looked for on the server before it is ever sent again (ref §8: no
-idempotency), so one upload never adds two logs to a run. The step ``stream`` (written by the
-target, see stream.py) holds the same three kinds of record for what was submitted while the
-tests ran, and is read like the journal's own.
+finding the intent): it is looked for on the server before it is ever sent again
+(docs/servers/qtest.md §9: no idempotency), so one upload never adds two logs to a run. The step
+``stream`` (written by the target, see stream.py) holds the same three kinds of record for what was
+submitted while the tests ran, and is read like the journal's own.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ __all__ = [
 ]
 
 
-#: The most logs, and bytes of logs, a chunk carries (ref §3.7: no published limit; "a few
-#: hundred logs"); a 413 lowers them for the rest of the submission.
+#: The most logs, and bytes of logs, a chunk carries (docs/servers/qtest.md §4.4: no published
+#: limit; "a few hundred logs"); a 413 lowers them for the rest of the submission.
 MAX_LOGS = 500
 MAX_BYTES = 4 * 1024 * 1024
 
@@ -84,7 +84,8 @@ class LogSource(Protocol):
 
 
 def failure_message(job: dict[str, Any]) -> str:
-    """A FAILED job's ``content``: a JSON string ``{message, errors}`` or plain text (ref §4)."""
+    """A FAILED job's ``content``: a JSON string ``{message, errors}`` or plain text
+    (docs/servers/qtest.md §5)."""
     content = job.get("content")
     data: Any = content
     if isinstance(content, str):
@@ -121,10 +122,10 @@ class Landed(NamedTuple):
 
 def landed_logs(job: dict[str, Any]) -> dict[str, Landed]:
     """What a SUCCESS job's ``content`` says of each log: Automation Content -> ``run``,
-    ``status`` and (when named) ``log``. The keys are [UNCONFIRMED] (ref §4; the Jenkins
-    plugin reads ``totalTestLogs`` of its jobs): a list under ``testLogs`` (or ``test_logs``,
-    ``logs``) whose items name the content, the run id and its status, in either spelling.
-    Anything else gives nothing, and the target reads the runs back instead."""
+    ``status`` and (when named) ``log``. The keys are [UNCONFIRMED] (docs/servers/qtest.md §5; the
+    Jenkins plugin reads ``totalTestLogs`` of its jobs): a list under ``testLogs`` (or
+    ``test_logs``, ``logs``) whose items name the content, the run id and its status, in either
+    spelling. Anything else gives nothing, and the target reads the runs back instead."""
     data: Any = job.get("content")
     if isinstance(data, str):
         try:

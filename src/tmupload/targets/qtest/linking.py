@@ -1,13 +1,13 @@
-"""Linking a case's test log to a defect key, one key at a time (ref §6.2, §6.3).
+"""Linking a case's test log to a defect key, one key at a time (docs/servers/qtest.md §7.2, §7.3).
 
-Links go on the *log* of this upload (ref §6.3: a run cannot be a link source), found among
-the run's logs by the dates this upload sent. Each key is linked alone with
+Links go on the *log* of this upload (docs/servers/qtest.md §7.3: a run cannot be a link source),
+found among the run's logs by the dates this upload sent. Each key is linked alone with
 ``POST …/test-logs/{id}/defects``: a request holding one unknown key may link nothing at all
-(ref §6.2 gives only a 404 "Link defect unsuccessfully"), and ``defect_pids`` in the batch is
-not used because whether an unknown key fails the whole job is [UNCONFIRMED] (ref §6.1).
-Every link is read back (``linked-artifacts``) after, and before unless the log is
-``fresh``: a key already there is ``already_linked`` (a resend never links twice), one the
-server does not show is unknown. The id of a log may come from its queue job (``log_ids``)
+(docs/servers/qtest.md §7.2 gives only a 404 "Link defect unsuccessfully"), and ``defect_pids`` in
+the batch is not used because whether an unknown key fails the whole job is [UNCONFIRMED]
+(docs/servers/qtest.md §7.1). Every link is read back (``linked-artifacts``) after, and before
+unless the log is ``fresh``: a key already there is ``already_linked`` (a resend never links twice),
+one the server does not show is unknown. The id of a log may come from its queue job (``log_ids``)
 instead of a search among the run's logs; with ``fresh``, those logs are this very delivery's
 (no earlier attempt reached the links, and the logs carried no ``defect_pids``), so nothing
 can be linked to them yet and the read before is left out.

@@ -1,16 +1,17 @@
-"""RunReport -> qTest automation test logs (ref §3.4, §3.5): pure functions, no I/O.
+"""RunReport -> qTest automation test logs (docs/servers/qtest.md §4.3): pure functions, no I/O.
 
 One ``AutomationTestLogResource`` per case:
 
 * ``automation_content`` = the case id (the pytest node id): the fingerprint qTest reuses
-  test cases and runs by (ref §3.1); it is the same for xdist and reruns, so a second upload
-  adds a log to the same run;
+  test cases and runs by (docs/servers/qtest.md §4.1); it is the same for xdist and reruns, so a
+  second upload adds a log to the same run;
 * ``name`` = the test's name below its file, classes included (``TestCart::test_total``),
   parameter ids as written (``[€1 000,00]``, not pytest's escaped node id); used only on
   creation;
 * ``module_names`` = the node id's path (folders, file, classes), which qTest turns into
-  sub-cycles below the parent cycle (ref §3.1);
-* ``status`` from the status map (ref §5: the project's automation status strings);
+  sub-cycles below the parent cycle (docs/servers/qtest.md §4.1);
+* ``status`` from the status map (docs/servers/qtest.md §6: the project's automation status
+  strings);
 * ``exe_start_date``/``exe_end_date``: the session's start, plus the case's duration (the
   model keeps no per-case start);
 * ``note``: the failure or skip text, bounded; the case's attachments (files from tests, and
@@ -45,8 +46,8 @@ __all__ = [
     "parse_status_map",
 ]
 
-#: ref §5: passed -> PASS, failed/error -> FAIL, skipped/xfail -> SKIP. A strict xpass is
-#: already ``failed`` in the model; a non-strict xpass counts as a pass.
+#: docs/servers/qtest.md §6: passed -> PASS, failed/error -> FAIL, skipped/xfail -> SKIP. A strict
+#: xpass is already ``failed`` in the model; a non-strict xpass counts as a pass.
 DEFAULT_STATUS_MAP: dict[str, str] = {
     Outcome.PASSED.value: "PASS",
     Outcome.FAILED.value: "FAIL",
@@ -56,8 +57,8 @@ DEFAULT_STATUS_MAP: dict[str, str] = {
     Outcome.XPASSED.value: "PASS",
 }
 
-#: ref §7 bounds cycle names to 500 characters; names and module names are kept within it
-#: [inference: the same bound for test case and run names].
+#: docs/servers/qtest.md §8 bounds cycle names to 500 characters; names and module names are kept
+#: within it [inference: the same bound for test case and run names].
 MAX_NAME = 500
 #: The note's size limit is not published [UNCONFIRMED]; the full text goes in the attachment.
 MAX_NOTE = 4000
@@ -75,7 +76,7 @@ def parse_status_map(text: str | None, option: str = "--tm-status-map") -> dict[
 
 
 def format_time(moment: datetime) -> str:
-    """``2025-03-01T10:15:30.000+00:00``: the vendor plugin's form (ref §1)."""
+    """``2025-03-01T10:15:30.000+00:00``: the vendor plugin's form (docs/servers/qtest.md §2)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
@@ -114,8 +115,8 @@ def _note(case: CaseResult) -> str:
 
 
 def build_fields(environment: Mapping[str, str]) -> dict[str, str]:
-    """The build that made the run, as every log carries it (ref §3.4: ``build_number``,
-    ``build_url``), from the run's environment (ci.py)."""
+    """The build that made the run, as every log carries it (docs/servers/qtest.md §4.3:
+    ``build_number``, ``build_url``), from the run's environment (ci.py)."""
     fields = {"build_number": environment.get("build"), "build_url": environment.get("build_url")}
     return {key: value for key, value in fields.items() if value}
 
@@ -126,7 +127,8 @@ def build_log(
     started_at: datetime,
     build: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One ``AutomationTestLogResource`` (ref §3.4) for one case; ``build``: build_fields."""
+    """One ``AutomationTestLogResource`` (docs/servers/qtest.md §4.3) for one case; ``build``:
+    build_fields."""
     modules, name = module_path(case)
     log: dict[str, Any] = {
         "name": name,
@@ -142,8 +144,8 @@ def build_log(
     if note:
         log["note"] = note
     if case.attachments:
-        # ref §3.4 AttachmentResource: name, content_type, base64 data. The files are the
-        # outbox entry's copies (see tmupload.attachments), captured output among them.
+        # docs/servers/qtest.md §4.3 AttachmentResource: name, content_type, base64 data. The files
+        # are the outbox entry's copies (see tmupload.attachments), captured output among them.
         log["attachments"] = [
             {
                 "name": item.name,

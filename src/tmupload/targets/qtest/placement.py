@@ -1,6 +1,6 @@
 """Where results go in qTest: the project, an optional release, the parent test-cycle path
-(ref §7; DESIGN §3b step 2). Below that cycle qTest builds the sub-cycles from
-``module_names`` by itself (ref §3.1), so only this path is found or created here.
+(docs/servers/qtest.md §8; §10 step 2). Below that cycle qTest builds the sub-cycles from
+``module_names`` by itself (docs/servers/qtest.md §4.1), so only this path is found or created here.
 
 Creating a cycle is not idempotent, and qTest allows two cycles of one name: each creation is
 declared in the journal first, every segment is looked up by exact name before it is created,
@@ -43,7 +43,8 @@ class Placement:
 
 
 def split_path(path: str) -> list[str]:
-    """``--tm-cycle`` segments are separated by ``/`` (DESIGN §1); empty ones are dropped."""
+    """``--tm-cycle`` segments are separated by ``/`` (README.md#configuration); empty ones are
+    dropped."""
     return [segment.strip() for segment in path.split("/") if segment.strip()]
 
 

@@ -1,8 +1,8 @@
-"""Reading back what landed under the parent cycle (ref §6.4, §7).
+"""Reading back what landed under the parent cycle (docs/servers/qtest.md §7.4, §8).
 
-The batch endpoint names neither the runs nor the logs it made (ref §4, §6.4: the keys of a
-job's ``content`` are [UNCONFIRMED]), so everything is found the way the reference says: the
-runs below the cycle (``expand=descendants``) by Automation Content, and a run's latest log.
+The batch endpoint names neither the runs nor the logs it made (docs/servers/qtest.md §5, §7.4: the
+keys of a job's ``content`` are [UNCONFIRMED]), so everything is found the way the reference says:
+the runs below the cycle (``expand=descendants``) by Automation Content, and a run's latest log.
 
 A log is *ours* when its execution dates are the ones this upload sent (session start, plus
 the case's duration, to the millisecond): that fingerprints one upload of one run report.
@@ -32,8 +32,8 @@ _DATE_TOLERANCE = timedelta(seconds=1)
 _CLOCK_SKEW = timedelta(minutes=10)
 
 
-#: The names a project gives a case nobody ran (ref §5: names are per project; the usual
-#: ones are Passed, Failed, Incomplete, Blocked, Unexecuted).
+#: The names a project gives a case nobody ran (docs/servers/qtest.md §6: names are per project; the
+#: usual ones are Passed, Failed, Incomplete, Blocked, Unexecuted).
 NOT_RUN = frozenset({"unexecuted", "not run", "not executed", "untested", "incomplete", ""})
 
 
@@ -62,8 +62,8 @@ class RunIndex:
         cls, api: QTestApi, project_id: str, cycle_id: str, cases: CaseContents | None = None
     ) -> RunIndex:
         """Every run below the cycle, by its Automation Content. Where the listing does not
-        show it (ref §7 does not promise it does), its test case's is read — a search per
-        ``IDS_PER_SEARCH`` test cases, never a request per run. ``cases``: what earlier
+        show it (docs/servers/qtest.md §8 does not promise it does), its test case's is read — a
+        search per ``IDS_PER_SEARCH`` test cases, never a request per run. ``cases``: what earlier
         reads of the same upload learnt of the test cases."""
         cases = cases if cases is not None else CaseContents()
         runs: dict[str, list[dict[str, Any]]] = {}
@@ -94,8 +94,8 @@ class RunIndex:
 
 @dataclass
 class CaseContents:
-    """Test case id -> its Automation Content (ref §3.1: the fingerprint is the test
-    case's), read in searches; one GET a test case only where the server refuses the
+    """Test case id -> its Automation Content (docs/servers/qtest.md §4.1: the fingerprint is the
+    test case's), read in searches; one GET a test case only where the server refuses the
     search (then said once in the log)."""
 
     known: dict[str, str | None] = field(default_factory=dict)
@@ -163,7 +163,8 @@ def find_landed(
 
     Looks for runs under the cycle with that Automation Content, changed no earlier than the
     attempt, whose latest log is ours; waits up to ``wait`` seconds for a queued job to land
-    (ref §4: jobs queue), then returns what it found (possibly part, possibly nothing).
+    (docs/servers/qtest.md §5: jobs queue), then returns what it found (possibly part, possibly
+    nothing).
     """
     found: set[int] = set()
     cases = CaseContents()

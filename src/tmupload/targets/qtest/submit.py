@@ -1,19 +1,21 @@
-"""Submitting test logs in chunks and waiting for their queue jobs (ref §3.1, §3.7, §4).
+"""Submitting test logs in chunks and waiting for their queue jobs
+(docs/servers/qtest.md §4.1, §4.4, §5).
 
-* Chunks of at most ``MAX_LOGS`` logs and ``MAX_BYTES`` bytes (ref §3.7: no published limit;
-  "a few hundred logs"); a 413 halves the chunk and lowers both limits for the rest.
-* Several jobs in flight: the batch endpoint only queues a job (ref §3.1: 201 with a
-  ``QueueProcessingResponse``; §4: jobs wait ``IN_WAITING``), and the reference names no limit
-  on a project's queued jobs, so every chunk of a wave is POSTed before any job is waited
-  for. The jobs are then polled together, oldest first, at
+* Chunks of at most ``MAX_LOGS`` logs and ``MAX_BYTES`` bytes (docs/servers/qtest.md §4.4: no
+  published limit; "a few hundred logs"); a 413 halves the chunk and lowers both limits for the
+  rest.
+* Several jobs in flight: the batch endpoint only queues a job (docs/servers/qtest.md §4.1: 201 with
+  a ``QueueProcessingResponse``; docs/servers/qtest.md §5: jobs wait ``IN_WAITING``), and the
+  reference names no limit on a project's queued jobs, so every chunk of a wave is POSTed before any
+  job is waited for. The jobs are then polled together, oldest first, at
   ``/api/v3/projects/queue-processing/{id}`` until ``SUCCESS`` or ``FAILED``; any other
-  state, known or not, is not final (ref §4). [UNCONFIRMED: whether a real server runs two
-  jobs of one project at once; if it did, two chunks creating the same *new* sub-cycle could
-  race (ref §3.1 reuses a folder "when one with the same name and location already exists").
-  The read-back finds runs below the parent cycle whichever sub-cycle holds them.]
+  state, known or not, is not final (docs/servers/qtest.md §5). [UNCONFIRMED: whether a real server
+  runs two jobs of one project at once; if it did, two chunks creating the same *new* sub-cycle
+  could race (docs/servers/qtest.md §4.1 reuses a folder "when one with the same name and location
+  already exists"). The read-back finds runs below the parent cycle whichever sub-cycle holds them.]
 * A job's ``content`` is kept where it names, per log, the run and log it made (the keys are
-  [UNCONFIRMED], ref §4: read tolerantly by :func:`landed_logs`, else ignored): what the
-  target then need not read back.
+  [UNCONFIRMED], docs/servers/qtest.md §5: read tolerantly by :func:`landed_logs`, else ignored):
+  what the target then need not read back.
 
 What the journal holds of it, and what the jobs answer, is read by ``jobs.py``.
 """
@@ -73,8 +75,9 @@ __all__ = [
 
 log = logging.getLogger("tmupload.qtest")
 
-#: Seconds a queued job may take to show its logs after an answer was lost (ref §4: jobs wait
-#: in a queue). A resend long after the attempt looks once; right after, it waits the rest.
+#: Seconds a queued job may take to show its logs after an answer was lost
+#: (docs/servers/qtest.md §5: jobs wait in a queue). A resend long after the attempt looks once;
+#: right after, it waits the rest.
 LOOK_GRACE = 10.0
 #: 5xx answers to a POST that may come after the server applied it (a 503 or 429 says it
 #: was not processed, and the client already retried those).
@@ -280,7 +283,7 @@ class Submitter:
 
     def _too_large(self, chunk: list[int], size: int, strip: bool, exc: ServerError) -> None:
         count = len(chunk)
-        if count > 1:  # ref §3.7: on 413, halve the batch and retry
+        if count > 1:  # docs/servers/qtest.md §4.4: on 413, halve the batch and retry
             self.max_logs = max(1, count // 2)
             self.max_bytes = max(1, size // 2)
             middle = count // 2

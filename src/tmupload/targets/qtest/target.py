@@ -1,4 +1,4 @@
-"""The qTest Manager target: DESIGN §3b on top of ``QTestApi``.
+"""The qTest Manager target: docs/servers/qtest.md §10 on top of ``QTestApi``.
 
 Steps, each journaled before the next begins: ``placement`` (project, release, parent cycle
 path), ``stream`` (what was submitted while the tests ran, see stream.py), ``submitted``
@@ -275,8 +275,8 @@ class QTestTarget(ServerTarget):
 
 
 def _attachments(run: RunReport, refused: set[str]) -> list[AttachmentResult]:
-    """The files travelled inside the test logs (ref §3.4): they landed with them, unless
-    the server refused a log as too large with them."""
+    """The files travelled inside the test logs (docs/servers/qtest.md §4.3): they landed with them,
+    unless the server refused a log as too large with them."""
     return [
         AttachmentResult(case.case_id, item.name, item.size, "sent")
         if case.case_id not in refused
@@ -298,7 +298,8 @@ def _map(
     progress: Progress,
 ) -> dict[str, Any]:
     """Each case's run and status: as its queue job said (``landed``), else read back under
-    the cycle (ref §6.4, §7); the log ids the jobs named, for the cases to link."""
+    the cycle (docs/servers/qtest.md §7.4, §8); the log ids the jobs named, for the cases to
+    link."""
     runs: dict[str, str] = {}
     statuses: dict[str, str] = {}
     logs: dict[str, str] = {}
@@ -349,8 +350,8 @@ def _run_ref(http: HttpClient, placed: dict[str, Any]) -> RunRef:
     """The parent cycle: what a person opens in qTest's Test Execution tab.
 
     No ``status``: a cycle has no verdict of its own, and the queue jobs' state (SUCCESS once
-    they are processed, ref §4) says the import went through, not how the run went — the
-    summary would read "8 passed, 4 failed (run status SUCCESS)". The totals say that."""
+    they are processed, docs/servers/qtest.md §5) says the import went through, not how the run went
+    — the summary would read "8 passed, 4 failed (run status SUCCESS)". The totals say that."""
     project_id, cycle_id = placed["project_id"], placed["cycle_id"]
     web = placed.get("cycle_url")
     if not web or not http.is_same_origin(str(web)):

@@ -1,9 +1,10 @@
-"""Typed calls to the Zephyr Enterprise REST API (ref §1-§5). No workflow here.
+"""Typed calls to the Zephyr Enterprise REST API (docs/servers/zephyr.md §2-§6). No workflow here.
 
 The reference marks many shapes as [UNCONFIRMED] or known only from the vendor's Jenkins
 plugin [CLIENT]; the readers accept the plausible variants rather than one: lists as bare
-arrays or ``{"results": [...]}`` envelopes (ref §1, §4.2), ids as numbers or strings,
-error messages in ``errorMsg``, ``message`` or a ``message`` holding JSON (ref §5).
+arrays or ``{"results": [...]}`` envelopes (docs/servers/zephyr.md §2, §5.2), ids as numbers or
+strings, error messages in ``errorMsg``, ``message`` or a ``message`` holding JSON
+(docs/servers/zephyr.md §6).
 """
 
 from __future__ import annotations
@@ -37,22 +38,22 @@ __all__ = [
     "zephyr_message",
 ]
 
-#: ref §1: the API lives below ``/flex/services/rest/<version>``; ``latest`` unless the user
-#: wrote a version (the plugin uses ``v3`` for everything).
+#: docs/servers/zephyr.md §2: the API lives below ``/flex/services/rest/<version>``; ``latest``
+#: unless the user wrote a version (the plugin uses ``v3`` for everything).
 REST_PATH = "/flex/services/rest"
-#: ref §1: the vendor plugin writes in batches of 500 (``BATCH_SIZE``); so do we.
+#: docs/servers/zephyr.md §2: the vendor plugin writes in batches of 500 (``BATCH_SIZE``); so do we.
 BATCH = 500
-#: Items asked per page: ref §4.3 [BP, CLIENT], the plugin lists a folder's test cases with
-#: ``pagesize=10000``; every list is asked that way (fewer pages, fewer requests). A server may
-#: answer fewer items than asked (the emulator returns at most 100 executions a page): paging
-#: follows ``resultSize``, never the size of the page.
+#: Items asked per page: docs/servers/zephyr.md §5.3 [BP, CLIENT], the plugin lists a folder's test
+#: cases with ``pagesize=10000``; every list is asked that way (fewer pages, fewer requests). A
+#: server may answer fewer items than asked (the emulator returns at most 100 executions a page):
+#: paging follows ``resultSize``, never the size of the page.
 PAGE_SIZE = 10_000
 
 
 def split_base(url: str) -> tuple[str, str]:
     """(server root, REST base with a trailing slash) for ``--tm-url`` given either as the
     server (``https://ze.example.com``) or as the API base (``…/flex/services/rest/latest``,
-    ref §1; DESIGN §1 allows both)."""
+    docs/servers/zephyr.md §2; README.md#zephyr-enterprise allows both)."""
     parts = urlsplit(url.rstrip("/"))
     path = parts.path
     at = path.find(REST_PATH)
@@ -67,7 +68,8 @@ def split_base(url: str) -> tuple[str, str]:
 
 
 def _inner_message(text: str) -> str:
-    """ref §5 [CLIENT]: a 401's ``message`` is itself JSON whose ``message`` is the text."""
+    """docs/servers/zephyr.md §6 [CLIENT]: a 401's ``message`` is itself JSON whose ``message`` is
+    the text."""
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
@@ -82,8 +84,9 @@ def _inner_message(text: str) -> str:
 
 
 def zephyr_message(response: httpx.Response) -> str | None:
-    """The text of a Zephyr error body (ref §5: no documented envelope; ``errorCode`` is
-    seen, ``errorMsg`` is a guess, the plugin reads a nested ``message`` on 401)."""
+    """The text of a Zephyr error body (docs/servers/zephyr.md §6: no documented envelope;
+    ``errorCode`` is seen, ``errorMsg`` is a guess, the plugin reads a nested ``message`` on
+    401)."""
     try:
         body = response.json()
     except ValueError:
@@ -118,7 +121,8 @@ def _rest_base(settings: Settings) -> str:
     return split_base(settings.url)[1]
 
 
-#: Zephyr's clients: its auth (ref §2), its errors, and the REST base below the server.
+#: Zephyr's clients: its auth (docs/servers/zephyr.md §3), its errors, and the REST base below the
+#: server.
 ZEPHYR_CLIENT = ClientRecipe(ZEPHYR_DIALECT, zephyr_auth, _rest_base)
 zephyr_client = ZEPHYR_CLIENT.open
 
@@ -135,7 +139,7 @@ def as_id(value: Any) -> int | None:
 
 
 def results(body: Any, what: str) -> list[dict[str, Any]]:
-    """ref §1, §4.2: a bare array or ``{"results": [...]}``; handle both."""
+    """docs/servers/zephyr.md §2, §5.2: a bare array or ``{"results": [...]}``; handle both."""
     if isinstance(body, dict) and isinstance(body.get("results"), list):
         body = body["results"]
     if not isinstance(body, list):
@@ -174,7 +178,7 @@ def _object(body: Any, what: str) -> dict[str, Any]:
     return body
 
 
-_JSON = {"Content-Type": "application/json"}  # ref §1 [DOC]: JSON bodies need it
+_JSON = {"Content-Type": "application/json"}  # docs/servers/zephyr.md §2 [DOC]: JSON bodies need it
 
 
 class ZephyrApi:
@@ -198,7 +202,7 @@ class ZephyrApi:
         allow: tuple[int, ...] = (),
     ) -> httpx.Response:
         """A JSON write. POST is not idempotent (a lost answer is never blindly repeated:
-        ref §5 "No idempotency"); PUT overwrites and may be retried."""
+        docs/servers/zephyr.md §6 "No idempotency"); PUT overwrites and may be retried."""
         content = None if body is None else json.dumps(body, ensure_ascii=False).encode()
         return self.http.request(
             method,
@@ -214,8 +218,8 @@ class ZephyrApi:
     def paged(
         self, path: str, what: str, params: Mapping[str, str], page_size: int = PAGE_SIZE
     ) -> Iterator[dict[str, Any]]:
-        """Every item over ``offset``/``pagesize`` pages (ref §1). ``resultSize`` is taken
-        as the total count: a server may answer fewer items than asked, so paging goes on
+        """Every item over ``offset``/``pagesize`` pages (docs/servers/zephyr.md §2). ``resultSize``
+        is taken as the total count: a server may answer fewer items than asked, so paging goes on
         until that many arrived or a page is empty; without it, until a short page."""
         offset = 0
         while True:
@@ -234,14 +238,15 @@ class ZephyrApi:
             elif len(items) < page_size:
                 return
 
-    # -- who, where (ref §2, §4.1) ------------------------------------------------------
+    # -- who, where (docs/servers/zephyr.md §3, §5.1) ----------------------------------------------
     def current_user(self) -> dict[str, Any]:
         # The first call of every upload and check: a 404 here is the URL, not a name.
         response = self.http.request("GET", "user/current", probe=True)
         return _object(_json(response, "the current user"), "user")
 
     def projects(self, user_id: int) -> list[dict[str, Any]]:
-        """ref §4.1: the projects of a user (the docs add ``isLite``/``adminUser``)."""
+        """docs/servers/zephyr.md §5.1: the projects of a user (the docs add
+        ``isLite``/``adminUser``)."""
         params = {"isLite": "false", "adminUser": "false"}
         return results(self.get(f"project/user/{user_id}", "projects", params), "projects")
 
@@ -255,12 +260,13 @@ class ZephyrApi:
         return results(self.get(f"release/project/{project_id}", "releases"), "releases")
 
     def status_preference(self) -> Any:
-        """ref §4.6: ``GET /admin/preference?key=testresult.testresultStatus.LOV``."""
+        """docs/servers/zephyr.md §5.6:
+        ``GET /admin/preference?key=testresult.testresultStatus.LOV``."""
         return self.get(
             "admin/preference", "the status list", {"key": "testresult.testresultStatus.LOV"}
         )
 
-    # -- repository tree (ref §4.2) -----------------------------------------------------
+    # -- repository tree (docs/servers/zephyr.md §5.2) ---------------------------------------------
     def top_folders(self, release_id: int) -> list[dict[str, Any]]:
         params = {"type": "Phase", "revisionid": "0", "releaseid": str(release_id)}
         return results(self.get("testcasetree", "the repository tree", params), "tree")
@@ -271,7 +277,8 @@ class ZephyrApi:
     def create_folder(
         self, release_id: int, parent_id: int, name: str, description: str
     ) -> dict[str, Any]:
-        """ref §4.2 [DOC]: ``?parentid=0`` and ``Phase`` at the top, ``Module`` below."""
+        """docs/servers/zephyr.md §5.2 [DOC]: ``?parentid=0`` and ``Phase`` at the top, ``Module``
+        below."""
         body = {
             "name": name,
             "description": description,
@@ -282,7 +289,7 @@ class ZephyrApi:
         response = self.write("POST", "testcasetree", "POST testcasetree", body, params)
         return _object(_json(response, "POST testcasetree"), "tree node")
 
-    # -- test cases (ref §4.3) ----------------------------------------------------------
+    # -- test cases (docs/servers/zephyr.md §5.3) --------------------------------------------------
     def cases_in(self, folder_id: int) -> Iterator[dict[str, Any]]:
         params = {"dbsearch": "true", "isascorder": "true", "order": "orderId"}
         return self.paged(f"testcase/tree/{folder_id}", "test cases", params)
@@ -293,12 +300,13 @@ class ZephyrApi:
         return results(body, "created test cases") if body is not None else []
 
     def planned(self, tree_id: int) -> Iterator[dict[str, Any]]:
-        """ref §4.5: ``testcase/planning/{treeId}`` -> ``{"results": [{"tct": {…}}]}``."""
+        """docs/servers/zephyr.md §5.5: ``testcase/planning/{treeId}`` ->
+        ``{"results": [{"tct": {…}}]}``."""
         for item in self.paged(f"testcase/planning/{tree_id}", "planned test cases", {}):
             tct = item.get("tct")
             yield tct if isinstance(tct, dict) else item
 
-    # -- cycles and phases (ref §4.4) ---------------------------------------------------
+    # -- cycles and phases (docs/servers/zephyr.md §5.4) -------------------------------------------
     def cycles(self, release_id: int) -> list[dict[str, Any]]:
         return results(self.get(f"cycle/release/{release_id}", "cycles"), "cycles")
 
@@ -313,13 +321,14 @@ class ZephyrApi:
         response = self.write("POST", f"cycle/{cycle_id}/phase", "POST phase", body)
         return _object(_json(response, "POST cycle phase"), "cycle phase")
 
-    # -- executions (ref §4.5, §4.6) ----------------------------------------------------
+    # -- executions (docs/servers/zephyr.md §5.5, §5.6) --------------------------------------------
     def add_by_tree(self, phase_id: int, tree_id: int, items: list[dict[str, Any]]) -> None:
         path = f"assignmenttree/{phase_id}/assign/bytree/{tree_id}"
         self.write("POST", path, "add to phase", items, {"includehierarchy": "false"})
 
     def assign_phase(self, phase_id: int) -> httpx.Response:
-        """ref §4.5 step 2: an empty body assigns the whole phase to the caller."""
+        """docs/servers/zephyr.md §5.5 step 2: an empty body assigns the whole phase to the
+        caller."""
         return self.http.request(
             "POST",
             f"assignmenttree/{phase_id}/assign",
@@ -329,8 +338,9 @@ class ZephyrApi:
         )
 
     def modify(self, body: dict[str, Any]) -> httpx.Response:
-        """ref §4.5 step 2: ``createRTSList`` -> the array of RTS made. 404/405/501 are
-        returned (a server without the call: the caller assigns the whole phase instead)."""
+        """docs/servers/zephyr.md §5.5 step 2: ``createRTSList`` -> the array of RTS made.
+        404/405/501 are returned (a server without the call: the caller assigns the whole phase
+        instead)."""
         return self.write(
             "POST", "execution/modify", "POST execution/modify", body, allow=(404, 405, 501)
         )
@@ -342,13 +352,13 @@ class ZephyrApi:
         return _object(self.get(f"execution/{execution_id}", "an execution"), "execution")
 
     def bulk_execute(self, items: list[dict[str, Any]]) -> httpx.Response:
-        """ref §4.6 way 3 [CLIENT]: not in the blueprint, so 404/405/501 are returned (the
-        caller falls back to the documented calls)."""
+        """docs/servers/zephyr.md §5.6 way 3 [CLIENT]: not in the blueprint, so 404/405/501 are
+        returned (the caller falls back to the documented calls)."""
         return self.write("PUT", "execution/bulk/execute", "execute", items, allow=(404, 405, 501))
 
     def bulk_status(self, status: str, tester_id: int, ids: list[int]) -> httpx.Response:
-        """ref §4.6 way 2: one status for many executions (``serachView`` as the plugin
-        spells it)."""
+        """docs/servers/zephyr.md §5.6 way 2: one status for many executions (``serachView`` as the
+        plugin spells it)."""
         params = {
             "status": status,
             "testerid": str(tester_id),
@@ -362,8 +372,8 @@ class ZephyrApi:
     def execute_one(
         self, execution_id: int, status: str, tester_id: int, notes: str, ms: int | None
     ) -> httpx.Response:
-        """ref §4.6 way 1: PUT [BP] or POST [DOC] — which one is [UNCONFIRMED]: PUT first,
-        POST on 405."""
+        """docs/servers/zephyr.md §5.6 way 1: PUT [BP] or POST [DOC] — which one is [UNCONFIRMED]:
+        PUT first, POST on 405."""
         params = {
             "status": status,
             "testerid": str(tester_id),
@@ -379,7 +389,7 @@ class ZephyrApi:
             response = self.write("POST", path, "execute one", body, params)
         return response
 
-    # -- defects (ref §4.8) -------------------------------------------------------------
+    # -- defects (docs/servers/zephyr.md §5.8) -----------------------------------------------------
     def map_defect(self, body: dict[str, Any]) -> httpx.Response:
         """``POST /defectmapping/`` "Save defect schedule" [BP]; body [UNCONFIRMED]. The
         4xx answers are returned: the caller tells a shape refusal from an unknown key."""
@@ -391,7 +401,7 @@ class ZephyrApi:
 def answer_lost(exc: Exception) -> bool:
     """A POST whose fate is unknown: the connection broke after sending, or a 500/502/504
     came back (the client retries only 429/503 for a POST, which say "not processed").
-    ref §5: creations are not idempotent — look before writing again."""
+    docs/servers/zephyr.md §6: creations are not idempotent — look before writing again."""
     if isinstance(exc, TransportError):
         return True
     return isinstance(exc, ServerUnavailable) and exc.status in (None, 500, 502, 504)

@@ -1,10 +1,11 @@
-"""How tmupload logs in to Zephyr Enterprise (ref §2): an API token, or Basic.
+"""How tmupload logs in to Zephyr Enterprise (docs/servers/zephyr.md §3): an API token, or Basic.
 
 * ``TMUPLOAD_TOKEN`` / ``--tm-token-file``: ``Authorization: Bearer <token>`` (ZE 6.6+; the
   only way on a single-sign-on instance).
 * ``TMUPLOAD_USER`` + ``TMUPLOAD_PASSWORD``: ``Authorization: Basic …`` on every request
-  (ref §2: the vendor plugin sends its header on every call, so no cookie session is needed).
-  Basic needs ASCII credentials; anything else is a ConfigError that says to use a token.
+  (docs/servers/zephyr.md §3: the vendor plugin sends its header on every call, so no cookie session
+  is needed). Basic needs ASCII credentials; anything else is a ConfigError that says to use a
+  token.
 
 Secrets live only in memory: never printed, logged or written anywhere.
 """
@@ -30,7 +31,7 @@ def zephyr_auth(settings: Settings) -> httpx.Auth:
             "TMUPLOAD_PASSWORD) — see README#credentials"
         )
     if not (settings.user.isascii() and settings.password.get_secret_value().isascii()):
-        # ref §2 [DOC]: "Basic authentication requires … ASCII characters"
+        # docs/servers/zephyr.md §3 [DOC]: "Basic authentication requires … ASCII characters"
         raise ConfigError(
             "Zephyr's Basic login takes only ASCII user names and passwords: create an API "
             "token in Zephyr (Create and Manage API Tokens) and set TMUPLOAD_TOKEN instead"

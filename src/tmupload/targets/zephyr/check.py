@@ -1,8 +1,9 @@
 """``tmupload check --target zephyr``: each thing an upload needs, checked read-only.
 
-Server and login (``GET /user/current``, ref §2), project and release (ref §4.1), the cycle
-(ref §4.4), and the status map against the server's status list (ref §4.6) — the same check
-an upload makes before its first write.
+Server and login (``GET /user/current``, docs/servers/zephyr.md §3), project and release
+(docs/servers/zephyr.md §5.1), the cycle (docs/servers/zephyr.md §5.4), and the status map against
+the server's status list (docs/servers/zephyr.md §5.6) — the same check an upload makes before its
+first write.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The cycle and this upload's phase (ref §4.4; DESIGN §3c step 4).
+"""The cycle and this upload's phase (docs/servers/zephyr.md §5.4; §7 step 4).
 
 * The cycle is found by exact name (the oldest of same-named ones) or created; the release's
   cycle list carries each cycle's phases, so a cycle found there needs no second read.
@@ -36,9 +36,9 @@ def ensure_cycle(
     journal: Journal | None,
     build: str | None = None,
 ) -> dict[str, Any]:
-    """ref §4.4: ``POST /cycle`` with the documented body (``MM/dd/yyyy`` dates). The cycle
-    outlives this run, so it spans a year from it (phases must fit in their cycle). Found by
-    name before it is created, and after a lost answer: safe without a journal too."""
+    """docs/servers/zephyr.md §5.4: ``POST /cycle`` with the documented body (``MM/dd/yyyy`` dates).
+    The cycle outlives this run, so it spans a year from it (phases must fit in their cycle). Found
+    by name before it is created, and after a lost answer: safe without a journal too."""
     found = find_cycle(api, release_id, name)
     if found is not None:
         return found
@@ -94,8 +94,8 @@ def create_phase(
     journal: Journal,
     phases: list[dict[str, Any]] | None = None,
 ) -> dict[str, int]:
-    """One free-form phase for this upload (ref §4.4, the plugin's body [CLIENT]).
-    ``phases``: the cycle's phases as just read (None: read them here)."""
+    """One free-form phase for this upload (docs/servers/zephyr.md §5.4, the plugin's body
+    [CLIENT]). ``phases``: the cycle's phases as just read (None: read them here)."""
     cycle_id = int(as_id(cycle.get("id")) or 0)
     name = cut_name(run.name)
     intent = journal.intent(PHASE)

@@ -1,16 +1,17 @@
-"""The executions of this upload's phase (ref §4.5; DESIGN §3c step 4).
+"""The executions of this upload's phase (docs/servers/zephyr.md §5.5; §7 step 4).
 
-* Test cases are added to the phase's tree (ref §4.5 step 1), listed by id
+* Test cases are added to the phase's tree (docs/servers/zephyr.md §5.5 step 1), listed by id
   (``isExclusion: false``), at most ``BATCH`` ids a call whatever the folders (a whole-folder
   item counts as every case in the folder on a server that bounds bulk calls); a call refused
   as too big is halved. The phase's tree is read back after each round (``testcase/planning``,
-  ref §4.5: its copies have tct ids of their own).
-* Executions are made with ``POST /execution/modify`` and ``createRTSList`` (ref §4.5 step 2,
-  the plugin's call), whose answer is the executions made: mapped back through
-  ``tcrTreeTestcase.testcase.id`` (the version id, ref §4.5), they need no listing. Only what
-  an answer did not show (a lost answer, an answer of another shape) is listed
-  (``GET /execution``, every page), and a server without the call gets the whole phase
-  assigned to the uploader in one call, then listed (ref §4.5 step 2, the other way).
+  docs/servers/zephyr.md §5.5: its copies have tct ids of their own).
+* Executions are made with ``POST /execution/modify`` and ``createRTSList``
+  (docs/servers/zephyr.md §5.5 step 2, the plugin's call), whose answer is the executions made:
+  mapped back through ``tcrTreeTestcase.testcase.id`` (the version id, docs/servers/zephyr.md §5.5),
+  they need no listing. Only what an answer did not show (a lost answer, an answer of another shape)
+  is listed (``GET /execution``, every page), and a server without the call gets the whole phase
+  assigned to the uploader in one call, then listed (docs/servers/zephyr.md §5.5 step 2, the other
+  way).
 * One intent is declared before the first write of the step: a resume reads the phase's tree
   and its executions first and adds or makes only what is missing.
 """
@@ -34,7 +35,8 @@ __all__ = ["ExecutionRef", "Scheduler", "execution_refs", "read_executions", "st
 
 
 def status_id(value: Any) -> str:
-    """An execution's status: ``"1"``, ``1`` or ``{"id": 1}`` (ref §4.5, §4.6)."""
+    """An execution's status: ``"1"``, ``1`` or ``{"id": 1}``
+    (docs/servers/zephyr.md §5.5, §5.6)."""
     if isinstance(value, dict):
         value = value.get("id")
     return "" if value is None else str(value).strip()
@@ -51,8 +53,8 @@ class ExecutionRef:
 def execution_refs(
     items: Iterable[dict[str, Any]], by_tct: dict[int, int] | None = None
 ) -> dict[int, ExecutionRef]:
-    """testcase version id -> its execution, from RTS objects (ref §4.5 step 3: matched
-    through ``tcrTreeTestcase.testcase.id``; ``by_tct`` maps a phase tct id to its version
+    """testcase version id -> its execution, from RTS objects (docs/servers/zephyr.md §5.5 step 3:
+    matched through ``tcrTreeTestcase.testcase.id``; ``by_tct`` maps a phase tct id to its version
     for an RTS that names only its ``tcrTreeTestcase.id``). The newest execution wins."""
     found: dict[int, ExecutionRef] = {}
     for item in items:
@@ -82,12 +84,13 @@ def execution_refs(
 
 
 def read_executions(api: ZephyrApi, phase_id: int) -> dict[int, ExecutionRef]:
-    """testcase version id -> its execution in the phase (ref §4.5 step 3, every page)."""
+    """testcase version id -> its execution in the phase (docs/servers/zephyr.md §5.5 step 3, every
+    page)."""
     return execution_refs(api.executions(phase_id))
 
 
 #: Answers of ``execution/modify`` that say the server lacks the call (then the whole phase
-#: is assigned instead, ref §4.5 step 2).
+#: is assigned instead, docs/servers/zephyr.md §5.5 step 2).
 _NO_MODIFY = (404, 405, 501)
 
 
@@ -119,8 +122,8 @@ class Scheduler:
             self._declared = True
 
     def _planned(self) -> dict[int, int]:
-        """version id -> the tct id in the phase's own tree (ref §4.5: a free-form phase's
-        tree holds copies with new tct ids; ``execution/modify`` wants those)."""
+        """version id -> the tct id in the phase's own tree (docs/servers/zephyr.md §5.5: a
+        free-form phase's tree holds copies with new tct ids; ``execution/modify`` wants those)."""
         found: dict[int, int] = {}
         for tct in self.api.planned(self.tree_id):
             case = tct.get("testcase")
@@ -143,9 +146,9 @@ class Scheduler:
 
         The cases are listed, ``BATCH`` ids a call: a whole-folder item (``isExclusion:
         true``) would carry every test case of the folder in one call, which a server that
-        bounds its bulk calls to 500 items refuses (ref §1). Whether ``tctIds``
-        are tct or version ids is [UNCONFIRMED] (ref §4.5): tct ids first; what the phase's
-        tree does not show then goes again by version id; a folder still missing after
+        bounds its bulk calls to 500 items refuses (docs/servers/zephyr.md §2). Whether ``tctIds``
+        are tct or version ids is [UNCONFIRMED] (docs/servers/zephyr.md §5.5): tct ids first; what
+        the phase's tree does not show then goes again by version id; a folder still missing after
         both goes whole, the last resort."""
         planned = self._planned() if resuming else {}
         for ids_of in (_by_tct, _by_version):
@@ -173,7 +176,8 @@ class Scheduler:
         lost = {r.version for refs in by_folder.values() for r in refs} - set(planned)
         if lost:
             raise ServerProtocolError(
-                f"Zephyr did not add {len(lost)} test case(s) to the phase (ref §4.5 "
+                f"Zephyr did not add {len(lost)} test case(s) to the phase "
+                "(docs/servers/zephyr.md §5.5 "
                 "assign/bytree); the run is kept in the outbox"
             )
         return planned
@@ -214,8 +218,9 @@ class Scheduler:
     def assign(
         self, wanted: list[int], planned: dict[int, int], resuming: bool
     ) -> dict[int, ExecutionRef]:
-        """version id -> execution, made with ``execution/modify`` (ref §4.5 step 2) for
-        every wanted version that has none. A resume lists the phase's executions first."""
+        """version id -> execution, made with ``execution/modify``
+        (docs/servers/zephyr.md §5.5 step 2) for every wanted version that has none. A resume lists
+        the phase's executions first."""
         by_tct = {tct: version for version, tct in planned.items()}
         executions = read_executions(self.api, self.phase_id) if resuming else {}
         for again in (False, True):
@@ -279,7 +284,8 @@ class Scheduler:
         return execution_refs(answer, by_tct)
 
     def _assign_phase(self, wanted: list[int]) -> dict[int, ExecutionRef]:
-        """ref §4.5 step 2, the other way: the whole phase to the uploader, then listed."""
+        """docs/servers/zephyr.md §5.5 step 2, the other way: the whole phase to the uploader, then
+        listed."""
         self._declare()
         try:
             self.api.assign_phase(self.phase_id)
@@ -296,7 +302,7 @@ def _all_made(executions: dict[int, ExecutionRef], wanted: list[int]) -> dict[in
     if absent:
         raise ServerProtocolError(
             f"Zephyr shows no execution for {len(absent)} test case(s) of the phase after "
-            "assigning it (ref §4.5); the run is kept in the outbox"
+            "assigning it (docs/servers/zephyr.md §5.5); the run is kept in the outbox"
         )
     return executions
 

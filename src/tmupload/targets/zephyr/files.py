@@ -1,13 +1,14 @@
-"""Attachments on executions (ref §4.7 [CLIENT]): upload the bytes, then register them.
+"""Attachments on executions (docs/servers/zephyr.md §5.7 [CLIENT]): upload the bytes, then register
+them.
 
 Step 1 (``POST /flex/upload/document/genericattachment``, outside the REST base) only parks
 the bytes on the server, so repeating it is harmless; step 2 (``POST attachment/list``)
-creates the attachments and is not idempotent. Both take many files at once (ref §4.7: the
-upload's file parts, each named after the item type, answer an array of parked files; the
-registration takes an array), so the files go in batches — at most ``BATCH`` files and
-``BATCH_BYTES`` bytes a request — not two requests per file. Each parked file is matched to
-its part by the part's file name, unique in the request; a part the answer does not account
-for is uploaded on its own.
+creates the attachments and is not idempotent. Both take many files at once
+(docs/servers/zephyr.md §5.7: the upload's file parts, each named after the item type, answer an
+array of parked files; the registration takes an array), so the files go in batches — at most
+``BATCH`` files and ``BATCH_BYTES`` bytes a request — not two requests per file. Each parked file is
+matched to its part by the part's file name, unique in the request; a part the answer does not
+account for is uploaded on its own.
 
 A batch whose registration is refused goes file by file, each looked for first; so does every
 file after an attempt whose answers may have been lost (an intent in the journal without its
@@ -34,7 +35,8 @@ from tmupload.targets.zephyr.api import BATCH, ZephyrApi, decode, split_base
 
 __all__ = ["BATCH_BYTES", "ExecutionFiles"]
 
-_ITEM_TYPE = "releaseTestSchedule"  # ref §4.7: an execution; the read-back is case-sensitive
+# docs/servers/zephyr.md §5.7: an execution; the read-back is case-sensitive
+_ITEM_TYPE = "releaseTestSchedule"
 #: Most bytes of files one upload request carries (a larger file goes alone).
 BATCH_BYTES = 8 * 1024 * 1024
 
@@ -247,7 +249,8 @@ class ExecutionFiles:
         parked = [a for a in answer or [] if isinstance(a, dict) and a.get("tempFilePath")]
         if not parked:
             raise ServerProtocolError(
-                f"the upload of {len(parts)} file(s) named no tempFilePath (ref §4.7): "
+                f"the upload of {len(parts)} file(s) named no tempFilePath "
+                "(docs/servers/zephyr.md §5.7): "
                 f"{str(answer)[:200]}"
             )
         return parked
@@ -271,7 +274,7 @@ def _safe(name: str) -> str:
 
 def _file_names(parked: dict[str, Any]) -> set[str]:
     """What the parked file's ``fileName`` may say of its part's name: as it is, or
-    URL-decoded (the emulator encodes it; ref §4.7 shows only the field)."""
+    URL-decoded (the emulator encodes it; docs/servers/zephyr.md §5.7 shows only the field)."""
     name = parked.get("fileName")
     return set() if name is None else {str(name), unquote(str(name))}
 

@@ -1,4 +1,4 @@
-"""Linking a failing execution to its defect keys (ref §4.8; DESIGN §3c step 5).
+"""Linking a failing execution to its defect keys (docs/servers/zephyr.md §5.8; §7 step 5).
 
 The keys are always in the execution's notes (payload.py). The link itself is
 ``POST /defectmapping/`` "Save defect schedule" [BP], whose body is [UNCONFIRMED]: no source

@@ -1,16 +1,18 @@
-"""RunReport -> what Zephyr Enterprise is sent (ref §4.3, §4.6): pure functions, no I/O.
+"""RunReport -> what Zephyr Enterprise is sent (docs/servers/zephyr.md §5.3, §5.6): pure functions,
+no I/O.
 
 * Where a case lives: ``--tm-repository-folder`` (a Phase folder, then Modules), then one
   Module per part of the node id's path (folders, file, classes); the test case is named by
   the rest below the file, classes included (``TestLogin::test_ok[x]``: a phase lists
   executions by test case name, and two classes' ``test_total`` must read apart there), with
   parameter ids as written (``[€1 000,00]``, not pytest's escaped node id). Matching is by
-  exact name in that folder (ref §4.3 [CLIENT]: the vendor's own rule), so a second upload
-  finds every case again.
-* Names are cut to 255 characters (ref §1 [CLIENT] ``TESTCASE_NAME_LIMIT``); a cut name ends
-  with a hash of the whole one, so two long names that share a head stay two test cases.
-* Notes: the defect keys first (always, ref §4.8: until a mapping is confirmed they live
-  there), then reruns, the failing phase, the message and the failure text, bounded.
+  exact name in that folder (docs/servers/zephyr.md §5.3 [CLIENT]: the vendor's own rule), so a
+  second upload finds every case again.
+* Names are cut to 255 characters (docs/servers/zephyr.md §2 [CLIENT] ``TESTCASE_NAME_LIMIT``); a
+  cut name ends with a hash of the whole one, so two long names that share a head stay two test
+  cases.
+* Notes: the defect keys first (always, docs/servers/zephyr.md §5.8: until a mapping is confirmed
+  they live there), then reruns, the failing phase, the message and the failure text, bounded.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ __all__ = [
     "us_date",
 ]
 
-#: ref §1 [CLIENT]: the plugin cuts test-case names to 255 characters.
+#: docs/servers/zephyr.md §2 [CLIENT]: the plugin cuts test-case names to 255 characters.
 MAX_NAME = 255
 #: The notes' size limit is not published [UNCONFIRMED]: bounded, head and tail kept.
 MAX_NOTES = 4000
@@ -54,7 +56,7 @@ def cut_name(text: str, limit: int = MAX_NAME) -> str:
 
 
 def split_path(path: str | None) -> list[str]:
-    """``--tm-repository-folder`` segments, separated by ``/`` (DESIGN §1)."""
+    """``--tm-repository-folder`` segments, separated by ``/`` (README.md#zephyr-enterprise)."""
     return [part.strip() for part in (path or "").split("/") if part.strip()]
 
 
@@ -99,7 +101,7 @@ def epoch_ms(moment: datetime) -> int:
 
 
 def us_date(moment: datetime) -> str:
-    """ref §1 [DOC]: request bodies take ``MM/dd/yyyy``."""
+    """docs/servers/zephyr.md §2 [DOC]: request bodies take ``MM/dd/yyyy``."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc).strftime("%m/%d/%Y")
@@ -108,8 +110,8 @@ def us_date(moment: datetime) -> str:
 def testcase_item(
     folder_id: int, name: str, case_id: str, project_id: int, release_id: int
 ) -> dict[str, Any]:
-    """One ``POST /testcase/bulk`` item, as the plugin sends it (ref §4.3 [CLIENT]);
-    ``customProperties`` must be ``{}``, not null."""
+    """One ``POST /testcase/bulk`` item, as the plugin sends it (docs/servers/zephyr.md §5.3
+    [CLIENT]); ``customProperties`` must be ``{}``, not null."""
     return {
         "tcrCatalogTreeId": folder_id,
         "testcase": {
@@ -133,8 +135,8 @@ def execution_item(
     duration: float,
     executed_on: int,
 ) -> dict[str, Any]:
-    """One ``PUT /execution/bulk/execute`` item (ref §4.6 way 3 [CLIENT]): ``status`` a
-    string id, ``actualTime`` in milliseconds, dates in epoch ms."""
+    """One ``PUT /execution/bulk/execute`` item (docs/servers/zephyr.md §5.6 way 3 [CLIENT]):
+    ``status`` a string id, ``actualTime`` in milliseconds, dates in epoch ms."""
     return {
         "rtsId": rts_id,
         "testerId": tester_id,

@@ -1,4 +1,4 @@
-"""Who uploads and where (ref §2, §4.1, §4.6; DESIGN §3c steps 1-2). Read-only.
+"""Who uploads and where (docs/servers/zephyr.md §3, §5.1, §5.6; §7 steps 1-2). Read-only.
 
 The tester id from ``GET /user/current``; the project and the release by numeric id or exact
 name (never created); the server's execution status list, against which the status map is
@@ -51,7 +51,8 @@ class Placement:
 
 
 def tester_id(api: ZephyrApi) -> int:
-    """ref §2: ``GET /user/current`` -> ``id``, the ``testerId`` of every execution."""
+    """docs/servers/zephyr.md §3: ``GET /user/current`` -> ``id``, the ``testerId`` of every
+    execution."""
     user = api.current_user()
     found = as_id(user.get("id"))
     if found is None:
@@ -86,7 +87,8 @@ def find_project(
 def find_release(
     api: ZephyrApi, project_id: int, release: str, flag: str = "--tm-release"
 ) -> tuple[int, str]:
-    """(id, name) of the release given by exact name or id (ref §4.1); never created."""
+    """(id, name) of the release given by exact name or id (docs/servers/zephyr.md §5.1); never
+    created."""
     releases = api.releases(project_id)
     for item in releases:
         if str(item.get("name", "")) == release and as_id(item.get("id")) is not None:

@@ -1,7 +1,8 @@
 """What the server holds after the upload, in the neutral words of ``Delivery.totals``.
 
-Statuses are read back from the executions (``GET /execution?cyclephaseid=``, ref §4.5) and
-worded through the server's own status list (ref §4.6: ids and names are per instance).
+Statuses are read back from the executions (``GET /execution?cyclephaseid=``,
+docs/servers/zephyr.md §5.5) and worded through the server's own status list
+(docs/servers/zephyr.md §5.6: ids and names are per instance).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from tmupload.targets.zephyr.placement import Placement
 
 __all__ = ["run_status", "totals"]
 
-#: The names of a status nobody set (ref §4.6 [DOC] names: PASS, FAIL, WIP, Blocked).
+#: The names of a status nobody set (docs/servers/zephyr.md §5.6 [DOC] names: PASS, FAIL, WIP,
+#: Blocked).
 _NOT_RUN = frozenset({"not executed", "unexecuted", "not run", "wip", "in progress", ""})
 
 

@@ -1,9 +1,10 @@
-"""The repository: folders and test cases, found by exact name or created (ref §4.2, §4.3).
+"""The repository: folders and test cases, found by exact name or created
+(docs/servers/zephyr.md §5.2, §5.3).
 
-Creating a folder or a test case is not idempotent (ref §5), and sibling names may repeat, so:
-each is looked up by exact name before it is created; when an answer is lost (a broken
-connection, a 5xx after the POST left) the parent is read again and only what is still missing
-is sent again; among same-named siblings the oldest (lowest id) is the one used. With a
+Creating a folder or a test case is not idempotent (docs/servers/zephyr.md §6), and sibling names
+may repeat, so: each is looked up by exact name before it is created; when an answer is lost (a
+broken connection, a 5xx after the POST left) the parent is read again and only what is still
+missing is sent again; among same-named siblings the oldest (lowest id) is the one used. With a
 journal, the first creation of each kind is declared before it is sent (one intent for the
 folders, one for the test cases: a resume looks everything up by name anyway). Without one (the
 session's stream, while the tests run) nothing else changes: whatever a crash leaves behind is
@@ -58,9 +59,9 @@ class Folders:
 
     def _list(self, parent: int, fresh: bool = False) -> list[dict[str, Any]]:
         if fresh or parent not in self._children:
-            if parent == 0:  # ref §4.2: the release's top-level (Phase) folders
+            if parent == 0:  # docs/servers/zephyr.md §5.2: the release's top-level (Phase) folders
                 self._children[parent] = self.api.top_folders(self.release_id)
-            else:  # ref §4.2: one node with its children in ``categories``
+            else:  # docs/servers/zephyr.md §5.2: one node with its children in ``categories``
                 node = self.api.folder(parent)
                 found = node.get("categories")
                 self._children[parent] = [c for c in found or [] if isinstance(c, dict)]
@@ -114,8 +115,8 @@ class Folders:
 
 @dataclass(frozen=True, slots=True)
 class TctRef:
-    """A test case placed in a repository folder (ref §3: tct id vs version id); one a case,
-    so slotted."""
+    """A test case placed in a repository folder (docs/servers/zephyr.md §4: tct id vs version id);
+    one a case, so slotted."""
 
     tct: int
     version: int
@@ -214,7 +215,7 @@ class Cases:
                     raise
                 self.progress("the answer to a test-case creation was lost; looking for them")
                 for folder in folders:
-                    self._read(folder)  # ref §5: look before creating again
+                    self._read(folder)  # docs/servers/zephyr.md §6: look before creating again
                 continue
             ours = {n: n for _, n in todo}  # the answer's names are copies: keep ours
             for item in created:

@@ -1,4 +1,5 @@
-"""The status map: pytest outcomes -> Zephyr execution status ids (ref §4.6). Pure functions.
+"""The status map: pytest outcomes -> Zephyr execution status ids (docs/servers/zephyr.md §5.6).
+Pure functions.
 
 Two stages, so that a typo stops pytest before the tests run and a status the server lacks
 stops the upload before anything is written:
@@ -7,7 +8,7 @@ stops the upload before anything is written:
    over the defaults; VALUE is a status name or id, or ``unexecuted`` (leave it as it is).
 2. :func:`resolve_status_map` (at the start of ``deliver``/``plan``): each VALUE against the
    server's list from the ``testresult.testresultStatus.LOV`` preference, whose entries must
-   be ``active`` (the plugin sends only active ones, ref §4.6 [CLIENT]).
+   be ``active`` (the plugin sends only active ones, docs/servers/zephyr.md §5.6 [CLIENT]).
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ __all__ = [
     "resolve_status_map",
 ]
 
-#: The word for "leave the execution unexecuted, reason in the notes" (ref §4.6: ZE has no
-#: confirmed "skipped" status [UNCONFIRMED]; DESIGN §3c step 4 makes this the default).
+#: The word for "leave the execution unexecuted, reason in the notes" (docs/servers/zephyr.md §5.6:
+#: ZE has no confirmed "skipped" status [UNCONFIRMED]; docs/servers/zephyr.md §7 step 4 makes this
+#: the default).
 UNEXECUTED = "unexecuted"
 
-#: ref §4.6 [DOC]: 1 PASS, 2 FAIL; names, so a customised list resolves by what it says.
+#: docs/servers/zephyr.md §5.6 [DOC]: 1 PASS, 2 FAIL; names, so a customised list resolves by what
+#: it says.
 DEFAULT_STATUS_MAP: dict[str, str] = {
     Outcome.PASSED.value: "Pass",
     Outcome.FAILED.value: "Fail",
@@ -43,7 +46,8 @@ DEFAULT_STATUS_MAP: dict[str, str] = {
     Outcome.XFAILED.value: UNEXECUTED,
     Outcome.XPASSED.value: "Pass",
 }
-#: ref §4.6 [DOC]: the documented ids of the defaults, used when the names differ.
+#: docs/servers/zephyr.md §5.6 [DOC]: the documented ids of the defaults, used when the names
+#: differ.
 _DOCUMENTED_IDS = {"pass": "1", "fail": "2"}
 
 
@@ -78,8 +82,8 @@ def _active(value: Any) -> bool:
 
 
 def parse_status_list(body: Any) -> list[ServerStatus]:
-    """The preference's entries (ref §4.6: ``value`` is a JSON *string* of ``[{id, active,
-    …}]``). Tolerated: ``value`` already a list; the preference inside a list or a
+    """The preference's entries (docs/servers/zephyr.md §5.6: ``value`` is a JSON *string* of
+    ``[{id, active, …}]``). Tolerated: ``value`` already a list; the preference inside a list or a
     ``{"results"}`` envelope; the name under ``value`` or ``name``; ``active`` missing
     (active) or a string."""
     if isinstance(body, dict) and isinstance(body.get("results"), list):

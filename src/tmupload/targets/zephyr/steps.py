@@ -1,4 +1,5 @@
-"""The steps of one Zephyr delivery, each journaled before the next begins (DESIGN §3c).
+"""The steps of one Zephyr delivery, each journaled before the next begins
+(docs/servers/zephyr.md §7).
 
 ``placement`` (tester, project, release, the status map checked against the server — before
 any write), ``testcases`` (every case's repository folder and test case, found or created),
@@ -6,7 +7,7 @@ any write), ``testcases`` (every case's repository folder and test case, found o
 executions), the ``statuses`` batches (with what their answers showed), ``readback`` when
 they showed too little; then the attachments (one journal item each; the links are the
 target's). Every creation declares an intent first and a resume looks up by name before
-creating again (ref §5: no idempotency).
+creating again (docs/servers/zephyr.md §6: no idempotency).
 
 What was found before the session end (``Lookahead``: the placement and the cycle; the
 stream's ``Found`` and places) is a hint: each step checks it against its run, and does the

@@ -8,8 +8,8 @@ that is safe if the session then dies:
 
 * lookups: the tester, project, release and status list (the placement, shared with
   ``prepare``), the cycle, each repository folder and the test cases in it;
-* creations that a later run finds by name instead of making again (ref §5): repository
-  folders, test cases (in bulk, ≤500 a call, as soon as 500 wait or the oldest has waited
+* creations that a later run finds by name instead of making again (docs/servers/zephyr.md §6):
+  repository folders, test cases (in bulk, ≤500 a call, as soon as 500 wait or the oldest has waited
   ``HOLD`` seconds) and the cycle. Nothing is created before the placement — and with it the
   status map — passed its check.
 

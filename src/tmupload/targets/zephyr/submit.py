@@ -1,8 +1,8 @@
-"""Setting statuses, notes and times (ref §4.6; DESIGN §3c step 4).
+"""Setting statuses, notes and times (docs/servers/zephyr.md §5.6; §7 step 4).
 
 * ``PUT /execution/bulk/execute`` (way 3, the plugin's call [CLIENT]) in batches of ≤500,
-  each batch journaled as done once it landed. Status updates overwrite (ref §5), so a
-  batch whose answer was lost is simply sent again, and batches go ``concurrency`` at a time.
+  each batch journaled as done once it landed. Status updates overwrite (docs/servers/zephyr.md §6),
+  so a batch whose answer was lost is simply sent again, and batches go ``concurrency`` at a time.
 * That call is not in the blueprint: when a server answers 404/405/501 for it, the rest goes
   through the documented calls — one ``PUT /execution/bulk?status=`` per status for the
   executions without notes (way 2), and the single-execution call (way 1) for those with.
@@ -10,8 +10,8 @@
   in the notes, in batches of their own: a server that refuses notes without a new status
   loses the reasons (said once), never the other results.
 * What the answers show is kept (``read``: execution id -> status): the emulator, like the
-  single call's documented answer (ref §4.6 way 1), answers with the executions as they now
-  are, which makes reading them all back again unnecessary. An answer of another shape
+  single call's documented answer (docs/servers/zephyr.md §5.6 way 1), answers with the executions
+  as they now are, which makes reading them all back again unnecessary. An answer of another shape
   shows nothing, and the caller lists the executions instead.
 """
 

@@ -1,4 +1,4 @@
-"""The Zephyr Enterprise target: DESIGN §3c on top of ``ZephyrApi``.
+"""The Zephyr Enterprise target: docs/servers/zephyr.md §7 on top of ``ZephyrApi``.
 
 A delivery places the run (tester, project, release, statuses), finds or creates the
 repository's folders and test cases, the cycle and this upload's phase, makes the executions,

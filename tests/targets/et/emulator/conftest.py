@@ -66,7 +66,7 @@ def junit(*cases: tuple[str, str], suite: str = "pytest", timestamp: str | None 
 
 
 class Et:
-    """The vendor's upload flow (ref §9), step by step, against the emulator."""
+    """The vendor's upload flow (docs/servers/et.md §9), step by step, against the emulator."""
 
     junit = staticmethod(junit)
 

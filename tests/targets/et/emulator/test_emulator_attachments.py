@@ -1,4 +1,5 @@
-"""Run and node attachments (ref §3.11), uploaded as MIME multipart (ref §1.10)."""
+"""Run and node attachments (docs/servers/et.md §5.4), uploaded as MIME multipart
+(docs/servers/et.md §2.10)."""
 
 from __future__ import annotations
 
@@ -133,7 +134,7 @@ def test_run_upload_multipart_mixed_two_parts(emu: Emulator, et: Et) -> None:
     assert types == ["application/x-custom", "text/plain; charset=utf-8"]
     listed = et.client.get(run_url)
     assert listed.status_code == 200
-    assert listed.json() == created.json()  # a bare JSON array (ref §1.5, §3.11)
+    assert listed.json() == created.json()  # a bare JSON array (docs/servers/et.md §2.5, §5.4)
     assert et.client.get(node_url).json() == []  # run attachments are not the node's
 
 
@@ -157,7 +158,8 @@ def test_bytes_in_are_bytes_stored_and_served(emu: Emulator, et: Et) -> None:
 
 
 def test_the_documented_example_body_is_accepted(et: Et) -> None:
-    """ref §1.10, verbatim (``Content-Disposition: attachment``, a ``size`` parameter)."""
+    """docs/servers/et.md §2.10, verbatim (``Content-Disposition: attachment``, a ``size``
+    parameter)."""
     run_id, node, _ = _run_with_nodes(et)
     boundary = "65bf6b94-c91c-442c-abe7-f41444d7c71f"
     body = (
@@ -275,7 +277,7 @@ def test_the_read_only_user_may_list_but_not_upload(emu: Emulator, et: Et) -> No
 
 
 def test_has_attachments_becomes_true_for_that_node_only(et: Et) -> None:
-    """ref §3.9 ``HasAttachments``; a run's own attachments leave its nodes alone."""
+    """docs/servers/et.md §5.3 ``HasAttachments``; a run's own attachments leave its nodes alone."""
     run_id, node, other = _run_with_nodes(et)
     node_url = f"/api/automatedtestrun/{run_id}/node/{node['Id']}"
     assert node["HasAttachments"] is False

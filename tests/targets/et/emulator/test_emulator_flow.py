@@ -1,4 +1,5 @@
-"""The whole upload flow of ref §9 through httpx.WSGITransport, checked against the reference."""
+"""The whole upload flow of docs/servers/et.md §9 through httpx.WSGITransport, checked against the
+reference."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def test_discovery_lists_the_documented_root_relations(client: httpx.Client) -> 
 def test_full_upload_flow_produces_a_run_with_nodes_and_totals(et: Et) -> None:
     placement = et.placement()
     assignment = et.client.get(f"/api/automatedtestassignment/{placement.assignment_id}").json()
-    assert assignment["Status"] == "Not Run"  # with a space (ref §3.4)
+    assert assignment["Status"] == "Not Run"  # with a space (docs/servers/et.md §4.3)
     runs_link = next(link["Href"] for link in assignment["Links"] if link["Rel"] == "Runs")
     assert runs_link.endswith(f"/api/automatedtestassignment/{placement.assignment_id}/runs")
 
@@ -105,7 +106,7 @@ def test_full_upload_flow_produces_a_run_with_nodes_and_totals(et: Et) -> None:
     assert totals["TotalNodes"] == 7  # the suite plus six cases
 
     roots = et.nodes(run["Id"])
-    assert isinstance(roots, list)  # a bare array (ref §3.9)
+    assert isinstance(roots, list)  # a bare array (docs/servers/et.md §5.3)
     assert [root["Name"] for root in roots] == ["pytest"]
     assert "Children" not in roots[0]
     children = et.client.get(

@@ -1,4 +1,5 @@
-"""Ticket linking (seed 004, ref §5.3, §6) and the life of background tasks (ref §5.2)."""
+"""Ticket linking (docs/servers/et.md §7, §7.3, §8) and the life of background tasks
+(docs/servers/et.md §7.2)."""
 
 from __future__ import annotations
 
@@ -176,7 +177,7 @@ def test_documented_incident_path(emu: Emulator, et: Et) -> None:
     assert ticket["IncidentId"] is None and ticket["Id"].isdigit()
     assert ticket["Type"] == "Bug" and ticket["Status"] == "Open"
     link_id = emu.snapshot()["external_system_links"][0]["Id"]
-    assert ticket["ExternalSystemId"] == link_id  # the *link* id (ref §6.2 note)
+    assert ticket["ExternalSystemId"] == link_id  # the *link* id (docs/servers/et.md §8.2 note)
     assert ticket["Self"] == f"{BASE_URL}/api/externalsystemlink/{link_id}/ticket/{ticket['Id']}"
 
     started = et.client.post(f"{ticket['Self']}/link")

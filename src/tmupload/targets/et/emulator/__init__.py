@@ -1,6 +1,6 @@
 """An in-memory Enterprise Tester server for tests, examples and the demo (a testing aid).
 
-It follows ``shared/reference/enterprise-tester-api.md`` (cited as ``ref §x.y`` in the code),
+It follows ``docs/servers/et.md`` (cited as ``docs/servers/et.md §N`` in the code),
 marks what the reference leaves open as ``[inference]``, and injects faults on request::
 
     from tmupload.targets.et.emulator import Emulator, EmulatorConfig, serve_in_thread

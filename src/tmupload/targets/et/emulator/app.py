@@ -34,12 +34,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Emulator", "EmulatorServer", "run_forever"]
 
-#: ref §1.3 marks the 401 answer as an inference; the realm names the product.
+#: docs/servers/et.md §2.3 marks the 401 answer as an inference; the realm names the product.
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="Enterprise Tester"'}
 
 
 class Emulator(EmulatorApp[EmulatorConfig, Api]):
-    """An in-memory Enterprise Tester that speaks the API of ``reference/`` (a testing aid).
+    """An in-memory Enterprise Tester that speaks the API of ``docs/servers/`` (a testing aid).
 
     >>> emu = Emulator()
     >>> # httpx.Client(transport=httpx.WSGITransport(app=emu),
@@ -48,7 +48,7 @@ class Emulator(EmulatorApp[EmulatorConfig, Api]):
 
     wire = WIRE
     config_type = EmulatorConfig
-    paths_ignore_case = True  # ref §1.1 notes a sample request with ``api/Project``
+    paths_ignore_case = True  # docs/servers/et.md §2.1 notes a sample request with ``api/Project``
 
     def _new_backend(self) -> Api:
         return Api(self.config, self._lock)
@@ -92,7 +92,8 @@ class Emulator(EmulatorApp[EmulatorConfig, Api]):
         return call
 
     def _authenticate(self, environ: WSGIEnvironment) -> User | None:
-        """Basic auth (ref §2); anything missing or wrong is None (-> 401, ref §1.3)."""
+        """Basic auth (docs/servers/et.md §3.1); anything missing or wrong is None (-> 401,
+        docs/servers/et.md §2.3)."""
         scheme, _, token = str(environ.get("HTTP_AUTHORIZATION", "")).partition(" ")
         if scheme.lower() != "basic":
             return None

@@ -1,4 +1,5 @@
-"""Run and node attachments as the emulator keeps them (ref §3.11): the bytes and their facts.
+"""Run and node attachments as the emulator keeps them (docs/servers/et.md §5.4): the bytes and
+their facts.
 
 Nothing here knows about HTTP (the resources are in files.py). The caller holds the emulator's
 lock. An attachment belongs to a run (``node_id`` None) or to one result node of a run;
@@ -37,7 +38,7 @@ class Attachment:
 
     @property
     def name(self) -> str:
-        """ref §3.11 example: ``Name`` "File 1" for ``FileName`` "File 1.txt".
+        """docs/servers/et.md §5.4 example: ``Name`` "File 1" for ``FileName`` "File 1.txt".
 
         [inference] ``Name`` is the file name without its last extension.
         """

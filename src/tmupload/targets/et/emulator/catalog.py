@@ -1,6 +1,6 @@
 """Discovery, projects, defect trackers and tickets, packages, automated tests, assignments.
 
-These are the resources an uploader walks to place its results (ref §9 steps 2-7).
+These are the resources an uploader walks to place its results (docs/servers/et.md §9 steps 1-4).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from .views import (
 
 __all__ = ["CatalogResources"]
 
-#: ref §1.1: the root ``Links`` (Rel, resource, methods, OData, TQL).
+#: docs/servers/et.md §2.1: the root ``Links`` (Rel, resource, methods, OData, TQL).
 _ROOT_LINKS = (
     ("Projects", "projects", ["GET", "POST"], True, False),
     ("ScriptPackages", "scriptpackages", ["GET", "POST"], False, True),
@@ -44,9 +44,9 @@ _ROOT_LINKS = (
 
 
 class CatalogResources(ResourceBase):
-    """ref §1.1, §3.2-§3.5, §4, §6.1-§6.2."""
+    """docs/servers/et.md §2.1, §4.2-§4.3, §6, §8.1-§8.2."""
 
-    # -- discovery (ref §1.1) ------------------------------------------------------------
+    # -- discovery (docs/servers/et.md §2.1) -------------------------------------------------------
 
     def get_root(self, request: Request) -> Response:
         links = [
@@ -80,7 +80,7 @@ class CatalogResources(ResourceBase):
         )
 
     def get_test_types(self, request: Request) -> Response:
-        """ref §3.1 (4.8 Swagger); the emulator knows the unit-test formats only."""
+        """docs/servers/et.md §4.1 (4.8 Swagger); the emulator knows the unit-test formats only."""
         subtypes = ["JUnit", "NUnit", "MSTest", "Gallio", "Cpptest", "JSUNit", "PHPUnit"]
         unit = {
             "Name": "UnitTest",
@@ -90,7 +90,8 @@ class CatalogResources(ResourceBase):
         return json_response(200, self._envelope([unit], self._paging(request), dict))
 
     def get_search(self, request: Request) -> Response:
-        """ref §1.7: TQL search; [inference] the emulator searches automated tests only."""
+        """docs/servers/et.md §2.7: TQL search; [inference] the emulator searches automated tests
+        only."""
         tests = self._tql(request, list(self.state.tests.values()), self._test_fields())
 
         def render(test: AutomatedTest) -> dict[str, Any]:
@@ -101,7 +102,7 @@ class CatalogResources(ResourceBase):
 
         return json_response(200, self._envelope(tests, self._paging(request), render))
 
-    # -- projects, links and tickets (ref §4.1, §6) ---------------------------------------
+    # -- projects, links and tickets (docs/servers/et.md §6.1, §8) ---------------------------------
 
     def get_projects(self, request: Request) -> Response:
         fields: dict[str, Getter[Project]] = {"name": lambda p: [p.name], "id": lambda p: [p.id]}
@@ -117,7 +118,8 @@ class CatalogResources(ResourceBase):
         )
 
     def post_projects(self, request: Request) -> Response:
-        """ref §4.1 (6.x Swagger): Name and Description required; 409 on a taken name."""
+        """docs/servers/et.md §6.1 (6.x Swagger): Name and Description required; 409 on a taken
+        name."""
         body = request.json_object()
         name = required_text(body, "Name")
         if "Description" not in body:
@@ -135,7 +137,7 @@ class CatalogResources(ResourceBase):
         )
 
     def get_project_tickets(self, request: Request, project_id: str) -> Response:
-        """ref §6.2: tickets of the project's trackers whose Key contains ``q``."""
+        """docs/servers/et.md §8.2: tickets of the project's trackers whose Key contains ``q``."""
         project = lookup(self.state.projects, project_id, "project")
         text = request.param("q")
         tickets = [
@@ -174,7 +176,7 @@ class CatalogResources(ResourceBase):
         return json_response(200, link_json(request.root, self.state, link))
 
     def get_ticket(self, request: Request, link_id: str, ticket_id: str) -> Response:
-        """ref §6.3: 200 or 404."""
+        """docs/servers/et.md §8.3: 200 or 404."""
         ticket = self._ticket(link_id, ticket_id, 404)
         return json_response(200, ticket_json(request.root, self.state, ticket))
 
@@ -182,7 +184,7 @@ class CatalogResources(ResourceBase):
         incident = lookup(self.state.incidents, incident_id, "incident")
         return json_response(200, incident_json(request.root, self.state, incident))
 
-    # -- packages (ref §4.2, §4.3) --------------------------------------------------------
+    # -- packages (docs/servers/et.md §6.2, §6.3) --------------------------------------------------
 
     def _package_fields(self) -> dict[str, Getter[Package]]:
         state = self.state
@@ -207,7 +209,8 @@ class CatalogResources(ResourceBase):
         }
 
     def get_packages(self, request: Request, kind: str) -> Response:
-        """ref §1.7: ``Id IN Packages('<name or path>') AND Project|Package='<guid>'``."""
+        """docs/servers/et.md §2.7:
+        ``Id IN Packages('<name or path>') AND Project|Package='<guid>'``."""
         state = self.state
 
         def in_packages(value: str) -> set[str]:
@@ -235,7 +238,8 @@ class CatalogResources(ResourceBase):
         )
 
     def post_packages(self, request: Request, kind: str) -> Response:
-        """ref §4.2 / §4.3: ``{"ProjectId","Name"}`` or ``{"ParentId","Name"}`` -> 201."""
+        """docs/servers/et.md §6.2 / §6.3: ``{"ProjectId","Name"}`` or ``{"ParentId","Name"}`` ->
+        201."""
         body = request.json_object()
         name = required_text(body, "Name")
         parent_id = optional_text(body, "ParentId")
@@ -262,7 +266,7 @@ class CatalogResources(ResourceBase):
         return json_response(200, package_json(request.root, self.state, package))
 
     def get_package_children(self, request: Request, kind: str, package_id: str) -> Response:
-        """ref §4.2/§4.3: OData; [inference] the children are the child packages."""
+        """docs/servers/et.md §6.2/§6.3: OData; [inference] the children are the child packages."""
         package = self._package(kind, package_id)
         children = [p for p in self.state.packages_of(kind) if p.parent_id == package.id]
         fields: dict[str, Getter[Package]] = {"name": lambda p: [p.name], "id": lambda p: [p.id]}
@@ -282,7 +286,7 @@ class CatalogResources(ResourceBase):
             raise ApiError(404, f"No {kind} package with id '{package_id}' was found.")
         return package
 
-    # -- automated tests (ref §3.2, §3.3) -------------------------------------------------
+    # -- automated tests (docs/servers/et.md §4.2) -------------------------------------------------
 
     def _test_fields(self) -> dict[str, Getter[AutomatedTest]]:
         state = self.state
@@ -297,7 +301,8 @@ class CatalogResources(ResourceBase):
         }
 
     def get_tests(self, request: Request) -> Response:
-        """ref §3.2: TQL, e.g. ``Name~'<text>' AND Package='<guid>'`` (``~`` = contains)."""
+        """docs/servers/et.md §4.2: TQL, e.g. ``Name~'<text>' AND Package='<guid>'`` (``~`` =
+        contains)."""
         return self._tql_page(
             request,
             list(self.state.tests.values()),
@@ -306,7 +311,8 @@ class CatalogResources(ResourceBase):
         )
 
     def post_tests(self, request: Request) -> Response:
-        """ref §3.2: ``{"PackageId","Name","Type","Configuration"}`` -> 201; missing -> 403."""
+        """docs/servers/et.md §4.2: ``{"PackageId","Name","Type","Configuration"}`` -> 201; missing
+        -> 403."""
         body = request.json_object()
         package_id = required_text(body, "PackageId")
         name = required_text(body, "Name")
@@ -325,7 +331,8 @@ class CatalogResources(ResourceBase):
         return json_response(200, test_json(request.root, self.state, test, request.expands()))
 
     def get_test_assignments(self, request: Request, test_id: str) -> Response:
-        """ref §3.3 "Test Automated Test Assignments": TQL over the test's assignments."""
+        """docs/servers/et.md §4.2 "Test Automated Test Assignments": TQL over the test's
+        assignments."""
         test = lookup(self.state.tests, test_id, "automated test")
         mine = [a for a in self.state.assignments.values() if a.test_id == test.id]
         return self._assignment_list(request, mine)
@@ -335,7 +342,7 @@ class CatalogResources(ResourceBase):
         body = request.json_object()
         return self._create_assignment(request, required_text(body, "PackageId"), test)
 
-    # -- assignments (ref §3.4, §3.5) -----------------------------------------------------
+    # -- assignments (docs/servers/et.md §4.3) -----------------------------------------------------
 
     def _assignment_fields(self) -> dict[str, Getter[Assignment]]:
         state = self.state
@@ -362,11 +369,11 @@ class CatalogResources(ResourceBase):
         )
 
     def get_assignments(self, request: Request) -> Response:
-        """ref §1.7: ``TestId=<guid> AND Package=<guid>`` (quotes optional)."""
+        """docs/servers/et.md §2.7: ``TestId=<guid> AND Package=<guid>`` (quotes optional)."""
         return self._assignment_list(request, list(self.state.assignments.values()))
 
     def post_assignments(self, request: Request) -> Response:
-        """ref §3.4: ``{"PackageId","AutomatedTestId"}`` -> 201; missing -> 403."""
+        """docs/servers/et.md §4.3: ``{"PackageId","AutomatedTestId"}`` -> 201; missing -> 403."""
         body = request.json_object()
         package_id = required_text(body, "PackageId")
         test = lookup(self.state.tests, required_text(body, "AutomatedTestId"), "automated test")

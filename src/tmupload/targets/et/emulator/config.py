@@ -17,11 +17,12 @@ __all__ = ["EmulatorConfig", "Faults", "TrackerLink"]
 
 @dataclass
 class TrackerLink:
-    """One defect-tracker external system link of a project (ref §6.1), with its tickets.
+    """One defect-tracker external system link of a project (docs/servers/et.md §8.1), with its
+    tickets.
 
     ``name`` is the link's ``Name``; ``system_name`` is the ``ExternalSystemName`` of the external
     system behind it. Links of one project may share ticket keys: that is the case the
-    ``ExternalSystemLinkId`` task parameter exists for (ref §5.3, seed 004).
+    ``ExternalSystemLinkId`` task parameter exists for (docs/servers/et.md §7, §7.3).
     """
 
     name: str
@@ -41,10 +42,11 @@ class EmulatorConfig(EmulatorBasics):
     """The server the emulator pretends to be. Every field has a usable default.
 
     Logins authenticate with Basic auth; read-only ones may only GET, any other method
-    answers 403 (ref §1.3). ``latency`` is added to every ``/api`` request.
+    answers 403 (docs/servers/et.md §2.3). ``latency`` is added to every ``/api`` request.
     """
 
-    #: Application path every route lives under (ref §1.1); anything outside it is a 404.
+    #: Application path every route lives under (docs/servers/et.md §2.1); anything outside it is a
+    #: 404.
     app_path: str = "/EnterpriseTester"
     #: Projects that exist at start (the emulator never creates projects on its own).
     projects: list[str] = field(default_factory=lambda: ["Demo"])
@@ -54,11 +56,13 @@ class EmulatorConfig(EmulatorBasics):
     import_delay: float = 0.05
     #: Seconds before a ticket-link (or reindex) task completes.
     link_delay: float = 0.02
-    #: Seconds after completion before a task is flushed (GET answers 404, ref §5.2); 0 = at once.
+    #: Seconds after completion before a task is flushed (GET answers 404, docs/servers/et.md §7.2);
+    #: 0 = at once.
     task_flush_after: float = 60.0
     #: Behave like an ET that does not know ``LinkTicketToAutomatedTestRunResultNode``.
     legacy_server: bool = False
-    #: ``PackagePathSeparator`` of ``/api/systeminfo`` (ref §1.1: defaults to a pipe).
+    #: ``PackagePathSeparator`` of ``/api/systeminfo`` (docs/servers/et.md §2.1: defaults to a
+    #: pipe).
     package_path_separator: str = "|"
     #: ``Version`` of ``/api/systeminfo``.
     version: str = "6.8.0.0"

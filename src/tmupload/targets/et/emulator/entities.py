@@ -22,7 +22,7 @@ __all__ = [
     "totals_of",
 ]
 
-#: ref §3.7: the counters of ``Totals``, in the documented order.
+#: docs/servers/et.md §5.2: the counters of ``Totals``, in the documented order.
 TOTALS_KEYS = (
     "Errors",
     "Failed",
@@ -55,9 +55,9 @@ class Project:
 
 @dataclass(slots=True)
 class Ticket:
-    """A ticket in an external defect tracker, seen through one link (ref §6.2)."""
+    """A ticket in an external defect tracker, seen through one link (docs/servers/et.md §8.2)."""
 
-    id: str  # the tracker's internal, numeric id (ref §6.2)
+    id: str  # the tracker's internal, numeric id (docs/servers/et.md §8.2)
     key: str
     link_id: str
     url: str
@@ -66,7 +66,7 @@ class Ticket:
 
 @dataclass(slots=True)
 class Link:
-    """An external system link of type Incident (ref §6.1)."""
+    """An external system link of type Incident (docs/servers/et.md §8.1)."""
 
     id: str
     project_id: str
@@ -78,7 +78,7 @@ class Link:
 
 @dataclass(slots=True)
 class Incident:
-    """An ET incident mirroring a ticket (ref §6.3)."""
+    """An ET incident mirroring a ticket (docs/servers/et.md §8.3)."""
 
     id: str
     project_id: str
@@ -124,7 +124,7 @@ class Assignment:
 
 @dataclass(slots=True)
 class ResultNode:
-    """One result node of a run (ref §3.9)."""
+    """One result node of a run (docs/servers/et.md §5.3)."""
 
     id: str
     name: str
@@ -177,7 +177,8 @@ class Run:
 
 @dataclass(slots=True)
 class Task:
-    """A background task (ref §5). ``kind`` is import, link, ticketlink or reindex."""
+    """A background task (docs/servers/et.md §7). ``kind`` is import, link, ticketlink or
+    reindex."""
 
     id: str
     kind: str
@@ -206,7 +207,8 @@ class Task:
 
 
 def totals_of(run: Run) -> dict[str, int]:
-    """ref §3.7 ``Totals``: leaf counts per status; ``TotalNodes`` counts every node."""
+    """docs/servers/et.md §5.2 ``Totals``: leaf counts per status; ``TotalNodes`` counts every
+    node."""
     counts = run.counts
     totals = dict.fromkeys(TOTALS_KEYS, 0)
     totals["Errors"] = counts.get("Error", 0)

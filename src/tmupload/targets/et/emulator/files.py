@@ -1,4 +1,5 @@
-"""Run attachments, node attachments and attachment contents (ref §3.11, uploads ref §1.10).
+"""Run attachments, node attachments and attachment contents (docs/servers/et.md §5.4, uploads
+docs/servers/et.md §2.10).
 
 * ``GET|POST /api/automatedtestrun/{runId}/attachments``
 * ``GET|POST /api/automatedtestrun/{runId}/node/{nodeId}/attachments``
@@ -23,23 +24,26 @@ __all__ = ["AttachmentResources", "content_response"]
 
 
 class AttachmentResources(ResourceBase):
-    """ref §3.11."""
+    """docs/servers/et.md §5.4."""
 
     def _owner(self, run_id: str, node_id: str | None) -> tuple[str, str | None]:
-        """(run id, node id or None) of an existing run or node; 404 otherwise (ref §3.11)."""
+        """(run id, node id or None) of an existing run or node; 404 otherwise
+        (docs/servers/et.md §5.4)."""
         if node_id is None:
             return lookup(self.state.runs, run_id, "automated test run").id, None
         run, node = self._node(run_id, node_id)
         return run.id, node.id
 
     def _list(self, request: Request, run_id: str, node_id: str | None) -> Response:
-        """ref §3.11: a **bare JSON array**, oldest first [inference: upload order]."""
+        """docs/servers/et.md §5.4: a **bare JSON array**, oldest first [inference: upload
+        order]."""
         owner = self._owner(run_id, node_id)
         items = [attachment_json(request.root, a) for a in self.state.attachments.of(*owner)]
         return json_response(200, items)
 
     def _upload(self, request: Request, run_id: str, node_id: str | None) -> Response:
-        """ref §3.11 POST: a multipart upload (ref §1.10) -> 201 with the list of attachments.
+        """docs/servers/et.md §5.4 POST: a multipart upload (docs/servers/et.md §2.10) -> 201 with
+        the list of attachments.
 
         Every part becomes one attachment. [inference] The 201 lists the attachments this
         request created (not the run's or node's earlier ones); an unknown run or node (404)
@@ -78,7 +82,7 @@ class AttachmentResources(ResourceBase):
         return json_response(200, attachment_json(request.root, attachment))
 
     def delete_run_attachment(self, request: Request, run_id: str, attachment_id: str) -> Response:
-        """ref §3.11: 200; 404. [inference] The answer shows the deleted item."""
+        """docs/servers/et.md §5.4: 200; 404. [inference] The answer shows the deleted item."""
         attachment = self._item(run_id, None, attachment_id)
         self.state.attachments.remove(attachment)
         return json_response(200, attachment_json(request.root, attachment))
@@ -101,7 +105,7 @@ class AttachmentResources(ResourceBase):
     def delete_node_attachment(
         self, request: Request, run_id: str, node_id: str, attachment_id: str
     ) -> Response:
-        """ref §3.11: 200; 404. [inference] The answer shows the deleted item."""
+        """docs/servers/et.md §5.4: 200; 404. [inference] The answer shows the deleted item."""
         attachment = self._item(run_id, node_id, attachment_id)
         self.state.attachments.remove(attachment)
         return json_response(200, attachment_json(request.root, attachment))
@@ -109,7 +113,7 @@ class AttachmentResources(ResourceBase):
     # -- contents --------------------------------------------------------------------------
 
     def get_attachment_contents(self, request: Request, attachment_id: str) -> Response:
-        """ref §3.11: the bytes, with the stored content type.
+        """docs/servers/et.md §5.4: the bytes, with the stored content type.
 
         [inference] ``Content-Disposition: attachment`` with the file name.
         """

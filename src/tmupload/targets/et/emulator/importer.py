@@ -1,7 +1,7 @@
 """JUnit XML, or a zip of JUnit XML files, turned into the result nodes of a run.
 
-[inference] The reference does not say how ET's JUnit importer shapes result nodes (ref §3.9,
-§10 item 3), so the emulator uses the simplest faithful shape:
+[inference] The reference does not say how ET's JUnit importer shapes result nodes
+(docs/servers/et.md §5.3, §11 item 3), so the emulator uses the simplest faithful shape:
 
 * every ``<testsuite>`` is a node named by its ``name`` attribute; a nested ``<testsuite>`` is
   a child node of its suite. A ``<testsuites>`` root is not a node: its suites are the roots.

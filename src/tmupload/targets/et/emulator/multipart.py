@@ -1,4 +1,4 @@
-"""MIME multipart bodies split into their parts, byte for byte (ref §1.10).
+"""MIME multipart bodies split into their parts, byte for byte (docs/servers/et.md §2.10).
 
 ``email.message_from_bytes`` is not used for the content: a part's bytes must come back exactly
 as they were sent (binary files, CRLFs, trailing newlines), so the body is split on the
@@ -35,8 +35,8 @@ class Part:
 def parse_multipart(content_type: str, body: bytes) -> list[Part]:
     """The parts of a multipart request body, in order.
 
-    A request that is not ``multipart/*`` is a 415 (ref §1.3, §3.11). [inference] Any multipart
-    subtype is accepted (the reference shows ``multipart/mixed``; curl-style clients send
+    A request that is not ``multipart/*`` is a 415 (docs/servers/et.md §2.3, §5.4). [inference] Any
+    multipart subtype is accepted (the reference shows ``multipart/mixed``; curl-style clients send
     ``multipart/form-data``); a missing boundary, a malformed body or a body without parts
     is a 400.
     """

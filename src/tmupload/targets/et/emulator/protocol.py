@@ -32,15 +32,15 @@ __all__ = [
     "reason",
 ]
 
-#: ref §1.2: the response header of every JSON answer.
+#: docs/servers/et.md §2.2: the response header of every JSON answer.
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
-#: ref §3.9: the empty GUID as a node id returns a run's root nodes.
+#: docs/servers/et.md §5.3: the empty GUID as a node id returns a run's root nodes.
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 
 
 WIRE = Wire(JSON_CONTENT_TYPE, lambda status, message: {"Message": message}, "Message")
 json_response = WIRE.json
-#: ref §1.4: every answer other than success has a ``{"Message": ...}`` body.
+#: docs/servers/et.md §2.4: every answer other than success has a ``{"Message": ...}`` body.
 error_response = WIRE.error
 html_response = Wire.html
 
@@ -62,7 +62,8 @@ class Request(BaseRequest):
         return self.query.get(name.lower(), default)
 
     def expands(self) -> set[str]:
-        """The lower-cased names of ``$expand`` (ref §1.8: a comma-separated list)."""
+        """The lower-cased names of ``$expand`` (docs/servers/et.md §2.8: a comma-separated
+        list)."""
         return {part.strip().lower() for part in self.param("$expand").split(",") if part.strip()}
 
 
@@ -89,7 +90,8 @@ _SECOND_TEXT: dict[int, str] = {}
 
 
 def format_time(timestamp: float) -> str:
-    """ISO-8601 UTC with a ``Z`` suffix (ref §1.2), with microseconds when there are any.
+    """ISO-8601 UTC with a ``Z`` suffix (docs/servers/et.md §2.2), with microseconds when there are
+    any.
 
     Runs list many nodes stamped within the same few seconds, so the date-and-time part is
     cached per whole second (listing 100,000 nodes formats 200,000 timestamps).

@@ -1,7 +1,8 @@
 """What every ``/api`` resource shares: the state it serves, lookups, body fields, listings.
 
-Listings follow ref §1.5 (the ``{Skip, Top, Total, Items}`` envelope), §1.6 (OData ``$filter``
-and ``$orderby``) and §1.7 (TQL); the parsing itself is in tql.py.
+Listings follow docs/servers/et.md §2.5 (the ``{Skip, Top, Total, Items}`` envelope),
+docs/servers/et.md §2.6 (OData ``$filter`` and ``$orderby``) and docs/servers/et.md §2.7 (TQL); the
+parsing itself is in tql.py.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ Getter = Callable[[T], Sequence[str | None]]
 
 
 def required_text(body: dict[str, Any], name: str) -> str:
-    """A required non-empty string field; its absence is a validation failure: 403 (§1.3)."""
+    """A required non-empty string field; its absence is a validation failure: 403
+    (docs/servers/et.md §2.3)."""
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
         raise ApiError(403, f"'{name}' is required and must be a non-empty string.")
@@ -49,7 +51,7 @@ def optional_text(body: dict[str, Any], name: str) -> str | None:
 
 
 def lookup(table: dict[str, T], raw_id: str, what: str) -> T:
-    """An entity by (possibly non-canonical) id; unknown ids are 404 (ref §1.3)."""
+    """An entity by (possibly non-canonical) id; unknown ids are 404 (docs/servers/et.md §2.3)."""
     guid = normalize_guid(raw_id)
     if guid is None or guid not in table:
         raise ApiError(404, f"No {what} with id '{raw_id}' was found.")
@@ -63,7 +65,7 @@ def same(value: str, candidates: Iterable[str | None]) -> bool:
 
 
 def contains(value: str, candidates: Iterable[str | None]) -> bool:
-    """ref §3.2: TQL ``~`` is a (case-insensitive) *contains*."""
+    """docs/servers/et.md §4.2: TQL ``~`` is a (case-insensitive) *contains*."""
     folded = value.casefold()
     return any(c is not None and folded in c.casefold() for c in candidates)
 
@@ -95,7 +97,7 @@ class ResourceBase:
     def _envelope(
         items: Sequence[T], paging: Paging, render: Callable[[T], dict[str, Any]]
     ) -> dict[str, Any]:
-        """ref §1.5: ``{Skip, Top, Total, Items}``; only the window is rendered."""
+        """docs/servers/et.md §2.5: ``{Skip, Top, Total, Items}``; only the window is rendered."""
         window = items[paging.skip : paging.skip + paging.top]
         data: dict[str, Any] = {"Skip": paging.skip, "Top": paging.top}
         if paging.inline_count:
@@ -110,7 +112,8 @@ class ResourceBase:
         fields: dict[str, Getter[T]],
         render: Callable[[T, set[str]], dict[str, Any]],
     ) -> Response:
-        """A TQL collection answered as a page of the paging envelope (ref §1.5, §1.7)."""
+        """A TQL collection answered as a page of the paging envelope
+        (docs/servers/et.md §2.5, §2.7)."""
         chosen = self._tql(request, items, fields)
         expand = request.expands()
         return json_response(
@@ -124,7 +127,8 @@ class ResourceBase:
         fields: dict[str, Getter[T]],
         default_order: str | None = None,
     ) -> list[T]:
-        """Apply ``$filter`` and ``$orderby`` (ref §1.6); unsupported syntax is 400."""
+        """Apply ``$filter`` and ``$orderby`` (docs/servers/et.md §2.6); unsupported syntax is
+        400."""
         try:
             clauses = parse_filter(request.param("$filter"), set(fields))
             order = parse_orderby(request.param("$orderby"), set(fields))
@@ -149,7 +153,8 @@ class ResourceBase:
         in_packages: Callable[[str], set[str]] | None = None,
         ident: Callable[[T], str] | None = None,
     ) -> list[T]:
-        """Apply the ``tql`` parameter (ref §1.7; subset in tql.py; errors are 400 [inference])."""
+        """Apply the ``tql`` parameter (docs/servers/et.md §2.7; subset in tql.py; errors are 400
+        [inference])."""
         try:
             query = parse_tql(request.param("tql"))
         except QueryError as exc:
@@ -165,7 +170,7 @@ class ResourceBase:
             if getter is None:
                 raise ApiError(400, f"The TQL field '{condition.field}' is not supported here.")
             value = condition.value
-            if condition.op == "~":  # ref §3.2: '~' is *contains*
+            if condition.op == "~":  # docs/servers/et.md §4.2: '~' is *contains*
                 items = [item for item in items if contains(value, getter(item))]
             elif condition.op == "=":
                 items = [item for item in items if same(value, getter(item))]

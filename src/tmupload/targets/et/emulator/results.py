@@ -1,6 +1,6 @@
 """Runs and their result nodes: the upload that creates a run, listings, nodes, node incidents.
 
-ref §3.6 - §3.9 and §3.12 (ref §9 steps 8-11).
+docs/servers/et.md §5.1 - §5.3 and §5.5 (docs/servers/et.md §9 steps 5-7).
 """
 
 from __future__ import annotations
@@ -30,12 +30,13 @@ from .views import (
 
 __all__ = ["ResultResources"]
 
-#: ref §3.9 / §3.7: statuses the ``statuses`` filter accepts (compared without spaces).
+#: docs/servers/et.md §5.3 / §5.2: statuses the ``statuses`` filter accepts (compared without
+#: spaces).
 _KNOWN_STATUSES = {"passed", "failed", "error", "skipped", "notrun", "warning", "done", "info"}
 
 
 class ResultResources(ResourceBase):
-    """ref §3.6 - §3.9, §3.12."""
+    """docs/servers/et.md §5.1 - §5.3, §5.5."""
 
     @staticmethod
     def _run_fields() -> dict[str, Getter[Run]]:
@@ -51,7 +52,8 @@ class ResultResources(ResourceBase):
         }
 
     def get_assignment_runs(self, request: Request, assignment_id: str) -> Response:
-        """ref §3.6 GET: OData (``$orderby=ImportedAt desc``, ``$top``, ``$expand=Totals``)."""
+        """docs/servers/et.md §5.1 GET: OData (``$orderby=ImportedAt desc``, ``$top``,
+        ``$expand=Totals``)."""
         assignment = lookup(self.state.assignments, assignment_id, "automated test assignment")
         runs = self._odata(
             request, list(self.state.runs_of(assignment.id)), self._run_fields(), "importedat"
@@ -67,10 +69,11 @@ class ResultResources(ResourceBase):
         )
 
     def post_assignment_runs(self, request: Request, assignment_id: str) -> Response:
-        """ref §3.6 POST: a multipart upload of JUnit XML (or a zip) -> 202 + import task.
+        """docs/servers/et.md §5.1 POST: a multipart upload of JUnit XML (or a zip) -> 202 + import
+        task.
 
-        The task does not name the run (ref §3.6). Parsing happens outside the lock; the
-        task completes ``import_delay`` seconds later, with an ``Error`` and no run when the
+        The task does not name the run (docs/servers/et.md §5.1). Parsing happens outside the lock;
+        the task completes ``import_delay`` seconds later, with an ``Error`` and no run when the
         file was refused (malformed XML, a DOCTYPE, no XML in a zip).
         """
         with self.lock:
@@ -102,7 +105,7 @@ class ResultResources(ResourceBase):
             return json_response(202, task_json(request.root, task))
 
     def get_runs(self, request: Request) -> Response:
-        """ref §3.8: TQL (minimal: Id, Status, AssignmentId)."""
+        """docs/servers/et.md §5.2: TQL (minimal: Id, Status, AssignmentId)."""
         return self._tql_page(
             request,
             list(self.state.runs.values()),
@@ -114,7 +117,7 @@ class ResultResources(ResourceBase):
         run = lookup(self.state.runs, run_id, "automated test run")
         return json_response(200, run_json(request.root, self.state, run, request.expands()))
 
-    # -- result nodes (ref §3.9, §3.12) ---------------------------------------------------
+    # -- result nodes (docs/servers/et.md §5.3, §5.5) ----------------------------------------------
 
     def _node_list(self, request: Request, run: Run, nodes: Iterable[ResultNode]) -> Response:
         with_children = "children" in request.expands()
@@ -128,14 +131,16 @@ class ResultResources(ResourceBase):
         )
 
     def get_run_nodes(self, request: Request, run_id: str) -> Response:
-        """ref §3.9: a **bare JSON array** of the roots; ``$expand=Children`` adds one level."""
+        """docs/servers/et.md §5.3: a **bare JSON array** of the roots; ``$expand=Children`` adds
+        one level."""
         run = lookup(self.state.runs, run_id, "automated test run")
         return self._node_list(request, run, run.roots)
 
     def get_children(self, request: Request, run_id: str, node_id: str) -> Response:
-        """ref §3.9: a bare array; the empty GUID gives the roots; ``statuses`` filters them.
+        """docs/servers/et.md §5.3: a bare array; the empty GUID gives the roots; ``statuses``
+        filters them.
 
-        An unknown status in ``statuses`` is a 400 (ref §3.9).
+        An unknown status in ``statuses`` is a 400 (docs/servers/et.md §5.3).
         """
         if normalize_guid(node_id) == EMPTY_GUID:
             run = lookup(self.state.runs, run_id, "automated test run")
@@ -153,7 +158,7 @@ class ResultResources(ResourceBase):
         return self._node_list(request, run, children)
 
     def get_node(self, request: Request, run_id: str, node_id: str) -> Response:
-        """ref §3.9: the node (a single object, as in the Swagger)."""
+        """docs/servers/et.md §5.3: the node (a single object, as in the Swagger)."""
         run, node = self._node(run_id, node_id)
         with_children = "children" in request.expands()
         data = node_json(
@@ -162,7 +167,7 @@ class ResultResources(ResourceBase):
         return json_response(200, data)
 
     def patch_node(self, request: Request, run_id: str, node_id: str) -> Response:
-        """ref §3.9: PATCH ``{"Notes": "..."}``; only Notes can change."""
+        """docs/servers/et.md §5.3: PATCH ``{"Notes": "..."}``; only Notes can change."""
         run, node = self._node(run_id, node_id)
         body = request.json_object()
         if "Notes" not in body or not isinstance(body["Notes"], (str, type(None))):
@@ -173,13 +178,14 @@ class ResultResources(ResourceBase):
         )
 
     def get_node_incidents(self, request: Request, run_id: str, node_id: str) -> Response:
-        """ref §3.12: ``{"Items": [...]}`` (not a paging envelope)."""
+        """docs/servers/et.md §5.5: ``{"Items": [...]}`` (not a paging envelope)."""
         run, node = self._node(run_id, node_id)
         items = [node_incident_json(request.root, run, node, i) for i in node.incident_ids]
         return json_response(200, {"Items": items})
 
     def post_node_incident(self, request: Request, run_id: str, node_id: str) -> Response:
-        """ref §3.12: ``{"IncidentId"}`` -> 201; 400 bad body; 404 unknown run/node/incident."""
+        """docs/servers/et.md §5.5: ``{"IncidentId"}`` -> 201; 400 bad body; 404 unknown
+        run/node/incident."""
         run, node = self._node(run_id, node_id)
         try:
             body = request.json_object()
@@ -211,17 +217,18 @@ class ResultResources(ResourceBase):
     def delete_node_incident(
         self, request: Request, run_id: str, node_id: str, incident_id: str
     ) -> Response:
-        """ref §3.12: 200; 404 also when the link does not exist."""
+        """docs/servers/et.md §5.5: 200; 404 also when the link does not exist."""
         run, node, guid = self._linked(run_id, node_id, incident_id)
         node.incident_ids.remove(guid)
         return json_response(200, node_incident_json(request.root, run, node, guid))
 
 
 def _file_part(request: Request) -> tuple[str, bytes]:
-    """The one file part of a multipart body (ref §1.10, §3.6): (filename, bytes).
+    """The one file part of a multipart body (docs/servers/et.md §2.10, §5.1): (filename, bytes).
 
-    Anything that is not ``multipart/*`` is a 415 (ref §1.3); [inference] ``multipart/form-data``
-    is accepted as well as ``multipart/mixed``, and the part name is not significant.
+    Anything that is not ``multipart/*`` is a 415 (docs/servers/et.md §2.3); [inference]
+    ``multipart/form-data`` is accepted as well as ``multipart/mixed``, and the part name is not
+    significant.
     """
     content_type = request.content_type
     if not content_type.lower().startswith("multipart/"):

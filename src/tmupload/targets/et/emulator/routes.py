@@ -2,9 +2,9 @@
 
 The resources themselves live in catalog.py (placement), results.py (runs and nodes),
 files.py (run and node attachments) and tasks.py (background tasks). Each handler cites the
-reference section it follows (``ref §x.y``); behaviour the reference leaves open is marked
-``[inference]``. Paths match case-insensitively (ref §1.1 notes a sample request with
-``api/Project``) and ids are lower-cased GUIDs.
+reference section it follows (``docs/servers/et.md §N``); behaviour the reference leaves open is
+marked ``[inference]``. Paths match case-insensitively (docs/servers/et.md §2.1 notes a sample
+request with ``api/Project``) and ids are lower-cased GUIDs.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .tasks import TaskResources
 
 __all__ = ["Api"]
 
-#: ref §1.3: a read-only user may only GET.
+#: docs/servers/et.md §2.3: a read-only user may only GET.
 _WORDING = Wording(
     not_found="No resource at {path}.",
     not_allowed="The method {method} is not allowed on {path}.",

@@ -117,7 +117,8 @@ def _package(state: State, package: Package) -> dict[str, Any]:
 
 
 def _attachments(state: State, run_id: str, node_id: str | None) -> list[dict[str, Any]]:
-    """ref §3.11: the attachments of a run or node; ``Name`` is the file name as uploaded."""
+    """docs/servers/et.md §5.4: the attachments of a run or node; ``Name`` is the file name as
+    uploaded."""
     return [
         {
             "Id": a.id,

@@ -7,7 +7,7 @@ holds the emulator's lock around every method.
 Background tasks complete *lazily*: no thread runs them. Each task has a due time, and
 :meth:`State.tick`, called at the start of every request, completes the tasks that are due
 (in due order, stamped with their due time, not the time of the request that noticed) and
-flushes the completed ones whose ``task_flush_after`` has passed (ref §5.2).
+flushes the completed ones whose ``task_flush_after`` has passed (docs/servers/et.md §7.2).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class State:
         self.assignments: dict[str, Assignment] = {}
         self.runs: dict[str, Run] = {}
         self.tasks: dict[str, Task] = {}
-        self.attachments = AttachmentStore()  # ref §3.11 (attachments.py)
+        self.attachments = AttachmentStore()  # docs/servers/et.md §5.4 (attachments.py)
         self._runs_by_assignment: dict[str, list[Run]] = {}
         self._last_imported_at = 0.0
         self._order = itertools.count()
@@ -103,7 +103,8 @@ class State:
         return self._runs_by_assignment.get(assignment_id, [])
 
     def assignment_status(self, assignment: Assignment) -> str:
-        """ref §3.4: "Not Run" (with a space) until a run exists, then the latest run's status."""
+        """docs/servers/et.md §4.3: "Not Run" (with a space) until a run exists, then the latest
+        run's status."""
         runs = self.runs_of(assignment.id)
         return runs[-1].status if runs else "Not Run"
 
@@ -159,7 +160,8 @@ class State:
             node.incident_ids.append(incident.id)
 
     def incident_for(self, ticket: Ticket, project_id: str, now: float) -> Incident:
-        """The incident mirroring a ticket, created if none exists yet (ref §5.3, §6.3)."""
+        """The incident mirroring a ticket, created if none exists yet
+        (docs/servers/et.md §7.3, §8.3)."""
         if ticket.incident_id is not None:
             return self.incidents[ticket.incident_id]
         incident = Incident(new_guid(), project_id, ticket.link_id, ticket.id, ticket.key, now)

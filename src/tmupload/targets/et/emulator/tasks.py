@@ -1,4 +1,5 @@
-"""Background tasks (ref §5, seed 004) and the ticket-to-incident task (ref §6.3).
+"""Background tasks (docs/servers/et.md §7, docs/servers/et.md §7) and the ticket-to-incident task
+(docs/servers/et.md §8.3).
 
 Tasks complete lazily, in ``State.tick`` (state.py); these handlers only validate and start them.
 """
@@ -23,22 +24,23 @@ from .views import (
 
 __all__ = ["LINK_TASK_TYPE", "TaskResources"]
 
-#: seed 004 / ref §5.3: the single-call ticket-link task type.
+#: docs/servers/et.md §7 / docs/servers/et.md §7.3: the single-call ticket-link task type.
 LINK_TASK_TYPE = "LinkTicketToAutomatedTestRunResultNode"
 
 
 class TaskResources(ResourceBase):
-    """ref §5.1 - §5.3, §6.3."""
+    """docs/servers/et.md §7.1 - §7.3, §8.3."""
 
     def get_task(self, request: Request, task_id: str) -> Response:
-        """ref §5.2: 200, or 404 for an unknown or flushed task."""
+        """docs/servers/et.md §7.2: 200, or 404 for an unknown or flushed task."""
         task = self.state.tasks.get(task_id)
         if task is None:
             raise ApiError(404, f"No background task with id '{task_id}' exists.")
         return json_response(200, task_json(request.root, task))
 
     def post_task(self, request: Request) -> Response:
-        """ref §5.1: ``{"Type","Parameters"}`` -> 202 + ``Location``; 500 if the handler fails."""
+        """docs/servers/et.md §7.1: ``{"Type","Parameters"}`` -> 202 + ``Location``; 500 if the
+        handler fails."""
         body = request.json_object()
         task_type = required_text(body, "Type")
         parameters = body.get("Parameters") or {}
@@ -52,7 +54,8 @@ class TaskResources(ResourceBase):
         raise ApiError(500, f"No background task type named '{task_type}' is registered")
 
     def _start_reindex(self, request: Request) -> Response:
-        """ref §5.1: the documented Reindex example, finished after ``link_delay``."""
+        """docs/servers/et.md §7.1: the documented Reindex example, finished after
+        ``link_delay``."""
         now = self.now()
         task = Task(
             id=f"reindex-{new_guid()}",
@@ -69,11 +72,11 @@ class TaskResources(ResourceBase):
         return json_response(202, task_json(request.root, task), {"Location": location})
 
     def _start_link(self, request: Request, parameters: dict[str, Any]) -> Response:
-        """seed 004: ``LinkTicketToAutomatedTestRunResultNode``.
+        """docs/servers/et.md §7: ``LinkTicketToAutomatedTestRunResultNode``.
 
         404 unknown run or node; 403 missing parameter; 500 when the ticket is not found (in
         the project's trackers, or in the given link), is ambiguous across two trackers, or
-        is already linked to the node. Otherwise 202 with the seed's body and its
+        is already linked to the node. Otherwise 202 with the tasks page's body and its
         ``Location`` quirk (no ``/backgroundtask/`` segment).
         """
         run_id = required_text(parameters, "AutomatedTestRunId")
@@ -127,13 +130,13 @@ class TaskResources(ResourceBase):
             ticket=ticket,
         )
         self.state.add_task(task)
-        # seed 004 quirk: the Location header has no /backgroundtask/ segment
+        # docs/servers/et.md §7 quirk: the Location header has no /backgroundtask/ segment
         return json_response(
             202, task_json(request.root, task), {"Location": f"{request.root}/api/{task.id}"}
         )
 
     def post_ticket_link(self, request: Request, link_id: str, ticket_id: str) -> Response:
-        """ref §6.3: start creating the incident that mirrors a ticket -> 202 task.
+        """docs/servers/et.md §8.3: start creating the incident that mirrors a ticket -> 202 task.
 
         The reference lists 403 (not 404) for invalid parameters, so an unknown link or
         ticket is a 403 here.

@@ -1,4 +1,5 @@
-"""The tiny subsets of TQL (ref §1.7) and OData (ref §1.6) the emulator understands.
+"""The tiny subsets of TQL (docs/servers/et.md §2.7) and OData (docs/servers/et.md §2.6) the
+emulator understands.
 
 TQL: conditions joined by ``AND``, each ``Field = value``, ``Field != value``, ``Field ~ value``
 (``~`` is *contains*, case-insensitive) or ``Field IN Packages('name or path')``, and an
@@ -9,7 +10,7 @@ functions are refused with :class:`QueryError` (the API answers 400 [inference])
 
 OData: ``$filter`` with ``Field eq 'value'`` clauses joined by ``and`` plus the documented
 ``substringof('text',Field) eq true``; ``$orderby`` with one ``Field [asc|desc]``; ``$top``
-(default 25, ref §1.5), ``$skip`` and ``$inlinecount``.
+(default 25, docs/servers/et.md §2.5), ``$skip`` and ``$inlinecount``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ __all__ = [
     "parse_tql",
 ]
 
-#: ref §1.5: ``$top`` defaults to 25.
+#: docs/servers/et.md §2.5: ``$top`` defaults to 25.
 DEFAULT_TOP = 25
 
 

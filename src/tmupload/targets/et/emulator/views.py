@@ -1,8 +1,10 @@
-"""Entities as the API shows them: PascalCase JSON with absolute ``Self`` URLs (ref §1.2).
+"""Entities as the API shows them: PascalCase JSON with absolute ``Self`` URLs
+(docs/servers/et.md §2.2).
 
 Every function takes ``root`` (``scheme://host`` plus the application path) and returns a
 JSON-ready dict. Field lists follow the reference section named in each docstring;
-``Expands`` lists what may still be expanded, and an expanded property drops out of it (§1.8).
+``Expands`` lists what may still be expanded, and an expanded property drops out of it
+(docs/servers/et.md §2.8).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def _slug(name: str) -> str:
 
 
 def project_json(root: str, state: State, project: Project, expand: set[str]) -> JsonDict:
-    """ref §4.1 (item fields of the projects example)."""
+    """docs/servers/et.md §6.1 (item fields of the projects example)."""
     data: JsonDict = {
         "Id": project.id,
         "Name": project.name,
@@ -105,7 +107,7 @@ def project_json(root: str, state: State, project: Project, expand: set[str]) ->
 
 
 def link_json(root: str, state: State, link: Link) -> JsonDict:
-    """ref §6.1 (the 6.x example item)."""
+    """docs/servers/et.md §8.1 (the 6.x example item)."""
     project = state.projects[link.project_id]
     return {
         "ExternalSystemId": link.system_id,
@@ -131,7 +133,7 @@ def link_json(root: str, state: State, link: Link) -> JsonDict:
 
 
 def ticket_json(root: str, state: State, ticket: Ticket) -> JsonDict:
-    """ref §6.2: ``ExternalSystemId`` holds the external system *link* id."""
+    """docs/servers/et.md §8.2: ``ExternalSystemId`` holds the external system *link* id."""
     link = state.links[ticket.link_id]
     self_url = f"{root}/api/externalsystemlink/{link.id}/ticket/{ticket.id}"
     return {
@@ -169,7 +171,7 @@ def incident_json(root: str, state: State, incident: Incident) -> JsonDict:
 
 
 def package_json(root: str, state: State, package: Package) -> JsonDict:
-    """ref §4.2 / §4.3: execution packages also carry ``"Stereotype": "Package"``."""
+    """docs/servers/et.md §6.2 / §6.3: execution packages also carry ``"Stereotype": "Package"``."""
     resource = f"{package.kind}package"
     self_url = f"{root}/api/{resource}/{package.id}"
     data: JsonDict = {
@@ -196,7 +198,7 @@ def package_json(root: str, state: State, package: Package) -> JsonDict:
 
 
 def test_json(root: str, state: State, test: AutomatedTest, expand: set[str]) -> JsonDict:
-    """ref §3.2 (the example item)."""
+    """docs/servers/et.md §4.2 (the example item)."""
     package = state.packages[test.package_id]
     user = test.created_by
     created = format_time(test.created_at)
@@ -235,7 +237,8 @@ def test_json(root: str, state: State, test: AutomatedTest, expand: set[str]) ->
 
 
 def assignment_json(root: str, state: State, assignment: Assignment, expand: set[str]) -> JsonDict:
-    """ref §3.4 (example item; ``Status`` is "Not Run" with a space until a run exists)."""
+    """docs/servers/et.md §4.3 (example item; ``Status`` is "Not Run" with a space until a run
+    exists)."""
     test = state.tests[assignment.test_id]
     self_url = f"{root}/api/automatedtestassignment/{assignment.id}"
     data: JsonDict = {
@@ -267,7 +270,7 @@ def assignment_json(root: str, state: State, assignment: Assignment, expand: set
 
 
 def run_json(root: str, state: State, run: Run, expand: set[str]) -> JsonDict:
-    """ref §3.6 / §3.7 (model ``AutomatedTestRun``)."""
+    """docs/servers/et.md §5.1 / §5.2 (model ``AutomatedTestRun``)."""
     self_url = f"{root}/api/automatedtestrun/{run.id}"
     assignment_url = f"{root}/api/automatedtestassignment/{run.assignment_id}"
     data: JsonDict = {
@@ -303,9 +306,11 @@ def node_json(
     with_children: bool = False,
     attachments: AttachmentStore | None = None,
 ) -> JsonDict:
-    """ref §3.9 ``ResultNode``, exactly its fields; ``Children`` (one level) only on request.
+    """docs/servers/et.md §5.3 ``ResultNode``, exactly its fields; ``Children`` (one level) only on
+    request.
 
-    ``HasAttachments`` is true once the node has an attachment (ref §3.11) in ``attachments``.
+    ``HasAttachments`` is true once the node has an attachment (docs/servers/et.md §5.4) in
+    ``attachments``.
     """
     has_attachments = attachments is not None and attachments.has(run.id, node.id)
     data: JsonDict = {
@@ -334,7 +339,8 @@ def node_json(
 
 
 def attachment_json(root: str, attachment: Attachment) -> JsonDict:
-    """ref §3.11: one item of a run's or node's attachments (node items add ``NodeId``).
+    """docs/servers/et.md §5.4: one item of a run's or node's attachments (node items add
+    ``NodeId``).
 
     [inference] ``NodeId`` follows ``RunId``; the ``Self`` of a node attachment is the path
     its DELETE uses.
@@ -363,7 +369,7 @@ def attachment_json(root: str, attachment: Attachment) -> JsonDict:
 
 
 def node_incident_json(root: str, run: Run, node: ResultNode, incident_id: str) -> JsonDict:
-    """ref §3.12 (one item of the node's incidents)."""
+    """docs/servers/et.md §5.5 (one item of the node's incidents)."""
     return {
         "RunId": run.id,
         "NodeId": node.id,
@@ -374,11 +380,12 @@ def node_incident_json(root: str, run: Run, node: ResultNode, incident_id: str) 
 
 
 def task_json(root: str, task: Task) -> JsonDict:
-    """ref §5.2 ``BackgroundTask``; keys in the order of the seed 004 examples.
+    """docs/servers/et.md §7.2 ``BackgroundTask``; keys in the order of §7's examples.
 
-    A running task shows exactly the seed's keys; a finished one adds ``FinishedAt``, an
+    A running task shows exactly the tasks page's keys; a finished one adds ``FinishedAt``, an
     ``Error`` when it failed, and ``IncidentId`` plus a ``Links`` entry when it created or
-    found an incident (ref §6.3: "an extra value IncidentId" [inference: at the top level]).
+    found an incident (docs/servers/et.md §8.3: "an extra value IncidentId" [inference: at the top
+    level]).
     """
     data: JsonDict = {"Complete": task.complete}
     if task.error is not None and task.complete:

@@ -1,6 +1,6 @@
 """An in-memory qTest Manager site for tests, examples and the demo (a testing aid).
 
-It follows ``shared/reference/qtest-api.md`` (cited as ``ref §x.y`` in the code), marks what
+It follows ``docs/servers/qtest.md`` (cited as ``docs/servers/qtest.md §N`` in the code), marks what
 the reference leaves open as ``[inference]``, imports nothing from the qTest client, and
 injects faults on request::
 

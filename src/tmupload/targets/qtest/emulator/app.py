@@ -2,12 +2,13 @@
 
 The shell (``tmupload.emulation.app``) brings faults, the request log and the
 ``/_emulator/state|requests|reset|faults|strict`` controls (strict mode: see
-``EmulatorConfig.strict``: runs without Automation Content, ref §6.4, §7; minimal job
-``content``, ref §4). The qTest site has no application path (ref §1: paths are relative to
-the site URL).
+``EmulatorConfig.strict``: runs without Automation Content, docs/servers/qtest.md §7.4, §8; minimal
+job ``content``, docs/servers/qtest.md §5). The qTest site has no application path
+(docs/servers/qtest.md §2: paths are relative to the site URL).
 
-* ``/api/...``: the qTest resources (routes.py), Bearer auth on every request (ref §2);
-* ``/oauth/token`` and ``/oauth/status`` (ref §2.2, §2.3);
+* ``/api/...``: the qTest resources (routes.py), Bearer auth on every request
+  (docs/servers/qtest.md §3);
+* ``/oauth/token`` and ``/oauth/status`` (docs/servers/qtest.md §3.2, §3.3);
 * both with the configured latency and faults, and a 413 for a body over ``max_body_bytes``;
 * ``/`` (and ``?run=<id>``): the HTML page (page.py), no auth, no faults;
 * ``/_emulator/attachments/<id>``: the bytes of an attachment, no auth, no faults.
@@ -45,7 +46,7 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="qTest"'}
 
 
 class Emulator(EmulatorApp[EmulatorConfig, Api]):
-    """An in-memory qTest Manager site that speaks the API of ``reference/`` (a testing aid)."""
+    """An in-memory qTest Manager site that speaks the API of ``docs/servers/`` (a testing aid)."""
 
     wire = WIRE
     config_type = EmulatorConfig
@@ -96,7 +97,8 @@ class Emulator(EmulatorApp[EmulatorConfig, Api]):
         user = authenticate(state, header, now)
         request.login = user.login
         if too_large:
-            # ref §3.7: 413 on the submission endpoints; the limit is [UNCONFIRMED]
+            # docs/servers/qtest.md §4.4: 413 on the submission endpoints; the limit is
+            # [UNCONFIRMED]
             raise ApiError(
                 413,
                 f"Request entity too large: {too_large} bytes, the limit is "

@@ -1,9 +1,10 @@
-"""Authentication (ref §2): static API tokens, ``POST /oauth/token``, ``GET /oauth/status``.
+"""Authentication (docs/servers/qtest.md §3): static API tokens, ``POST /oauth/token``,
+``GET /oauth/status``.
 
-Every API call carries ``Authorization: <token_type> <access_token>`` (ref §2.1, §2.2); the
-scheme word is matched case-insensitively since the login answer says ``bearer`` and the
-portal's example says ``Bearer``. Anything missing, unknown or expired is a 401 with the
-``ErrorMessage`` body of ref §8.
+Every API call carries ``Authorization: <token_type> <access_token>``
+(docs/servers/qtest.md §3.1, §3.2); the scheme word is matched case-insensitively since the login
+answer says ``bearer`` and the portal's example says ``Bearer``. Anything missing, unknown or
+expired is a 401 with the ``ErrorMessage`` body of docs/servers/qtest.md §9.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from .state import State, Token, User
 
 __all__ = ["REFRESH_CLIENT", "authenticate", "post_token", "token_status"]
 
-#: ref §2.2: the Basic credential of a ``refresh_token`` grant is base64 of ``qtest-api:``.
+#: docs/servers/qtest.md §3.2: the Basic credential of a ``refresh_token`` grant is base64 of
+#: ``qtest-api:``.
 REFRESH_CLIENT = "qtest-api"
-#: ref §2.2: the spec's example scope.
+#: docs/servers/qtest.md §3.2: the spec's example scope.
 SCOPE = "read import administration create share baseline write delete execute export"
 #: [inference] what ``/oauth/status`` reports for a static token, which does not expire.
 STATIC_VALIDITY_MS = 10 * 365 * 24 * 3600 * 1000
@@ -42,7 +44,8 @@ def token_of(state: State, header: str, now: float) -> Token:
     if token is None or token.kind == "refresh":
         raise ApiError(401, "Invalid access token.")
     if token.expires_at is not None and now >= token.expires_at:
-        raise ApiError(401, "Access token expired.")  # ref §8: re-login and retry once
+        # docs/servers/qtest.md §9: re-login and retry once
+        raise ApiError(401, "Access token expired.")
     return token
 
 
@@ -52,7 +55,8 @@ def authenticate(state: State, header: str, now: float) -> User:
 
 
 def token_status(state: State, header: str, now: float) -> Response:
-    """ref §2.3 ``OAuthTokenStatusVM``: ``{expiration, validityInMilliseconds}``."""
+    """docs/servers/qtest.md §3.3 ``OAuthTokenStatusVM``:
+    ``{expiration, validityInMilliseconds}``."""
     token = token_of(state, header, now)
     if token.expires_at is None:
         remaining = STATIC_VALIDITY_MS
@@ -64,14 +68,16 @@ def token_status(state: State, header: str, now: float) -> Response:
 
 
 def _oauth_error(status: int, error: str, message: str) -> Response:
-    """ref §8's ``message``, plus RFC 6749's ``error``/``error_description`` [inference]."""
+    """docs/servers/qtest.md §9's ``message``, plus RFC 6749's ``error``/``error_description``
+    [inference]."""
     return json_response(
         status, {**error_body(message), "error": error, "error_description": message}
     )
 
 
 def _basic_user(header: str) -> str | None:
-    """The user part of a Basic credential whose password is empty, else None (ref §2.2)."""
+    """The user part of a Basic credential whose password is empty, else None
+    (docs/servers/qtest.md §3.2)."""
     scheme, _, value = header.strip().partition(" ")
     if scheme.lower() != "basic":
         return None
@@ -84,8 +90,9 @@ def _basic_user(header: str) -> str | None:
 
 
 def _fields(request: Request) -> dict[str, str]:
-    """Form fields (ref §2.2: ``application/x-www-form-urlencoded``), over query parameters
-    ([CLIENT] the vendor plugin sends them in the query). [inference] a JSON body is not read."""
+    """Form fields (docs/servers/qtest.md §3.2: ``application/x-www-form-urlencoded``), over query
+    parameters ([CLIENT] the vendor plugin sends them in the query). [inference] a JSON body is not
+    read."""
     fields = {name: values[0] for name, values in request.query.items() if values}
     if request.content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
         try:
@@ -113,8 +120,8 @@ def _issue(state: State, login: str, now: float) -> dict[str, Any]:
 
 
 def post_token(state: State, request: Request, header: str, now: float) -> Response:
-    """ref §2.2 ``postAccessToken``: 200 ``OAuthResponse``; 400 bad grant type or refresh
-    token; 401 missing or wrong Basic header.
+    """docs/servers/qtest.md §3.2 ``postAccessToken``: 200 ``OAuthResponse``; 400 bad grant type or
+    refresh token; 401 missing or wrong Basic header.
 
     [inference] a wrong username or password is 401 too, and a missing one 400.
     """
@@ -149,7 +156,7 @@ def post_token(state: State, request: Request, header: str, now: float) -> Respo
             )
         token = state.tokens.get(fields.get("refresh_token", ""))
         # [inference] a static API token also works as a refresh token ([CLIENT] the vendor
-        # plugin sends its stored API key that way, ref §2.3 aside)
+        # plugin sends its stored API key that way, docs/servers/qtest.md §3.3 aside)
         if token is None or token.kind not in ("refresh", "static"):
             return _oauth_error(400, "invalid_grant", "Invalid refresh token.")
         return json_response(200, _issue(state, token.login, now))

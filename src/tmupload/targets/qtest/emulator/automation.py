@@ -1,11 +1,12 @@
-"""The tree-structure batch submission (ref §3.1) and its queue job (ref §4).
+"""The tree-structure batch submission (docs/servers/qtest.md §4.1) and its queue job
+(docs/servers/qtest.md §5).
 
 ``POST …/auto-test-logs`` only queues the body (``submit``). The job lands lazily: no thread
 runs it. :func:`process_due_jobs`, called at the start of every request and by the snapshot,
 validates and applies each job whose ``job_delay`` has passed, in submission order. A job
 with any invalid log ends ``FAILED`` and changes nothing [inference: the reference does not
 say whether a batch is partly applied]; otherwise it ends ``SUCCESS`` with a JSON *string*
-``content`` (ref §4).
+``content`` (docs/servers/qtest.md §5).
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ from .state import (
 
 __all__ = ["BatchError", "process_due_jobs", "submit"]
 
-#: [inference] qTest limits names to 500 characters (the spec's bound for cycle names, ref §7).
+#: [inference] qTest limits names to 500 characters (the spec's bound for cycle names,
+#: docs/servers/qtest.md §8).
 MAX_NAME = 500
-#: ref §6.1: the spec's text for a defect that cannot be linked.
+#: docs/servers/qtest.md §7.1: the spec's text for a defect that cannot be linked.
 DEFECT_NOT_FOUND = "Could not find defect(s) in qTest Manager"
 
 
@@ -70,7 +72,7 @@ class _Log:
 
 
 def submit(state: State, project_id: int, payload: Any, login: str, now: float) -> Job:
-    """Queue a submission; it lands ``job_delay`` seconds later (ref §4)."""
+    """Queue a submission; it lands ``job_delay`` seconds later (docs/servers/qtest.md §5)."""
     job = Job(state.new_id(), project_id, payload, login, now, now + state.config.job_delay)
     state.jobs[job.id] = job
     return job
@@ -100,7 +102,7 @@ def _process(state: State, job: Job) -> None:
     job.content = json.dumps(result)
 
 
-# -- validation (ref §3.1, §3.4) --------------------------------------------------------------
+# -- validation (docs/servers/qtest.md §4.1, §4.3) -------------------------------------------------
 
 
 def _validate(state: State, project_id: int, payload: Any) -> tuple[Cycle, list[_Log]]:
@@ -149,7 +151,7 @@ def _validate_log(state: State, project_id: int, raw: Any, problems: list[str]) 
         or not modules
         or not all(isinstance(m, str) and m.strip() for m in modules)
     ):
-        # ref §3.1: required on the tree endpoint, folder names outermost first
+        # docs/servers/qtest.md §4.1: required on the tree endpoint, folder names outermost first
         problems.append("module_names is required: a non-empty array of non-empty strings.")
         modules = []
     automation_status = parse_text(raw, "status", problems, required=True)
@@ -172,8 +174,8 @@ def _validate_log(state: State, project_id: int, raw: Any, problems: list[str]) 
     if version is not None:
         case = state.test_case_by_content(project_id, content) if content else None
         if case is None:
-            # ref §3.1: "leave it out when the test case does not exist yet, otherwise the
-            # request fails"
+            # docs/servers/qtest.md §4.1: "leave it out when the test case does not exist yet,
+            # otherwise the request fails"
             problems.append("test_case_version_id is given but the test case does not exist.")
         elif str(version) != str(case.version_id):
             problems.append(f"test_case_version_id {version} is not a version of {case.pid}.")
@@ -200,7 +202,7 @@ def _validate_log(state: State, project_id: int, raw: Any, problems: list[str]) 
     return log if not problems else None
 
 
-# -- applying (ref §3.1) --------------------------------------------------------------------------
+# -- applying (docs/servers/qtest.md §4.1) ---------------------------------------------------------
 
 
 def _apply(state: State, job: Job, cycle: Cycle, logs: list[_Log]) -> dict[str, Any]:
@@ -217,7 +219,8 @@ def _apply(state: State, job: Job, cycle: Cycle, logs: list[_Log]) -> dict[str, 
             defect = state.defect_by_key(project_id, key)
             if defect is None:
                 # [inference] an unknown key does not fail the job: the log lands unlinked and
-                # the key is reported in content (ref §6.1 leaves this [UNCONFIRMED])
+                # the key is reported in content (docs/servers/qtest.md §7.1 leaves this
+                # [UNCONFIRMED])
                 unknown.append(key)
             elif defect.id not in log.defect_ids:
                 log.defect_ids.append(defect.id)
@@ -233,8 +236,9 @@ def _apply(state: State, job: Job, cycle: Cycle, logs: list[_Log]) -> dict[str, 
             }
         )
     fail = [{"pids": sorted(set(unknown)), "error": DEFECT_NOT_FOUND}] if unknown else []
-    # [inference] the keys of a SUCCESS content are not published (ref §4); these follow the
-    # plugin's ``totalTestLogs`` and the single-log endpoint's ``linkedDefects`` (ref §6.1)
+    # [inference] the keys of a SUCCESS content are not published (docs/servers/qtest.md §5); these
+    # follow the plugin's ``totalTestLogs`` and the single-log endpoint's ``linkedDefects``
+    # (docs/servers/qtest.md §7.1)
     return {
         "projectId": project_id,
         "testCycleId": cycle.id,
@@ -249,7 +253,8 @@ def _run_of(state: State, job: Job, cycle: Cycle, item: _Log, case: TestCaseItem
     """The run of ``item``'s Automation Content in its (new or found) cycle, made if need be."""
     now = job.due_at
     target = cycle
-    for name in item.module_names:  # ref §3.1: first name is a cycle under test_cycle
+    # docs/servers/qtest.md §4.1: first name is a cycle under test_cycle
+    for name in item.module_names:
         target = state.child_cycle(target, name, now)
     run = state.run_in_cycle(target.id, item.content)
     if run is None:
@@ -295,8 +300,8 @@ def _new_log(state: State, job: Job, run: TestRunItem, item: _Log) -> TestLogIte
 
 
 def _test_case(state: State, project_id: int, item: _Log, now: float) -> TestCaseItem:
-    """ref §3.1: matched by Automation Content anywhere in the project; names and locations
-    of existing test cases never change."""
+    """docs/servers/qtest.md §4.1: matched by Automation Content anywhere in the project; names and
+    locations of existing test cases never change."""
     case = state.test_case_by_content(project_id, item.content)
     if case is not None:
         return case

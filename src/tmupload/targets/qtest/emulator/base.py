@@ -10,7 +10,7 @@ __all__ = ["ResourceBase", "int_id"]
 
 
 def int_id(text: str, what: str) -> int:
-    """A path id (ref §1: int64). [inference] anything else answers 400."""
+    """A path id (docs/servers/qtest.md §2: int64). [inference] anything else answers 400."""
     try:
         return int(text)
     except ValueError:
@@ -28,7 +28,8 @@ class ResourceBase:
 
     def project(self, text: str, *, missing_status: int = 404) -> Project:
         """The project of a ``/projects/{projectId}`` path. [inference] unknown: 404 with a
-        message (ref §3.2 gives 400 for the v3.1 submission; ``missing_status`` says which)."""
+        message (docs/servers/qtest.md §4.2 gives 400 for the v3.1 submission; ``missing_status``
+        says which)."""
         project = self.state.projects.get(int_id(text, "project"))
         if project is None:
             raise ApiError(missing_status, f"Project {text} does not exist or you cannot see it.")

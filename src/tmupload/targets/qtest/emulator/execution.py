@@ -1,4 +1,5 @@
-"""Submitting results (ref §3.1), tracking jobs (ref §4), reading runs and logs (ref §6.4, §7)."""
+"""Submitting results (docs/servers/qtest.md §4.1), tracking jobs (docs/servers/qtest.md §5),
+reading runs and logs (docs/servers/qtest.md §7.4, §8)."""
 
 from __future__ import annotations
 
@@ -17,20 +18,20 @@ from .views import attachment_view, job_view, log_view, run_view
 
 __all__ = ["ExecutionResources"]
 
-#: ref §7: ``parentType`` of the test-run list.
+#: docs/servers/qtest.md §8: ``parentType`` of the test-run list.
 RUN_PARENT_TYPES = ("root", "release", "test-cycle", "test-suite")
 
 
 class ExecutionResources(ResourceBase):
-    # -- submission and job (ref §3.1, §4) ---------------------------------------------
+    # -- submission and job (docs/servers/qtest.md §4.1, §5) ---------------------------------
 
     def post_auto_test_logs(self, request: Request, project_id: str) -> Response:
-        """Queue a tree-structure batch; 201 with the job (ref §3.1).
+        """Queue a tree-structure batch; 201 with the job (docs/servers/qtest.md §4.1).
 
         Only what stops the body from being read answers an HTTP error: ``type`` other than
-        ``automation`` and an unknown project (400, as ref §3.2 says of the v3.1 endpoint
-        [inference for this one]) and a body that is not a JSON object (400). Everything
-        about the content fails the *job* (ref §8: "not HTTP errors").
+        ``automation`` and an unknown project (400, as docs/servers/qtest.md §4.2 says of the v3.1
+        endpoint [inference for this one]) and a body that is not a JSON object (400). Everything
+        about the content fails the *job* (docs/servers/qtest.md §9: "not HTTP errors").
         """
         if request.param("type") != "automation":
             raise ApiError(
@@ -46,14 +47,14 @@ class ExecutionResources(ResourceBase):
         return json_response(201, view)
 
     def get_job(self, request: Request, job_id: str) -> Response:
-        """ref §4: ``/api/v3/projects/queue-processing/{id}``, no project segment. Strict
-        mode: a SUCCESS job's ``content`` is ``"{}"`` (``EmulatorConfig.strict``)."""
+        """docs/servers/qtest.md §5: ``/api/v3/projects/queue-processing/{id}``, no project segment.
+        Strict mode: a SUCCESS job's ``content`` is ``"{}"`` (``EmulatorConfig.strict``)."""
         job = self.state.jobs.get(int_id(job_id, "job"))
         if job is None:
             raise ApiError(404, f"Queue processing job {job_id} does not exist.")
         return json_response(200, job_view(self.state, job, self.now, minimal=self.strict))
 
-    # -- test runs (ref §7) ------------------------------------------------------------
+    # -- test runs (docs/servers/qtest.md §8) ------------------------------------------------------
 
     def _runs_under(self, request: Request, project: Project) -> list[TestRunItem]:
         """[inference] no ``parentId`` and no ``parentType``: every run of the project. Runs
@@ -91,9 +92,9 @@ class ExecutionResources(ResourceBase):
         return [r for r in runs if r.cycle_id in cycle_ids]
 
     def get_runs(self, request: Request, project_id: str) -> Response:
-        """ref §7 ``TestRunListResource``: ``{page, page_size, total, items}``, by id; ref §1
-        ``page`` (1-based) and ``pageSize`` (default 100, cut to 999). Strict mode: no
-        Automation Content on the runs (``EmulatorConfig.strict``)."""
+        """docs/servers/qtest.md §8 ``TestRunListResource``: ``{page, page_size, total, items}``, by
+        id; docs/servers/qtest.md §2 ``page`` (1-based) and ``pageSize`` (default 100, cut to 999).
+        Strict mode: no Automation Content on the runs (``EmulatorConfig.strict``)."""
         project = self.project(project_id)
         page = page_of(request)
         runs = sorted(self._runs_under(request, project), key=lambda r: r.id)
@@ -130,7 +131,7 @@ class ExecutionResources(ResourceBase):
         )
         return json_response(200, view)
 
-    # -- test logs (ref §6.4) ----------------------------------------------------------
+    # -- test logs (docs/servers/qtest.md §7.4) ----------------------------------------------------
 
     def get_logs(self, request: Request, project_id: str, run_id: str) -> Response:
         """Paged like the run list. [inference] newest first."""
@@ -153,7 +154,8 @@ class ExecutionResources(ResourceBase):
         )
 
     def get_last_log(self, request: Request, project_id: str, run_id: str) -> Response:
-        """ref §6.4 ``…/test-logs/last-run`` (``expand=testcase`` adds the test case)."""
+        """docs/servers/qtest.md §7.4 ``…/test-logs/last-run`` (``expand=testcase`` adds the test
+        case)."""
         run = self._run(self.project(project_id), run_id)
         log = self.state.latest_log(run)
         if log is None:
@@ -169,7 +171,7 @@ class ExecutionResources(ResourceBase):
         expand_case = "testcase" in request.param("expand").lower()
         return json_response(200, log_view(self.state, log, request.root, expand_case=expand_case))
 
-    # -- attachments (seed 002: ``{objectType}/{objectId}/attachments[/{id}]``) --------
+    # -- attachments (docs/servers/qtest.md §8: ``{objectType}/{objectId}/attachments[/{id}]``)
 
     def log_of(self, project: Project, log_id: str) -> TestLogItem:
         log = self.state.logs.get(int_id(log_id, "test log"))

@@ -1,4 +1,5 @@
-"""Parsers of the fields inside one submitted test log (ref §3.4), for automation.py.
+"""Parsers of the fields inside one submitted test log (docs/servers/qtest.md §4.3), for
+automation.py.
 
 Each parser appends what is wrong to ``problems`` (a message per problem) and returns what
 it could read, so one pass reports every problem of a log.
@@ -38,8 +39,8 @@ def parse_text(raw: dict[str, Any], key: str, problems: list[str], *, required: 
 
 
 def parse_status(state: State, value: str, where: str, problems: list[str]) -> str:
-    """ref §5: the automation status string, mapped to an execution status (case-insensitive
-    [inference])."""
+    """docs/servers/qtest.md §6: the automation status string, mapped to an execution status
+    (case-insensitive [inference])."""
     mapped = state.config.status_map.get(value.strip().upper())
     if mapped is None and value:
         known = ", ".join(sorted(state.config.status_map))
@@ -48,7 +49,8 @@ def parse_status(state: State, value: str, where: str, problems: list[str]) -> s
 
 
 def parse_attachments(raw: Any, where: str, problems: list[str]) -> list[tuple[str, str, bytes]]:
-    """ref §3.4 ``AttachmentResource``: ``name``, ``content_type``, ``data`` (base64)."""
+    """docs/servers/qtest.md §4.3 ``AttachmentResource``: ``name``, ``content_type``, ``data``
+    (base64)."""
     if raw is None:
         return []
     if not isinstance(raw, list):
@@ -75,7 +77,8 @@ def parse_attachments(raw: Any, where: str, problems: list[str]) -> list[tuple[s
 
 
 def parse_steps(state: State, raw: Any, problems: list[str]) -> list[StepLog]:
-    """ref §3.4 ``AutomationTestStepLog``; ``order`` must run 0, 1, 2… when present."""
+    """docs/servers/qtest.md §4.3 ``AutomationTestStepLog``; ``order`` must run 0, 1, 2… when
+    present."""
     if raw is None:
         return []
     if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
@@ -104,7 +107,7 @@ def parse_steps(state: State, raw: Any, problems: list[str]) -> list[StepLog]:
             )
         steps.sort(key=lambda s: s.order)
     else:
-        # ref §3.4: without orders, steps are sorted alphabetically
+        # docs/servers/qtest.md §4.3: without orders, steps are sorted alphabetically
         steps.sort(key=lambda s: s.description)
         for number, step in enumerate(steps):
             step.order = number
@@ -112,8 +115,8 @@ def parse_steps(state: State, raw: Any, problems: list[str]) -> list[StepLog]:
 
 
 def parse_defect_keys(raw: Any, problems: list[str]) -> list[str]:
-    """ref §3.4: an array of strings. [inference] an item may hold several keys separated by
-    commas, as the spec's example ``"MTR-1,MTR-2"`` shows."""
+    """docs/servers/qtest.md §4.3: an array of strings. [inference] an item may hold several keys
+    separated by commas, as the spec's example ``"MTR-1,MTR-2"`` shows."""
     if raw is None:
         return []
     if not isinstance(raw, list) or not all(isinstance(k, str) for k in raw):

@@ -1,7 +1,8 @@
-"""Linking defects to test logs after the submission, and reading links back (ref §6.2, §6.3).
+"""Linking defects to test logs after the submission, and reading links back
+(docs/servers/qtest.md §7.2, §7.3).
 
-Links live on test *logs* (ref §6.3: a test run cannot be a link source). The defects that
-exist are those of ``EmulatorConfig.defects``.
+Links live on test *logs* (docs/servers/qtest.md §7.3: a test run cannot be a link source). The
+defects that exist are those of ``EmulatorConfig.defects``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from .views import defect_object
 
 __all__ = ["LinkResources"]
 
-#: ref §6.3: the ``type`` values of ``…/link`` and ``linked-artifacts``.
+#: docs/servers/qtest.md §7.3: the ``type`` values of ``…/link`` and ``linked-artifacts``.
 ARTIFACT_TYPES = (
     "releases",
     "builds",
@@ -32,7 +33,7 @@ class LinkResources(ResourceBase):
     def _log(self, project: Project, log_id: str) -> TestLogItem:
         log = self.state.logs.get(int_id(log_id, "test log"))
         if log is None or self.state.runs[log.run_id].project_id != project.id:
-            # ref §6.2: the spec's 404 text is "Link defect unsuccessfully"
+            # docs/servers/qtest.md §7.2: the spec's 404 text is "Link defect unsuccessfully"
             raise ApiError(404, f"Link defect unsuccessfully: test log {log_id} does not exist.")
         return log
 
@@ -46,7 +47,7 @@ class LinkResources(ResourceBase):
         """Every key resolved, or 404 naming the unknown ones.
 
         [inference] all or nothing: with one unknown key, nothing is linked (the reference
-        gives only the 404 and its text "Link defect unsuccessfully", ref §6.2).
+        gives only the 404 and its text "Link defect unsuccessfully", docs/servers/qtest.md §7.2).
         """
         found = [(key, self.state.defect_by_key(project.id, key)) for key in keys]
         unknown = [key for key, defect in found if defect is None]
@@ -59,8 +60,9 @@ class LinkResources(ResourceBase):
         return [defect for _, defect in found if defect is not None]
 
     def post_log_defects(self, request: Request, project_id: str, log_id: str) -> Response:
-        """ref §6.2 ``POST …/test-logs/{id}/defects`` with ``["PAY-17"]`` -> 201, an array of
-        ``LinkedDefectContainer``. [inference] a key already linked stays linked once."""
+        """docs/servers/qtest.md §7.2 ``POST …/test-logs/{id}/defects`` with ``["PAY-17"]`` -> 201,
+        an array of ``LinkedDefectContainer``. [inference] a key already linked stays linked
+        once."""
         project = self.project(project_id)
         log = self._log(project, log_id)
         defects = self._defects(project, self._keys(request))
@@ -70,7 +72,8 @@ class LinkResources(ResourceBase):
         return json_response(201, [{"id": log.id, "objects": [defect_object(d) for d in defects]}])
 
     def delete_log_defects(self, request: Request, project_id: str, log_id: str) -> Response:
-        """ref §6.2: ``DELETE`` with the same body unlinks; 200 with the unlinked keys."""
+        """docs/servers/qtest.md §7.2: ``DELETE`` with the same body unlinks; 200 with the unlinked
+        keys."""
         project = self.project(project_id)
         log = self._log(project, log_id)
         removed = []
@@ -96,9 +99,9 @@ class LinkResources(ResourceBase):
         return list(dict.fromkeys(body))
 
     def post_log_link(self, request: Request, project_id: str, log_id: str) -> Response:
-        """ref §6.3 ``…/test-logs/{id}/link?type=defects`` with internal ids -> 200; "System
-        will ignore those objects that cannot be linked" (any other ``type`` links nothing
-        here [inference])."""
+        """docs/servers/qtest.md §7.3 ``…/test-logs/{id}/link?type=defects`` with internal ids ->
+        200; "System will ignore those objects that cannot be linked" (any other ``type`` links
+        nothing here [inference])."""
         project = self.project(project_id)
         log = self._log(project, log_id)
         link_type, ids = self._link_type(request), self._ids(request)
@@ -126,8 +129,8 @@ class LinkResources(ResourceBase):
         return json_response(200, [{"id": log.id, "objects": [_link(d) for d in removed]}])
 
     def get_linked_artifacts(self, request: Request, project_id: str) -> Response:
-        """ref §6.3 ``linked-artifacts?type=<source type>&ids=1&ids=2`` (or ``pids=`` with
-        defect keys when ``type=defects``): one container per source object found.
+        """docs/servers/qtest.md §7.3 ``linked-artifacts?type=<source type>&ids=1&ids=2`` (or
+        ``pids=`` with defect keys when ``type=defects``): one container per source object found.
 
         [inference] ``type`` names the type of the objects given by ``ids``/``pids`` (the
         link source); ``ids`` may also be comma-separated; unknown ids are left out.
@@ -169,5 +172,6 @@ class LinkResources(ResourceBase):
 
 
 def _link(defect: Defect) -> dict[str, Any]:
-    """[inference] a ``LinkedArtifactContainer`` object (ref §6.3 names no fields)."""
+    """[inference] a ``LinkedArtifactContainer`` object (docs/servers/qtest.md §7.3 names no
+    fields)."""
     return {"id": defect.id, "pid": defect.key, "link_type": "is_associated_with"}

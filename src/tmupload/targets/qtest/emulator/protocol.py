@@ -32,13 +32,15 @@ __all__ = [
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 
-#: ref §1: ``pageSize`` goes "up to 999", default 100; ``page`` is 1-based, default 1.
+#: docs/servers/qtest.md §2: ``pageSize`` goes "up to 999", default 100; ``page`` is 1-based,
+#: default 1.
 MAX_PAGE_SIZE = 999
 DEFAULT_PAGE_SIZE = 100
 
 
 def error_body(message: str) -> dict[str, Any]:
-    """ref §8: ``ErrorMessage`` is ``{"message", "additionalInfo"}``; clients read ``message``."""
+    """docs/servers/qtest.md §9: ``ErrorMessage`` is ``{"message", "additionalInfo"}``; clients read
+    ``message``."""
     return {"message": message, "additionalInfo": {}}
 
 
@@ -89,7 +91,8 @@ def file_response(name: str, content_type: str, data: bytes, disposition: str) -
 
 
 def format_time(timestamp: float) -> str:
-    """ref §1: ISO 8601, written like the vendor plugin's ``yyyy-MM-dd'T'HH:mm:ss.SSSZZ``."""
+    """docs/servers/qtest.md §2: ISO 8601, written like the vendor plugin's
+    ``yyyy-MM-dd'T'HH:mm:ss.SSSZZ``."""
     moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+00:00"
 
@@ -98,7 +101,8 @@ _COMPACT_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
 
 
 def parse_time(value: Any) -> float | None:
-    """An ISO 8601 date-time (ref §1) as epoch seconds, or None when it is not one.
+    """An ISO 8601 date-time (docs/servers/qtest.md §2) as epoch seconds, or None when it is not
+    one.
 
     Accepts ``Z``, ``+00:00`` and ``+0000`` offsets (Python 3.10's ``fromisoformat`` knows
     only the second). [inference] a time without an offset is taken as UTC.
@@ -125,7 +129,8 @@ def parse_time(value: Any) -> float | None:
 class Page:
     number: int
     size: int
-    #: None: every item (ref §1: a negative pageSize without page on ``GET /test-cycles``).
+    #: None: every item (docs/servers/qtest.md §2: a negative pageSize without page on
+    #: ``GET /test-cycles``).
     everything: bool = False
 
     def slice(self, items: list[Any]) -> list[Any]:
@@ -136,7 +141,7 @@ class Page:
 
 
 def page_of(request: Request, *, negative_means_all: bool = False) -> Page:
-    """``page``/``pageSize`` of ref §1.
+    """``page``/``pageSize`` of docs/servers/qtest.md §2.
 
     [inference] a ``pageSize`` above 999 is cut to 999 (the spec says "up to 999"); a page
     below 1, a pageSize of 0 or text that is not a number answers 400.

@@ -1,4 +1,5 @@
-"""Projects, releases, test cycles, execution statuses and test cases (ref §5, §7)."""
+"""Projects, releases, test cycles, execution statuses and test cases
+(docs/servers/qtest.md §6, §8)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from .views import cycle_view, project_view, release_view, test_case_view
 
 __all__ = ["ProjectResources"]
 
-#: ref §7: ``parentType`` of the cycle list and create calls.
+#: docs/servers/qtest.md §8: ``parentType`` of the cycle list and create calls.
 CYCLE_PARENT_TYPES = ("root", "release", "test-cycle")
-#: ref §7: a cycle ``name`` has 1..500 characters.
+#: docs/servers/qtest.md §8: a cycle ``name`` has 1..500 characters.
 MAX_CYCLE_NAME = 500
 
 
@@ -19,7 +20,8 @@ class ProjectResources(ResourceBase):
     # -- projects and releases ---------------------------------------------------------
 
     def get_projects(self, request: Request) -> Response:
-        """ref §3b / seed 002 "Gets multiple Projects": a bare array [inference: unpaged]."""
+        """docs/servers/qtest.md §8 "Gets multiple Projects": a bare array [inference:
+        unpaged]."""
         projects = sorted(self.state.projects.values(), key=lambda p: p.id)
         return json_response(200, [project_view(p, request.root) for p in projects])
 
@@ -38,7 +40,7 @@ class ProjectResources(ResourceBase):
             raise ApiError(404, f"Release {release_id} does not exist in project {project.id}.")
         return json_response(200, release_view(release, request.root))
 
-    # -- test cycles (ref §7) ----------------------------------------------------------
+    # -- test cycles (docs/servers/qtest.md §8) ----------------------------------------------------
 
     def _parent(self, request: Request, project: Project) -> tuple[str, int]:
         """``parentType``/``parentId``. [inference] both absent: the root; a parent that does
@@ -60,7 +62,7 @@ class ProjectResources(ResourceBase):
 
     def get_cycles(self, request: Request, project_id: str) -> Response:
         """A bare array of ``TestCycleResource``; ``expand=descendants`` nests sub-cycles; a
-        negative ``pageSize`` without ``page`` returns all (ref §1, §7)."""
+        negative ``pageSize`` without ``page`` returns all (docs/servers/qtest.md §2, §8)."""
         project = self.project(project_id)
         parent_type, parent_id = self._parent(request, project)
         page = page_of(request, negative_means_all=True)
@@ -72,7 +74,8 @@ class ProjectResources(ResourceBase):
         return json_response(200, views)
 
     def post_cycles(self, request: Request, project_id: str) -> Response:
-        """ref §7: body ``{name, description, target_release_id}`` -> 201; 400 on a bad body.
+        """docs/servers/qtest.md §8: body ``{name, description, target_release_id}`` -> 201; 400 on
+        a bad body.
 
         [inference] names need not be unique: a second POST with the same name makes a second
         cycle (so a client must look before it creates, and never blindly retry a lost POST).
@@ -112,7 +115,8 @@ class ProjectResources(ResourceBase):
     # -- statuses and test cases -------------------------------------------------------
 
     def get_execution_statuses(self, request: Request, project_id: str) -> Response:
-        """ref §5 ``StatusResource`` list (spec example ``{"id": 601, "name": "Passed"}``)."""
+        """docs/servers/qtest.md §6 ``StatusResource`` list (spec example
+        ``{"id": 601, "name": "Passed"}``)."""
         self.project(project_id)
         colours = {"Passed": "#0cdda8", "Failed": "#ff0000", "Blocked": "#aaaaaa"}
         return json_response(

@@ -23,7 +23,7 @@ from .state import State, User
 
 __all__ = ["FORBIDDEN", "Api"]
 
-#: ref §6.2: the spec's 403 text.
+#: docs/servers/qtest.md §7.2: the spec's 403 text.
 FORBIDDEN = "User does not have enough permission"
 
 _WORDING = Wording(
@@ -59,7 +59,7 @@ class Api(ProjectResources, ExecutionResources, LinkResources, SearchResources):
         i = r"([^/]+)"
         table: list[tuple[str, dict[str, Handler]]] = [
             (r"/api/v3/projects", {"GET": self.get_projects}),
-            # ref §4: no project segment; listed before projects/{id}
+            # docs/servers/qtest.md §5: no project segment; listed before projects/{id}
             (rf"/api/v3/projects/queue-processing/{i}", {"GET": self.get_job}),
             (p, {"GET": self.get_project}),
             (rf"{p}/releases", {"GET": self.get_releases}),
@@ -86,7 +86,7 @@ class Api(ProjectResources, ExecutionResources, LinkResources, SearchResources):
             (rf"{p}/test-logs/{i}/attachments/{i}", {"GET": self.get_log_attachment}),
             (rf"{p}/linked-artifacts", {"GET": self.get_linked_artifacts}),
         ]
-        # ref §7: search is a POST that only reads
+        # docs/servers/qtest.md §8: search is a POST that only reads
         search = Route(
             re.compile(rf"{p}/search"), {"POST": self.post_search}, frozenset({"GET", "POST"})
         )

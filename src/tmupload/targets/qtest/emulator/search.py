@@ -1,8 +1,9 @@
-"""``POST /api/v3/projects/{projectId}/search`` (ref §7), over a small query language.
+"""``POST /api/v3/projects/{projectId}/search`` (docs/servers/qtest.md §8), over a small query
+language.
 
-ref §7 gives the rules: criteria names in single quotes when they hold spaces, spaces around
-operators, ``~`` contains and ``!~`` does not, ``is 'empty'`` / ``is 'not empty'``. The
-criteria names themselves are [UNCONFIRMED]; [inference] this emulator knows ``id``, ``pid``,
+docs/servers/qtest.md §8 gives the rules: criteria names in single quotes when they hold spaces,
+spaces around operators, ``~`` contains and ``!~`` does not, ``is 'empty'`` / ``is 'not empty'``.
+The criteria names themselves are [UNCONFIRMED]; [inference] this emulator knows ``id``, ``pid``,
 ``name`` everywhere, ``Automation Content`` on test runs and test cases, ``Status`` on test
 runs and logs, ``Test Cycle`` (id or PID) on test runs, ``Test Run`` on test logs, and answers
 400 naming any other criterion. Criteria join with ``and`` / ``or`` (``and`` binds tighter, no
@@ -178,9 +179,9 @@ def _rows(
 
 class SearchResources(ResourceBase):
     def post_search(self, request: Request, project_id: str) -> Response:
-        """ref §7: ``{object_type, fields, query}`` -> ``{page, page_size, total, items}``,
-        paged by the query's ``page`` (1-based) and ``pageSize`` (default 100, cut to 999,
-        ref §1)."""
+        """docs/servers/qtest.md §8: ``{object_type, fields, query}`` ->
+        ``{page, page_size, total, items}``, paged by the query's ``page`` (1-based) and
+        ``pageSize`` (default 100, cut to 999, docs/servers/qtest.md §2)."""
         project = self.project(project_id)
         body = request.json_object()
         object_type = body.get("object_type")

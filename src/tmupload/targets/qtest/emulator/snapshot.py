@@ -2,8 +2,9 @@
 
 Tests rely on this shape: ``projects``, ``cycles``, ``releases``, ``test_cases``,
 ``test_runs`` (each with its ``logs``, oldest first, and ``cycle_path``: the cycle names from
-the topmost one joined by ``/``) and ``jobs``. Statuses are execution status names (ref §5);
-each log also keeps the ``automation_status`` string it was submitted with.
+the topmost one joined by ``/``) and ``jobs``. Statuses are execution status names
+(docs/servers/qtest.md §6); each log also keeps the ``automation_status`` string it was submitted
+with.
 """
 
 from __future__ import annotations

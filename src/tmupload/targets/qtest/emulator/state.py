@@ -4,10 +4,10 @@ Nothing here knows about HTTP. The caller holds the emulator's lock around every
 Test cases, runs, cycles and modules are :class:`~.index.IndexedRecords`: plain dicts by id to
 their readers, with indexes (by Automation Content, by cycle and content, by parent and name)
 that every insert keeps in step, so a lookup costs the same however many records there are.
-Object ids are int64 (ref §1); one counter serves every object type except projects, so an
-id of one kind is never also the id of another kind (a client that sends a run id where a
-log id belongs gets a 404, not someone else's object). PIDs (``CL-3``, ``TR-2``, ref §1)
-count per project and prefix.
+Object ids are int64 (docs/servers/qtest.md §2); one counter serves every object type except
+projects, so an id of one kind is never also the id of another kind (a client that sends a run id
+where a log id belongs gets a 404, not someone else's object). PIDs (``CL-3``, ``TR-2``,
+docs/servers/qtest.md §2) count per project and prefix.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ __all__ = [
     "User",
 ]
 
-#: ref §4: the two final states of a queue job.
+#: docs/servers/qtest.md §5: the two final states of a queue job.
 TERMINAL_STATES = frozenset({"SUCCESS", "FAILED"})
-#: [inference] the first project id is the seed's "Sample Project ID".
+#: [inference] the first project id is the API list's "Sample Project ID".
 FIRST_PROJECT_ID = 108781
 FIRST_OBJECT_ID = 1001
 
@@ -55,7 +55,8 @@ class User:
 class Token:
     value: str
     login: str
-    kind: str  # "static" (ref §2.1), "access" or "refresh" (ref §2.2)
+    # "static" (docs/servers/qtest.md §3.1), "access" or "refresh" (docs/servers/qtest.md §3.2)
+    kind: str
     expires_at: float | None  # None: never
 
 
@@ -83,7 +84,7 @@ class Cycle:
     description: str
     project_id: int
     parent_id: int  # 0 under the root
-    parent_type: str  # "root", "release" or "test-cycle" (ref §7)
+    parent_type: str  # "root", "release" or "test-cycle" (docs/servers/qtest.md §8)
     target_release_id: int | None
     created_at: float
 
@@ -140,7 +141,7 @@ class Defect:
 class TestLogItem:
     id: int
     run_id: int
-    status: str  # execution status name (ref §5)
+    status: str  # execution status name (docs/servers/qtest.md §6)
     automation_status: str  # as submitted
     exe_start: float
     exe_end: float
@@ -270,15 +271,16 @@ class State:
         return cycle
 
     def child_cycle(self, parent: Cycle, name: str, now: float) -> Cycle:
-        """The sub-cycle ``name`` of ``parent``, created if missing (ref §3.1: reused when
-        one with the same name and location exists)."""
+        """The sub-cycle ``name`` of ``parent``, created if missing (docs/servers/qtest.md §4.1:
+        reused when one with the same name and location exists)."""
         found = self.cycles.first("named", ("test-cycle", parent.id, name))
         if found is not None:
             return found
         return self.add_cycle(parent.project_id, name, "test-cycle", parent.id, now)
 
     def child_module(self, project_id: int, parent_id: int, name: str) -> Module:
-        """The module ``name`` under ``parent_id`` (0 = root), created if missing (ref §3.1)."""
+        """The module ``name`` under ``parent_id`` (0 = root), created if missing
+        (docs/servers/qtest.md §4.1)."""
         found = self.modules.first("named", (project_id, parent_id, name))
         if found is not None:
             return found
@@ -292,7 +294,7 @@ class State:
         return next((p for p in self.projects.values() if p.name == name), None)
 
     def find_by_ref(self, items: dict[int, Any], project_id: int, ref: Any) -> Any:
-        """An object of ``items`` in the project by id or PID (ref §1), or None.
+        """An object of ``items`` in the project by id or PID (docs/servers/qtest.md §2), or None.
 
         [inference] a PID matches case-insensitively; an id may be sent as a number or text.
         """
@@ -339,11 +341,12 @@ class State:
         return found
 
     def test_case_by_content(self, project_id: int, content: str) -> TestCaseItem | None:
-        """ref §3.1: the test case is matched by Automation Content alone."""
+        """docs/servers/qtest.md §4.1: the test case is matched by Automation Content alone."""
         return self.test_cases.first("content", (project_id, content))
 
     def run_in_cycle(self, cycle_id: int, content: str) -> TestRunItem | None:
-        """ref §3.1: a run is reused only with the same Automation Content *and* location."""
+        """docs/servers/qtest.md §4.1: a run is reused only with the same Automation Content *and*
+        location."""
         return self.runs.first("content", (cycle_id, content))
 
     def latest_log(self, run: TestRunItem) -> TestLogItem | None:
@@ -363,8 +366,8 @@ class State:
         return None
 
     def job_state(self, job: Job, now: float) -> str:
-        """ref §4: IN_WAITING for the first half of ``job_delay``, then IN_PROCESSING, then
-        whatever processing decided (set by ``automation.process_due_jobs``)."""
+        """docs/servers/qtest.md §5: IN_WAITING for the first half of ``job_delay``, then
+        IN_PROCESSING, then whatever processing decided (set by ``automation.process_due_jobs``)."""
         if job.state in TERMINAL_STATES:
             return job.state
         half = (job.due_at - job.created_at) / 2

@@ -1,10 +1,10 @@
 """The JSON resources the API answers with (``ProjectResource``, ``TestCycleResource``, ...).
 
-Field names follow the spec where the reference names them (ref §2–§7). Everything else is
-[inference]: in particular a test run carries its status and its Automation Content only as
+Field names follow the spec where the reference names them (docs/servers/qtest.md §3–§8). Everything
+else is [inference]: in particular a test run carries its status and its Automation Content only as
 ``properties`` (``field_name`` "Status" / "Automation Content"), not as top-level fields, and a
-test log's ``status`` is a ``StatusResource`` object (ref §5: the manual-log endpoint takes
-``{"id": 601}``), not the automation string that was submitted.
+test log's ``status`` is a ``StatusResource`` object (docs/servers/qtest.md §6: the manual-log
+endpoint takes ``{"id": 601}``), not the automation string that was submitted.
 """
 
 from __future__ import annotations
@@ -79,8 +79,8 @@ def release_view(release: Release, root: str) -> dict[str, Any]:
 def cycle_view(
     state: State, cycle: Cycle, root: str, *, children: bool = False, deep: bool = False
 ) -> dict[str, Any]:
-    """ref §7 ``TestCycleResource``. ``test-cycles``/``test-suites`` appear with ``children``
-    (the create answer: empty lists) and, filled recursively, with ``deep``
+    """docs/servers/qtest.md §8 ``TestCycleResource``. ``test-cycles``/``test-suites`` appear with
+    ``children`` (the create answer: empty lists) and, filled recursively, with ``deep``
     (``expand=descendants``)."""
     view: dict[str, Any] = {
         "id": cycle.id,
@@ -136,7 +136,7 @@ def run_view(
 ) -> dict[str, Any]:
     """A test run. ``automation=False`` (strict mode, ``EmulatorConfig.strict``): no
     "Automation Content" property and ``test_case`` only ``{"id": …}`` even when expanded
-    (ref §6.4, §7 do not promise that a run shows its Automation Content)."""
+    (docs/servers/qtest.md §7.4, §8 do not promise that a run shows its Automation Content)."""
     case = state.test_cases[run.test_case_id]
     status = state.run_status(run)
     latest = state.latest_log(run)
@@ -175,8 +175,8 @@ def run_view(
 
 
 def attachment_view(attachment: Attachment, project_id: int, root: str) -> dict[str, Any]:
-    """ref §3.4: ``data`` is ignored on download; ``id``, ``web_url``, ``created_date`` and
-    ``links`` are the read-only fields."""
+    """docs/servers/qtest.md §4.3: ``data`` is ignored on download; ``id``, ``web_url``,
+    ``created_date`` and ``links`` are the read-only fields."""
     path = f"projects/{project_id}/test-logs/{attachment.log_id}/attachments/{attachment.id}"
     return {
         "id": attachment.id,
@@ -224,7 +224,8 @@ def log_view(
 
 
 def defect_object(defect: Defect) -> dict[str, Any]:
-    """One linked defect, shaped like the spec's ``LinkedDefectContainer`` objects (ref §6.2)."""
+    """One linked defect, shaped like the spec's ``LinkedDefectContainer`` objects
+    (docs/servers/qtest.md §7.2)."""
     return {
         "id": defect.id,
         "pid": defect.key,
@@ -238,11 +239,12 @@ def defect_object(defect: Defect) -> dict[str, Any]:
 
 
 def job_view(state: State, job: Job, now: float, *, minimal: bool = False) -> dict[str, Any]:
-    """ref §4 ``QueueProcessingResponse``. [inference] ``content`` is null until the job ends.
+    """docs/servers/qtest.md §5 ``QueueProcessingResponse``. [inference] ``content`` is null until
+    the job ends.
 
     ``minimal`` (strict mode, ``EmulatorConfig.strict``): a SUCCESS job's ``content`` is the
     empty JSON object string, since its keys for ``type=automation`` jobs are [UNCONFIRMED]
-    (ref §4)."""
+    (docs/servers/qtest.md §5)."""
     current = state.job_state(job, now)
     content = job.content if current == job.state else None
     if minimal and current == "SUCCESS":

@@ -1,6 +1,6 @@
 """An in-memory Zephyr Enterprise server for tests, examples and the demo (a testing aid).
 
-It follows ``shared/reference/zephyr-enterprise-api.md`` (cited as ``ref §x.y`` in the code),
+It follows ``docs/servers/zephyr.md`` (cited as ``docs/servers/zephyr.md §N`` in the code),
 marks what the reference leaves open as ``[inference]``, and injects faults on request::
 
     from tmupload.targets.zephyr.emulator import Emulator, EmulatorConfig, serve_in_thread

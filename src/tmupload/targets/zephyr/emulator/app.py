@@ -2,12 +2,12 @@
 
 The shell (``tmupload.emulation.app``) brings faults, the request log and the
 ``/_emulator/state|requests|reset|faults|strict`` controls (strict mode: see
-``EmulatorConfig.strict``: ref §1's bound of 500 applied to what a call selects, §4.5).
-Paths from the server root:
+``EmulatorConfig.strict``: docs/servers/zephyr.md §2's bound of 500 applied to what a call selects,
+docs/servers/zephyr.md §5.5). Paths from the server root:
 
-* ``/flex/services/rest/{latest|v3|v4}/...`` (ref §1) and ``/flex/upload/document/
-  genericattachment`` (ref §4.7): the API, with auth on every request (ref §2) and the
-  configured faults and latency;
+* ``/flex/services/rest/{latest|v3|v4}/...`` (docs/servers/zephyr.md §2) and
+  ``/flex/upload/document/ genericattachment`` (docs/servers/zephyr.md §5.7): the API, with auth on
+  every request (docs/servers/zephyr.md §3) and the configured faults and latency;
 * ``/`` (and ``?phase=<id>``): the HTML page, no auth, no faults;
 * ``/_emulator/attachment/<id>``: the bytes of an attachment, no auth, no faults.
 """
@@ -33,13 +33,13 @@ if TYPE_CHECKING:
 
 __all__ = ["REST_PREFIX", "Emulator", "EmulatorServer", "run_forever"]
 
-#: ref §1: the REST base below the server root.
+#: docs/servers/zephyr.md §2: the REST base below the server root.
 REST_PREFIX = "/flex/services/rest"
 _REST = re.compile(r"/flex/services/rest/(latest|v3|v4)(/.*)?")
 
 
 class Emulator(EmulatorApp[EmulatorConfig, Api]):
-    """An in-memory Zephyr Enterprise that speaks the API of ``reference/`` (a testing aid)."""
+    """An in-memory Zephyr Enterprise that speaks the API of ``docs/servers/`` (a testing aid)."""
 
     wire = WIRE
     config_type = EmulatorConfig
@@ -89,7 +89,7 @@ class Emulator(EmulatorApp[EmulatorConfig, Api]):
         return self._api.dispatch(request, user, version)
 
     def _manifest(self, environ: WSGIEnvironment, request: Request) -> Response:
-        """Seed 003: ``GET …/manifest`` with Basic sets the ``token`` session cookie."""
+        """docs/servers/zephyr.md §3: ``GET …/manifest`` with Basic sets the session cookie."""
         if request.method != "GET":
             return self.wire.error(405, "Use GET.", {"Allow": "GET"})
         state = self._api.state
@@ -97,7 +97,7 @@ class Emulator(EmulatorApp[EmulatorConfig, Api]):
         if user is None:
             return unauthorized_response("Authentication failed: /manifest needs Basic auth.")
         cookie = open_session(self.config, state, user)
-        # [inference] the body; the seed shows only the cookie
+        # [inference] the body; the overview page shows only the cookie
         return self.wire.json(
             200, {"product": "Zephyr Enterprise (emulator)"}, {"Set-Cookie": cookie}
         )

@@ -1,4 +1,4 @@
-"""Attachments on executions, in two calls (ref §4.7 [CLIENT]).
+"""Attachments on executions, in two calls (docs/servers/zephyr.md §5.7 [CLIENT]).
 
 1. ``POST /flex/upload/document/genericattachment`` (outside ``/flex/services/rest``),
    multipart/form-data whose file parts are named after the item type -> ``[{"fileName",
@@ -23,7 +23,7 @@ from .views import attachment_view
 
 __all__ = ["ITEM_TYPES", "AttachmentResources"]
 
-#: ref §4.7: the field names / item types; ``type`` is case-sensitive [3P].
+#: docs/servers/zephyr.md §5.7: the field names / item types; ``type`` is case-sensitive [3P].
 ITEM_TYPES = ("releaseTestSchedule", "testcase", "requirement")
 
 #: Part content types that say nothing about the file (the plugin sends every part as
@@ -34,8 +34,8 @@ _VAGUE_TYPES = {"", "application/octet-stream", "multipart/form-data"}
 class AttachmentResources(Resources):
     def post_upload(self, request: Request, user: User) -> Response:
         """Step 1. [inference] ``tempFilePath`` is an opaque server path; ``fileName`` comes
-        back URL-encoded (the plugin URL-decodes it before matching, ref §4.7 [CLIENT]); a
-        part without a file name, or named after no item type, is a 400."""
+        back URL-encoded (the plugin URL-decodes it before matching, docs/servers/zephyr.md §5.7
+        [CLIENT]); a part without a file name, or named after no item type, is a 400."""
         parts = parse_form_data(request.content_type, request.body)
         files = [p for p in parts if p.filename is not None]
         if not files:
@@ -130,7 +130,8 @@ class AttachmentResources(Resources):
         return item_type, upload, item_id, fields
 
     def get_attachments(self, request: Request, user: User) -> Response:
-        """ref §4.7 [BP]: ``GET /attachment?itemid=&type=``; ``type`` is case-sensitive [3P]."""
+        """docs/servers/zephyr.md §5.7 [BP]: ``GET /attachment?itemid=&type=``; ``type`` is
+        case-sensitive [3P]."""
         item_id = request.int_param("itemid")
         kind = request.query.get("type", "")  # the value keeps its case
         if item_id is None or not kind:

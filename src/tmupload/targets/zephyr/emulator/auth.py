@@ -1,8 +1,9 @@
-"""Who is calling: API token (Bearer), Basic, or the ``token`` cookie (ref §2, seed 003).
+"""Who is calling: API token (Bearer), Basic, or the ``token`` cookie (docs/servers/zephyr.md §3,
+docs/servers/zephyr.md §3).
 
-ref §2 [DOC]: "Authorization: Bearer YOUR_API_TOKEN" and "Authorization: Basic
+docs/servers/zephyr.md §3 [DOC]: "Authorization: Bearer YOUR_API_TOKEN" and "Authorization: Basic
 base64(username:password)" (ASCII only). Cookie authentication is [UNCONFIRMED] in the
-reference; seed 003 (the vendor's overview page) describes it: ``GET …/manifest`` with Basic
+reference; docs/servers/zephyr.md §3 describes it: ``GET …/manifest`` with Basic
 answers ``Set-Cookie: token=…; Max-Age=5400; Path=/flex``, then ``Cookie: token=…`` works for
 90 minutes. It is emulated that way.
 """
@@ -32,7 +33,7 @@ def basic_user(config: EmulatorConfig, state: State, header: str) -> User | None
     if scheme.lower() != "basic":
         return None
     try:
-        # ref §2: Basic needs ASCII credentials (otherwise use a token)
+        # docs/servers/zephyr.md §3: Basic needs ASCII credentials (otherwise use a token)
         decoded = base64.b64decode(token.strip(), validate=True).decode("ascii")
     except (binascii.Error, ValueError):
         return None
@@ -70,7 +71,9 @@ def _cookie_user(state: State, environ: Mapping[str, Any]) -> User | None:
     if session is None:
         return None
     login, expires = session
-    if state.config.clock.time() >= expires:  # seed 003: "Cookies expire after 90 minutes … 401"
+    if (
+        state.config.clock.time() >= expires
+    ):  # docs/servers/zephyr.md §3: "Cookies expire after 90 minutes … 401"
         del state.sessions[morsel.value]
         return None
     return state.users.get(login)
@@ -88,7 +91,7 @@ def authenticate(config: EmulatorConfig, state: State, environ: Mapping[str, Any
 
 
 def open_session(config: EmulatorConfig, state: State, user: User) -> str:
-    """A ``Set-Cookie`` value for a new session of ``user`` (seed 003)."""
+    """A ``Set-Cookie`` value for a new session of ``user`` (docs/servers/zephyr.md §3)."""
     token = str(uuid.uuid4())
     state.sessions[token] = (user.login, config.clock.time() + config.cookie_max_age)
     return f"token={token}; Max-Age={int(config.cookie_max_age)}; Path=/flex; HttpOnly"

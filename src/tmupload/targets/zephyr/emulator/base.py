@@ -20,7 +20,8 @@ class Resources:
     strict: bool
 
     def check_bulk(self, count: int, what: str) -> None:
-        """ref §1: a bulk call handles at most ``max_bulk`` items (the plugin's BATCH_SIZE)."""
+        """docs/servers/zephyr.md §2: a bulk call handles at most ``max_bulk`` items (the plugin's
+        BATCH_SIZE)."""
         if count > self.config.max_bulk:
             raise ApiError(
                 400, f"Too many {what}: {count}; a bulk call takes at most {self.config.max_bulk}."
@@ -81,8 +82,9 @@ class Resources:
         return tester_id
 
     def active_status(self, value: Any) -> ExecutionStatus:
-        """ref §4.6: a status id from the preference list that is ``active``; the plugin sends
-        only those [CLIENT]. [inference] an inactive or unknown id is refused with a 400."""
+        """docs/servers/zephyr.md §5.6: a status id from the preference list that is ``active``; the
+        plugin sends only those [CLIENT]. [inference] an inactive or unknown id is refused with a
+        400."""
         status_id = as_int(value, "status")
         assert status_id is not None
         status = self.config.status(status_id)

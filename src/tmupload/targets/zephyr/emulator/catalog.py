@@ -1,4 +1,5 @@
-"""Users, projects, releases, preferences, the repository tree and test cases (ref §2–§4.3)."""
+"""Users, projects, releases, preferences, the repository tree and test cases
+(docs/servers/zephyr.md §3–§5.3)."""
 
 from __future__ import annotations
 
@@ -20,15 +21,16 @@ from .views import (
 
 __all__ = ["STATUS_PREFERENCE", "CatalogResources"]
 
-#: ref §4.6: the preference that holds the execution status list.
+#: docs/servers/zephyr.md §5.6: the preference that holds the execution status list.
 STATUS_PREFERENCE = "testresult.testresultStatus.LOV"
-#: ref §4.4: the system preference that makes cycles need an environment.
+#: docs/servers/zephyr.md §5.4: the system preference that makes cycles need an environment.
 ENVIRONMENT_PREFERENCE = "cycle.environment.enabled"
 
 
 def _page(request: Request, items: list[Any]) -> dict[str, Any]:
-    """``offset``/``pagesize`` paging (ref §1). [inference] an absent or 0 ``pagesize`` means
-    everything (the plugin asks releases with ``pagesize=0`` and expects them all)."""
+    """``offset``/``pagesize`` paging (docs/servers/zephyr.md §2). [inference] an absent or 0
+    ``pagesize`` means everything (the plugin asks releases with ``pagesize=0`` and expects them
+    all)."""
     offset = max(request.int_param("offset", 0) or 0, 0)
     size = request.int_param("pagesize", 0) or 0
     chunk = items[offset : offset + size] if size > 0 else items[offset:]
@@ -36,19 +38,19 @@ def _page(request: Request, items: list[Any]) -> dict[str, Any]:
 
 
 class CatalogResources(Resources):
-    # -- users (ref §2) ------------------------------------------------------------------
+    # -- users (docs/servers/zephyr.md §3) ---------------------------------------------------------
 
     def get_current_user(self, request: Request, user: User) -> Response:
         return json_response(200, user_view(user))
 
     def delete_logout(self, request: Request, user: User) -> Response:
-        """ref §2 [BP]: ``DELETE /user/logout`` ends a session."""
+        """docs/servers/zephyr.md §3 [BP]: ``DELETE /user/logout`` ends a session."""
         for token, (login, _) in list(self.state.sessions.items()):
             if login == user.login:
                 del self.state.sessions[token]
         return json_response(200, {"message": "Logged out."})
 
-    # -- projects and releases (ref §4.1) -------------------------------------------------
+    # -- projects and releases (docs/servers/zephyr.md §5.1) ---------------------------------------
 
     def get_projects(self, request: Request, user: User) -> Response:
         """[inference] every project is visible to every user."""
@@ -72,19 +74,20 @@ class CatalogResources(Resources):
         return [release_view(r) for r in self.state.releases.values() if r.project_id == project.id]
 
     def get_project_releases(self, request: Request, user: User, project_id: str) -> Response:
-        """ref §4.1: a bare array."""
+        """docs/servers/zephyr.md §5.1: a bare array."""
         return json_response(200, self._releases_of(project_id))
 
     def get_paged_releases(self, request: Request, user: User, project_id: str) -> Response:
-        """ref §4.1 [CLIENT]: ``{"results": [...]}``."""
+        """docs/servers/zephyr.md §5.1 [CLIENT]: ``{"results": [...]}``."""
         return json_response(200, _page(request, self._releases_of(project_id)))
 
     def get_release(self, request: Request, user: User, release_id: str) -> Response:
         return json_response(200, release_view(self.release(int(release_id))))
 
     def post_release(self, request: Request, user: User) -> Response:
-        """ref §4.1 [DOC]: ``{"name", "description", "releaseStartDate", "releaseEndDate",
-        "projectId"}`` with ``MM/dd/yyyy`` dates."""
+        """docs/servers/zephyr.md §5.1 [DOC]:
+        ``{"name", "description", "releaseStartDate", "releaseEndDate", "projectId"}`` with
+        ``MM/dd/yyyy`` dates."""
         body = request.json_object()
         name = _name(body.get("name"), "name")
         project_id = as_int(body.get("projectId"), "projectId")
@@ -97,10 +100,11 @@ class CatalogResources(Resources):
         release = self.state.add_release(project_id, name, description, start, end)
         return json_response(200, release_view(release))
 
-    # -- preferences (ref §4.4, §4.6) -----------------------------------------------------
+    # -- preferences (docs/servers/zephyr.md §5.4, §5.6) -------------------------------------------
 
     def get_preference(self, request: Request, user: User) -> Response:
-        """ref §4.6: ``{"name", "value": "<JSON string>", …}`` (a string, not an array)."""
+        """docs/servers/zephyr.md §5.6: ``{"name", "value": "<JSON string>", …}`` (a string, not an
+        array)."""
         key = request.param("key")
         if key != STATUS_PREFERENCE:
             raise ApiError(404, f"Preference {key!r} not found.")  # [inference]
@@ -118,7 +122,8 @@ class CatalogResources(Resources):
         )
 
     def get_system_preferences(self, request: Request, user: User) -> Response:
-        """ref §4.4 [CLIENT]: ``v4/admin/preference/all/system?name=`` -> a list."""
+        """docs/servers/zephyr.md §5.4 [CLIENT]: ``v4/admin/preference/all/system?name=`` -> a
+        list."""
         name = request.param("name")
         items = [
             {
@@ -128,7 +133,7 @@ class CatalogResources(Resources):
         ]
         return json_response(200, [i for i in items if not name or i["name"] == name])
 
-    # -- repository tree (ref §4.2) -------------------------------------------------------
+    # -- repository tree (docs/servers/zephyr.md §5.2) ---------------------------------------------
 
     def get_tree_nodes(self, request: Request, user: User) -> Response:
         release_id = request.int_param("releaseid")
@@ -154,15 +159,17 @@ class CatalogResources(Resources):
         return json_response(200, folder_view(self.state, self.folder(int(folder_id))))
 
     def get_tree_hierarchy(self, request: Request, user: User, folder_id: str) -> Response:
-        """ref §4.2 [BP, CLIENT]: the ids under a node. [inference] the node's own id first."""
+        """docs/servers/zephyr.md §5.2 [BP, CLIENT]: the ids under a node. [inference] the node's
+        own id first."""
         self.folder(int(folder_id))
         return json_response(200, [node.id for node in self.state.descendants(int(folder_id))])
 
     def post_tree_node(self, request: Request, user: User) -> Response:
-        """ref §4.2 [DOC]: ``?parentid=0`` and ``type: "Phase"`` for a top-level folder,
-        ``?parentid={id}`` and ``type: "Module"`` below. [inference] ``parentid`` is required,
-        the other type at either level is a 400, and sibling names may repeat (ref §5: no
-        idempotency), so a client must look a folder up before creating it."""
+        """docs/servers/zephyr.md §5.2 [DOC]: ``?parentid=0`` and ``type: "Phase"`` for a top-level
+        folder, ``?parentid={id}`` and ``type: "Module"`` below. [inference] ``parentid`` is
+        required, the other type at either level is a 400, and sibling names may repeat
+        (docs/servers/zephyr.md §6: no idempotency), so a client must look a folder up before
+        creating it."""
         parent_id = request.int_param("parentid")
         if parent_id is None:
             raise ApiError(400, "Query parameter parentid is required (0 for a top-level node).")
@@ -195,16 +202,18 @@ class CatalogResources(Resources):
         self.state.add_folder(folder)
         return json_response(200, folder_view(self.state, folder))
 
-    # -- test cases (ref §4.3) ------------------------------------------------------------
+    # -- test cases (docs/servers/zephyr.md §5.3) --------------------------------------------------
 
     def get_tree_testcases(self, request: Request, user: User, folder_id: str) -> Response:
-        """ref §4.3: the tcts placed directly in a folder, ``{"results": [tct…]}``."""
+        """docs/servers/zephyr.md §5.3: the tcts placed directly in a folder,
+        ``{"results": [tct…]}``."""
         self.folder(int(folder_id))
         tcts = [tct_view(t) for t in self.state.tcts_in(int(folder_id))]
         return json_response(200, _page(request, tcts))
 
     def get_planning_testcases(self, request: Request, user: User, folder_id: str) -> Response:
-        """ref §4.3, §4.5: ``{"results": [{"tct": {…}}]}``, filtered by ``tcname``."""
+        """docs/servers/zephyr.md §5.3, §5.5: ``{"results": [{"tct": {…}}]}``, filtered by
+        ``tcname``."""
         self.folder(int(folder_id))
         wanted = request.param("tcname")
         tcts = [
@@ -215,8 +224,9 @@ class CatalogResources(Resources):
         return json_response(200, _page(request, tcts))
 
     def post_testcase_bulk(self, request: Request, user: User) -> Response:
-        """ref §4.3 [CLIENT]: an array of ``{"tcrCatalogTreeId", "testcase": {…}}`` -> the
-        created tcts. Validated whole before anything is created [inference]."""
+        """docs/servers/zephyr.md §5.3 [CLIENT]: an array of
+        ``{"tcrCatalogTreeId", "testcase": {…}}`` -> the created tcts. Validated whole before
+        anything is created [inference]."""
         items = request.json_list(self.config.max_bulk)
         planned = [self._planned_testcase(index, item) for index, item in enumerate(items)]
         created = []
@@ -244,7 +254,8 @@ class CatalogResources(Resources):
         case = item["testcase"]
         name = _name(case.get("name"), f"{where}: testcase.name")
         if len(name) > self.config.max_name_length:
-            # ref §1 [CLIENT]: the vendor cuts names to 255. [inference] longer is refused.
+            # docs/servers/zephyr.md §2 [CLIENT]: the vendor cuts names to 255. [inference] longer
+            # is refused.
             raise ApiError(
                 400,
                 f"{where}: testcase.name is {len(name)} characters; at most "
@@ -252,7 +263,8 @@ class CatalogResources(Resources):
             )
         properties = case.get("customProperties")
         if not isinstance(properties, dict):
-            # ref §4.3 [CLIENT]: "customProperties must be an object ({}), not null"
+            # docs/servers/zephyr.md §5.3 [CLIENT]: "customProperties must be an object ({}), not
+            # null"
             raise ApiError(400, f"{where}: testcase.customProperties must be an object ({{}}).")
         release_id = as_int(case.get("releaseId"), f"{where}: testcase.releaseId", required=False)
         if release_id is not None and release_id != folder.release_id:

@@ -20,7 +20,8 @@ DEFAULT_DEFECTS = ["PAY-17", "PAY-18", "PAY-19", "DEMO-1", "DEMO-2", "DEMO-3"]
 
 @dataclass(frozen=True)
 class ExecutionStatus:
-    """One entry of the ``testresult.testresultStatus.LOV`` preference (ref §4.6)."""
+    """One entry of the ``testresult.testresultStatus.LOV`` preference
+    (docs/servers/zephyr.md §5.6)."""
 
     id: int
     name: str
@@ -29,12 +30,12 @@ class ExecutionStatus:
 
 
 def default_statuses() -> list[ExecutionStatus]:
-    """ref §4.6 [DOC]: 1 PASS, 2 FAIL, 3 WIP, 4 Blocked.
+    """docs/servers/zephyr.md §5.6 [DOC]: 1 PASS, 2 FAIL, 3 WIP, 4 Blocked.
 
     [inference] ``10`` "Not Executed" is listed too: the reference names 10 as the vendor's
     "not executed" id (for step results) and an unexecuted execution needs some status. ``5``
     "Deferred" is an *inactive* custom status (statuses "can be customised per instance" and
-    carry ``active``, ref §4.6) so a client can be tested against one.
+    carry ``active``, docs/servers/zephyr.md §5.6) so a client can be tested against one.
     """
     return [
         ExecutionStatus(1, "Pass", True, "#2e7d32"),
@@ -50,34 +51,38 @@ def default_statuses() -> list[ExecutionStatus]:
 class EmulatorConfig(EmulatorBasics):
     """The Zephyr Enterprise server the emulator pretends to be. Every field has a default.
 
-    Logins authenticate with Basic auth (ref §2); read-only ones may only read, any other
-    method answers 403 (ref §4.9 lists 403). ``latency`` is added to every REST and upload
-    request.
+    Logins authenticate with Basic auth (docs/servers/zephyr.md §3); read-only ones may only read,
+    any other method answers 403 (docs/servers/zephyr.md §5.9 lists 403). ``latency`` is added to
+    every REST and upload request.
     """
 
-    #: API tokens (``Authorization: Bearer``, ref §2), token -> login. A token whose login is
-    #: in neither ``users`` nor ``readonly_users`` authenticates nobody (401).
+    #: API tokens (``Authorization: Bearer``, docs/servers/zephyr.md §3), token -> login. A token
+    #: whose login is in neither ``users`` nor ``readonly_users`` authenticates nobody (401).
     tokens: dict[str, str] = field(default_factory=lambda: {"demo-token": "admin"})
     #: Projects at start, name -> release names; ids are numeric and assigned in order.
     projects: dict[str, list[str]] = field(default_factory=lambda: {"Demo": ["2026.4"]})
-    #: The execution status list served through the preference (ref §4.6).
+    #: The execution status list served through the preference (docs/servers/zephyr.md §5.6).
     statuses: list[ExecutionStatus] = field(default_factory=default_statuses)
-    #: The status an execution has until one is set. [inference] ref §4.6 names 10.
+    #: The status an execution has until one is set. [inference] docs/servers/zephyr.md §5.6 names
+    #: 10.
     not_executed_status_id: int = 10
-    #: Defect keys that exist in the linked tracker (``POST /defectmapping/``, ref §4.8).
+    #: Defect keys that exist in the linked tracker (``POST /defectmapping/``,
+    #: docs/servers/zephyr.md §5.8).
     defects: list[str] = field(default_factory=lambda: list(DEFAULT_DEFECTS))
-    #: Most items one bulk call may carry (ref §1: the vendor's ``BATCH_SIZE``); more is a 400.
+    #: Most items one bulk call may carry (docs/servers/zephyr.md §2: the vendor's ``BATCH_SIZE``);
+    #: more is a 400.
     max_bulk: int = 500
     #: Strict mode: play the strictest plausible server where the reference leaves a bound
-    #: open. ref §1 [CLIENT]: the vendor plugin sends writes in batches of at most 500
-    #: (``BATCH_SIZE``); the server's own limit is not published. Off, a bulk call is
+    #: open. docs/servers/zephyr.md §2 [CLIENT]: the vendor plugin sends writes in batches of at
+    #: most 500 (``BATCH_SIZE``); the server's own limit is not published. Off, a bulk call is
     #: measured by the items it *carries*; on, also by what it *selects*:
     #:
-    #: * ``assign/bytree`` (ref §4.5 step 1): an ``isExclusion: true`` item counts as every
-    #:   test case of its folder it adds (all but the listed ones), not as its listed ids;
-    #: * ``POST /assignmenttree/{phase}/assign`` (ref §4.5 step 2, empty body): a 400 when it
-    #:   would create more than ``max_bulk`` executions (the reference does not say that it is
-    #:   unbounded).
+    #: * ``assign/bytree`` (docs/servers/zephyr.md §5.5 step 1): an ``isExclusion: true`` item
+    #:   counts as every test case of its folder it adds (all but the listed ones), not as its
+    #:   listed ids;
+    #: * ``POST /assignmenttree/{phase}/assign`` (docs/servers/zephyr.md §5.5 step 2, empty body): a
+    #:   400 when it would create more than ``max_bulk`` executions (the reference does not say that
+    #:   it is unbounded).
     #:
     #: In both modes every other bulk call carries at most ``max_bulk`` items: testcase/bulk,
     #: execution/modify's ``createRTSList``, ``execution/bulk/execute``, ``PUT
@@ -87,16 +92,20 @@ class EmulatorConfig(EmulatorBasics):
     #: Most executions one ``GET /execution`` page returns, whatever ``pagesize`` asks.
     #: [inference] ``resultSize`` carries the full count, so a client must page by it.
     result_size_cap: int = 100
-    #: Longest test-case name (ref §1: the vendor cuts at 255); a longer one is a 400.
+    #: Longest test-case name (docs/servers/zephyr.md §2: the vendor cuts at 255); a longer one is a
+    #: 400.
     max_name_length: int = 255
     #: Answer ``GET /testcasetree?type=Phase`` as ``{"results": [...]}`` rather than a bare
-    #: array (ref §4.2: "returns a bare array or {"results":[…]}, so handle both").
+    #: array (docs/servers/zephyr.md §5.2: "returns a bare array or {"results":[…]}, so handle
+    #: both").
     tree_results_envelope: bool = False
-    #: The ``cycle.environment.enabled`` system preference (ref §4.4): cycles then need one.
+    #: The ``cycle.environment.enabled`` system preference (docs/servers/zephyr.md §5.4): cycles
+    #: then need one.
     environment_required: bool = False
-    #: Methods the single-execution status call accepts (ref §4.6: PUT [BP] vs POST [DOC]).
+    #: Methods the single-execution status call accepts (docs/servers/zephyr.md §5.6: PUT [BP] vs
+    #: POST [DOC]).
     single_execute_methods: tuple[str, ...] = ("PUT", "POST")
-    #: Seconds a ``/manifest`` session cookie lives (seed 003: Max-Age=5400).
+    #: Seconds a ``/manifest`` session cookie lives (docs/servers/zephyr.md §3: Max-Age=5400).
     cookie_max_age: float = 5400.0
 
     def __post_init__(self) -> None:

@@ -1,4 +1,5 @@
-"""Listing executions, setting their status, notes and time, and linking defects (ref §4.5–§4.8).
+"""Listing executions, setting their status, notes and time, and linking defects
+(docs/servers/zephyr.md §5.5–§5.8).
 
 Every write here validates its whole batch before it changes anything [inference]: one unknown
 execution or inactive status rejects the call and leaves the others as they were.
@@ -18,7 +19,7 @@ __all__ = ["ExecutionResources"]
 
 
 class ExecutionResources(Resources):
-    # -- reading (ref §4.5 step 3) --------------------------------------------------------
+    # -- reading (docs/servers/zephyr.md §5.5 step 3) ----------------------------------------------
 
     def get_executions(self, request: Request, user: User) -> Response:
         """``GET /execution?cyclephaseid=&offset=&pagesize=`` -> ``{"results": [...]}``.
@@ -44,14 +45,15 @@ class ExecutionResources(Resources):
         return json_response(200, execution_view(self.state, self.execution(int(execution_id))))
 
     def get_execution_ids(self, request: Request, user: User) -> Response:
-        """ref §4.5 [BP]: ``GET /execution/ids?ids=``. [inference] unknown ids are skipped."""
+        """docs/servers/zephyr.md §5.5 [BP]: ``GET /execution/ids?ids=``. [inference] unknown ids
+        are skipped."""
         found = []
         for part in request.param("ids").split(","):
             if part.strip().isdigit() and int(part) in self.state.executions:
                 found.append(execution_view(self.state, self.state.executions[int(part)]))
         return json_response(200, found)
 
-    # -- one execution (ref §4.6, way 1) --------------------------------------------------
+    # -- one execution (docs/servers/zephyr.md §5.6, way 1) ----------------------------------------
 
     def put_execution(self, request: Request, user: User, execution_id: str) -> Response:
         """``PUT`` [BP] or ``POST`` [DOC] ``/execution/{id}?status=&testerid=&time=`` with an
@@ -71,7 +73,7 @@ class ExecutionResources(Resources):
         self._apply(execution, status, tester, user, notes, actual, None)
         return json_response(200, execution_view(self.state, execution))
 
-    # -- many executions, one status (ref §4.6, way 2) ------------------------------------
+    # -- many executions, one status (docs/servers/zephyr.md §5.6, way 2) --------------------------
 
     def put_execution_bulk(self, request: Request, user: User) -> Response:
         """``PUT /execution/bulk?status=&testerid=…`` with ``{"ids": [...], "serachView":
@@ -89,7 +91,7 @@ class ExecutionResources(Resources):
             self._apply(execution, status, tester, user, None, None, None)
         return json_response(200, [execution_view(self.state, e) for e in executions])
 
-    # -- many executions, each its own status (ref §4.6, way 3) ---------------------------
+    # -- many executions, each its own status (docs/servers/zephyr.md §5.6, way 3) -----------------
 
     def put_execution_bulk_execute(self, request: Request, user: User) -> Response:
         """``PUT /execution/bulk/execute`` with ``[{"rtsId", "testerId", "status", "notes",
@@ -131,7 +133,7 @@ class ExecutionResources(Resources):
         actual_time: int | None,
         executed_on: int | None,
     ) -> None:
-        """Overwrite (ref §5: repeating a status update just overwrites it)."""
+        """Overwrite (docs/servers/zephyr.md §6: repeating a status update just overwrites it)."""
         now = self.state.now_ms()
         execution.status_id = status.id
         execution.tester_id = tester_id
@@ -147,7 +149,7 @@ class ExecutionResources(Resources):
         if actual_time is not None:
             execution.actual_time = actual_time
 
-    # -- defects (ref §4.8) ---------------------------------------------------------------
+    # -- defects (docs/servers/zephyr.md §5.8) -----------------------------------------------------
 
     def post_defect_mapping(self, request: Request, user: User) -> Response:
         """``POST /defectmapping/`` "Save defect schedule" [BP]; the body is [UNCONFIRMED].

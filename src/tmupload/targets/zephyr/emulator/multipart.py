@@ -1,4 +1,4 @@
-"""A small ``multipart/form-data`` reader for the attachment upload (ref §4.7).
+"""A small ``multipart/form-data`` reader for the attachment upload (docs/servers/zephyr.md §5.7).
 
 The standard library's ``cgi`` module is gone (3.13) and ``email`` mangles raw UTF-8 file
 names, so the parts are split here: by boundary, then each part's headers as UTF-8.

@@ -1,8 +1,10 @@
-"""Cycles, cycle phases, and putting test cases into a phase and assigning them (ref §4.4–§4.5).
+"""Cycles, cycle phases, and putting test cases into a phase and assigning them
+(docs/servers/zephyr.md §5.4–§5.5).
 
 Executions (RTS) come to exist when test cases are *assigned* (``POST /assignmenttree/{id}/
-assign`` or ``POST /execution/modify``, ref §4.5 step 2), not when they are added to a phase:
-a client that adds but never assigns lists no executions.
+assign`` or ``POST
+/execution/modify``, docs/servers/zephyr.md §5.5 step 2), not when they are added to a phase: a
+client that adds but never assigns lists no executions.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ __all__ = ["PlanningResources"]
 def _dates(
     body: dict[str, Any], ms_keys: tuple[str, str], text_keys: tuple[str, str]
 ) -> list[int | None]:
-    """Start and end: ``MM/dd/yyyy`` strings (ref §4.4 [DOC]) or epoch ms (the plugin)."""
+    """Start and end: ``MM/dd/yyyy`` strings (docs/servers/zephyr.md §5.4 [DOC]) or epoch ms (the
+    plugin)."""
     out: list[int | None] = []
     for ms_key, text_key in zip(ms_keys, text_keys, strict=True):
         text = parse_us_date(body.get(text_key), text_key)
@@ -29,16 +32,17 @@ def _dates(
 
 
 class PlanningResources(Resources):
-    # -- cycles (ref §4.4) ----------------------------------------------------------------
+    # -- cycles (docs/servers/zephyr.md §5.4) ------------------------------------------------------
 
     def get_release_cycles(self, request: Request, user: User, release_id: str) -> Response:
-        """ref §4.4: a bare array of cycles, each with ``cyclePhases``."""
+        """docs/servers/zephyr.md §5.4: a bare array of cycles, each with ``cyclePhases``."""
         release = self.release(int(release_id))
         cycles = [c for c in self.state.cycles.values() if c.release_id == release.id]
         return json_response(200, [cycle_view(self.state, c) for c in cycles])
 
     def get_cycles_by_name(self, request: Request, user: User, release_id: str) -> Response:
-        """ref §4.4 [BP]. [inference] a bare array of the cycles with exactly that name."""
+        """docs/servers/zephyr.md §5.4 [BP]. [inference] a bare array of the cycles with exactly
+        that name."""
         release = self.release(int(release_id))
         name = request.param("cycleName")
         cycles = [
@@ -50,8 +54,9 @@ class PlanningResources(Resources):
         return json_response(200, cycle_view(self.state, self.cycle(int(cycle_id))))
 
     def post_cycle(self, request: Request, user: User) -> Response:
-        """ref §4.4: the documented body (``cycleStartDate`` as ``MM/dd/yyyy``) or the
-        plugin's (``startDate`` in ms). Names may repeat (ref §5: no idempotency)."""
+        """docs/servers/zephyr.md §5.4: the documented body (``cycleStartDate`` as ``MM/dd/yyyy``)
+        or the plugin's (``startDate`` in ms). Names may repeat (docs/servers/zephyr.md §6: no
+        idempotency)."""
         body = request.json_object()
         name = body.get("name")
         if not isinstance(name, str) or not name.strip():
@@ -75,12 +80,12 @@ class PlanningResources(Resources):
         self.state.cycles[cycle.id] = cycle
         return json_response(200, cycle_view(self.state, cycle))
 
-    # -- cycle phases (ref §4.4) ----------------------------------------------------------
+    # -- cycle phases (docs/servers/zephyr.md §5.4) ------------------------------------------------
 
     def post_phase(self, request: Request, user: User, cycle_id: str) -> Response:
-        """ref §4.4: ``freeForm: true`` with a ``name`` gets its own tree; ``freeForm: false``
-        is built from repository folder ``tcrCatalogTreeId``. [inference] a free-form phase
-        needs a name; a folder-built one is named after its folder unless named."""
+        """docs/servers/zephyr.md §5.4: ``freeForm: true`` with a ``name`` gets its own tree;
+        ``freeForm: false`` is built from repository folder ``tcrCatalogTreeId``. [inference] a
+        free-form phase needs a name; a folder-built one is named after its folder unless named."""
         cycle = self.cycle(int(cycle_id))
         body = request.json_object()
         body_cycle = as_int(body.get("cycleId"), "cycleId", required=False)
@@ -136,12 +141,12 @@ class PlanningResources(Resources):
         cycle.phase_ids.append(phase.id)
         return json_response(200, phase_view(phase))
 
-    # -- adding test cases and assigning them (ref §4.5) ----------------------------------
+    # -- adding test cases and assigning them (docs/servers/zephyr.md §5.5) ------------------------
 
     def post_assign_bytree(
         self, request: Request, user: User, phase_id: str, tree_id: str
     ) -> Response:
-        """ref §4.5 step 1: ``[{"treeid", "tctIds", "isExclusion"}]``.
+        """docs/servers/zephyr.md §5.5 step 1: ``[{"treeid", "tctIds", "isExclusion"}]``.
 
         [inference] ``isExclusion: true`` adds every test case placed in ``treeid`` except the
         tcts listed; ``false`` adds only the listed tcts. The plugin lists *testcase version*
@@ -149,7 +154,7 @@ class PlanningResources(Resources):
         whole folder, which is what the plugin relies on. ``includehierarchy=true`` copies the
         folder path into the phase's tree. Adding a test case twice adds it once.
 
-        ref §1: at most ``max_bulk`` (500) listed ids a call. Strict mode
+        docs/servers/zephyr.md §2: at most ``max_bulk`` (500) listed ids a call. Strict mode
         (``EmulatorConfig.strict``): an ``isExclusion: true`` item counts as every test case
         it selects, so a whole-folder item over a folder of 2,000 test cases is a 400 (the
         reference bounds the plugin's writes at 500 and does not say this call is exempt).
@@ -229,13 +234,13 @@ class PlanningResources(Resources):
         return node_id
 
     def post_assign_phase(self, request: Request, user: User, phase_id: str) -> Response:
-        """ref §4.5 step 2: an empty body assigns the whole phase to the caller; the answer is
-        an integer. [inference] the number of executions assigned; existing ones move to the
-        caller.
+        """docs/servers/zephyr.md §5.5 step 2: an empty body assigns the whole phase to the caller;
+        the answer is an integer. [inference] the number of executions assigned; existing ones move
+        to the caller.
 
         Strict mode (``EmulatorConfig.strict``): a 400 when it would create more than
-        ``max_bulk`` (500) executions. ref §1 bounds the plugin's writes at 500 and the
-        reference does not say this call is unbounded."""
+        ``max_bulk`` (500) executions. docs/servers/zephyr.md §2 bounds the plugin's writes at 500
+        and the reference does not say this call is unbounded."""
         phase = self.phase(int(phase_id))
         if self.strict:
             new = sum(
@@ -255,10 +260,11 @@ class PlanningResources(Resources):
         return json_response(200, count)
 
     def post_execution_modify(self, request: Request, user: User) -> Response:
-        """ref §4.5 step 2: ``{"cyclePhaseId", "testerId", "createRTSList": [{"cyclePhaseId",
-        "tctId", "testerId"}], …}`` -> array of RTS. ``tctId`` is a tct of the *phase's* tree
-        (the plugin reads it from ``testcase/planning/{phaseTreeId}``). [inference] a tct not
-        in the phase is a 400; assigning a tct twice reassigns its one execution."""
+        """docs/servers/zephyr.md §5.5 step 2:
+        ``{"cyclePhaseId", "testerId", "createRTSList": [{"cyclePhaseId", "tctId", "testerId"}],
+        …}`` -> array of RTS. ``tctId`` is a tct of the *phase's* tree (the plugin reads it from
+        ``testcase/planning/{phaseTreeId}``). [inference] a tct not in the phase is a 400; assigning
+        a tct twice reassigns its one execution."""
         body = request.json_object()
         phase = self.phase(as_int(body.get("cyclePhaseId"), "cyclePhaseId") or 0)
         entries = body.get("createRTSList")

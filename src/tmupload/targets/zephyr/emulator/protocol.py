@@ -1,8 +1,8 @@
 """HTTP plumbing of the emulator: request and response values, error bodies, JSON, dates.
 
-ref §5: there is no documented error envelope, but error bodies are JSON with an ``errorCode``
-key [CLIENT], and a 401's ``message`` is itself a JSON string whose ``message`` the vendor
-plugin reads [CLIENT]. [inference] Other errors carry ``errorCode``, ``errorMsg`` and
+docs/servers/zephyr.md §6: there is no documented error envelope, but error bodies are JSON with an
+``errorCode`` key [CLIENT], and a 401's ``message`` is itself a JSON string whose ``message`` the
+vendor plugin reads [CLIENT]. [inference] Other errors carry ``errorCode``, ``errorMsg`` and
 ``message`` (the same text), so a client that reads any of them finds it.
 """
 
@@ -85,16 +85,18 @@ class Request(BaseRequest):
         return self.param(name).strip().lower() == "true"
 
     def check_media_type(self) -> None:
-        """ref §1 wants ``application/json`` on POST/PUT bodies."""
+        """docs/servers/zephyr.md §2 wants ``application/json`` on POST/PUT bodies."""
         if "json" not in self.content_type.lower():
-            # [inference] a JSON body sent with another media type is refused (ref §1 [DOC]).
+            # [inference] a JSON body sent with another media type is refused
+            # (docs/servers/zephyr.md §2 [DOC]).
             raise ApiError(
                 415 if self.content_type else 400,
                 f"Content-Type must be application/json, got {self.content_type or 'none'!r}.",
             )
 
     def json_list(self, limit: int) -> list[Any]:
-        """A JSON array of at most ``limit`` items (ref §1: bulk calls carry ≤500)."""
+        """A JSON array of at most ``limit`` items (docs/servers/zephyr.md §2: bulk calls carry
+        ≤500)."""
         data = self.json()
         if not isinstance(data, list):
             raise ApiError(400, "The request body must be a JSON array.")
@@ -104,13 +106,15 @@ class Request(BaseRequest):
 
 
 def unauthorized_response(message: str) -> Response:
-    """ref §5 [CLIENT]: the vendor parses ``message`` as JSON and reads its ``message``."""
+    """docs/servers/zephyr.md §6 [CLIENT]: the vendor parses ``message`` as JSON and reads its
+    ``message``."""
     inner = json.dumps({"errorCode": _CODES[401], "message": message})
     return json_response(401, {"errorCode": _CODES[401], "message": inner})
 
 
 def as_int(value: Any, what: str, *, required: bool = True) -> int | None:
-    """A JSON number or numeric string as int (the plugin sends ``status`` as ``"2"``, ref §4.6)."""
+    """A JSON number or numeric string as int (the plugin sends ``status`` as ``"2"``,
+    docs/servers/zephyr.md §5.6)."""
     if value is None or value == "":
         if required:
             raise ApiError(400, f"{what} is required.")
@@ -127,7 +131,8 @@ def as_int(value: Any, what: str, *, required: bool = True) -> int | None:
 
 
 def parse_us_date(value: Any, what: str) -> int | None:
-    """``MM/dd/yyyy`` (ref §1 [DOC]) as epoch ms at UTC midnight; absent is None."""
+    """``MM/dd/yyyy`` (docs/servers/zephyr.md §2 [DOC]) as epoch ms at UTC midnight; absent is
+    None."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):
@@ -140,7 +145,8 @@ def parse_us_date(value: Any, what: str) -> int | None:
 
 
 def us_date(ms: int | None) -> str | None:
-    """Epoch ms as ``MM/dd/yyyy`` (UTC), the request format echoed in responses (ref §4.4)."""
+    """Epoch ms as ``MM/dd/yyyy`` (UTC), the request format echoed in responses
+    (docs/servers/zephyr.md §5.4)."""
     if ms is None:
         return None
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%m/%d/%Y")

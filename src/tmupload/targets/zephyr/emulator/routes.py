@@ -1,9 +1,10 @@
 """The REST routing table and dispatch: 404 unknown path, 405 wrong method, 403 read-only.
 
-Paths are matched below ``/flex/services/rest/{latest|v3}`` (ref §1: the documentation uses
-``latest``, the vendor plugin ``v3``, for the same operations); ``v4`` serves only the system
-preferences (ref §4.4). A trailing slash is ignored (the reference writes both ``/cycle`` and
-``/release/``). The attachment upload lives outside the REST prefix (ref §4.7).
+Paths are matched below ``/flex/services/rest/{latest|v3}`` (docs/servers/zephyr.md §2: the
+documentation uses ``latest``, the vendor plugin ``v3``, for the same operations); ``v4`` serves
+only the system preferences (docs/servers/zephyr.md §5.4). A trailing slash is ignored (the
+reference writes both ``/cycle`` and ``/release/``). The attachment upload lives outside the REST
+prefix (docs/servers/zephyr.md §5.7).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .state import State, User
 
 __all__ = ["UPLOAD_PATH", "Api"]
 
-#: ref §4.7: step 1 of an attachment, not under ``/flex/services/rest``.
+#: docs/servers/zephyr.md §5.7: step 1 of an attachment, not under ``/flex/services/rest``.
 UPLOAD_PATH = "/flex/upload/document/genericattachment"
 
 _WORDING = Wording(

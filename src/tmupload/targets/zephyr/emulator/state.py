@@ -65,7 +65,7 @@ class Folder:
     id: int
     name: str
     description: str
-    type: str  # "Phase" or "Module" (ref §4.2)
+    type: str  # "Phase" or "Module" (docs/servers/zephyr.md §5.2)
     release_id: int
     parent_id: int | None
     created_on: int
@@ -76,7 +76,8 @@ class Folder:
 
 @dataclass(slots=True)
 class Testcase:
-    """A test case version (``tct.testcase``): ``id`` is the version id (ref §3)."""
+    """A test case version (``tct.testcase``): ``id`` is the version id
+    (docs/servers/zephyr.md §4)."""
 
     id: int
     testcase_id: int  # the logical id
@@ -93,7 +94,8 @@ class Testcase:
 
 @dataclass(slots=True)
 class Tct:
-    """A placement of a test case in a tree node (``TCRCatalogTreeTestcase``, ref §3)."""
+    """A placement of a test case in a tree node (``TCRCatalogTreeTestcase``,
+    docs/servers/zephyr.md §4)."""
 
     id: int
     tree_id: int
@@ -118,7 +120,8 @@ class Cycle:
 
 @dataclass(slots=True)
 class Phase:
-    """A cycle phase (ref §4.4); ``tree_id`` is its own tree or, not free-form, a folder."""
+    """A cycle phase (docs/servers/zephyr.md §5.4); ``tree_id`` is its own tree or, not free-form, a
+    folder."""
 
     id: int
     cycle_id: int
@@ -135,7 +138,7 @@ class Phase:
 
 @dataclass(slots=True)
 class Execution:
-    """A release test schedule (RTS, "execution", ref §3)."""
+    """A release test schedule (RTS, "execution", docs/servers/zephyr.md §4)."""
 
     id: int
     phase_id: int
@@ -198,7 +201,7 @@ class State:
         self._child_folders: dict[int | None, list[Folder]] = {}
         self._tree_tcts: dict[int, list[Tct]] = {}
         self._phase_executions: dict[int, dict[int, Execution]] = {}
-        #: ``token`` cookie value -> (login, expiry as epoch seconds) (seed 003).
+        #: ``token`` cookie value -> (login, expiry as epoch seconds) (docs/servers/zephyr.md §3).
         self.sessions: dict[str, tuple[str, float]] = {}
         created = self.now_ms()
         for login in config.users:

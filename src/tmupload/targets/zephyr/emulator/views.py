@@ -1,8 +1,8 @@
 """How entities look on the wire: the JSON each REST answer carries.
 
-Field names follow the reference where it shows a response (ref §4.1–§4.7) and the vendor
-plugin's models [CLIENT]; extra fields a real server probably sends are marked [inference].
-Dates are epoch milliseconds, with the ``MM/dd/yyyy`` twins the documentation echoes.
+Field names follow the reference where it shows a response (docs/servers/zephyr.md §5.1–§5.7) and
+the vendor plugin's models [CLIENT]; extra fields a real server probably sends are marked
+[inference]. Dates are epoch milliseconds, with the ``MM/dd/yyyy`` twins the documentation echoes.
 """
 
 from __future__ import annotations
@@ -41,13 +41,15 @@ __all__ = [
 
 
 def page_envelope(items: list[Any], offset: int, total: int) -> dict[str, Any]:
-    """ref §1: paged lists answer ``{"results": [...]}``. [inference] ``firstResult`` and
-    ``resultSize`` (the count of *all* matches, not of this page) travel beside it."""
+    """docs/servers/zephyr.md §2: paged lists answer ``{"results": [...]}``. [inference]
+    ``firstResult`` and ``resultSize`` (the count of *all* matches, not of this page) travel beside
+    it."""
     return {"firstResult": offset, "resultSize": total, "results": items}
 
 
 def user_view(user: User) -> dict[str, Any]:
-    """ref §2: ``id``, ``username``, ``roles`` ([{"name": "lead"|"manager"|…}])."""
+    """docs/servers/zephyr.md §3: ``id``, ``username``, ``roles`` ([{"name":
+    "lead"|"manager"|…}])."""
     role = "tester" if user.readonly else "manager"  # [inference] the role names
     return {
         "id": user.id,
@@ -73,7 +75,7 @@ def project_view(project: Project) -> dict[str, Any]:
 
 
 def release_view(release: Release) -> dict[str, Any]:
-    """ref §4.1 [DOC]: the fields of a created release."""
+    """docs/servers/zephyr.md §5.1 [DOC]: the fields of a created release."""
     return {
         "id": release.id,
         "name": release.name,
@@ -91,7 +93,8 @@ def release_view(release: Release) -> dict[str, Any]:
 
 
 def folder_view(state: State, folder: Folder, *, deep: bool = True) -> dict[str, Any]:
-    """ref §4.2 [DOC]: a tree node; ``categories`` holds its child nodes (recursively)."""
+    """docs/servers/zephyr.md §5.2 [DOC]: a tree node; ``categories`` holds its child nodes
+    (recursively)."""
     children = state.child_folders(folder.id)
     direct = len(state.tcts_in(folder.id))
     cumulative = sum(len(state.tcts_in(node.id)) for node in state.descendants(folder.id))
@@ -116,7 +119,7 @@ def folder_view(state: State, folder: Folder, *, deep: bool = True) -> dict[str,
 
 
 def tct_view(tct: Tct) -> dict[str, Any]:
-    """ref §3, §4.3: ``id`` is the tct id, ``testcase.id`` the version id."""
+    """docs/servers/zephyr.md §4, §5.3: ``id`` is the tct id, ``testcase.id`` the version id."""
     case = tct.testcase
     return {
         "id": tct.id,
@@ -140,7 +143,7 @@ def tct_view(tct: Tct) -> dict[str, Any]:
 
 
 def phase_view(phase: Phase) -> dict[str, Any]:
-    """ref §4.4: a cycle phase; ``tcrCatalogTreeId`` is its tree."""
+    """docs/servers/zephyr.md §5.4: a cycle phase; ``tcrCatalogTreeId`` is its tree."""
     return {
         "id": phase.id,
         "name": phase.name,
@@ -158,7 +161,8 @@ def phase_view(phase: Phase) -> dict[str, Any]:
 
 
 def cycle_view(state: State, cycle: Cycle) -> dict[str, Any]:
-    """ref §4.4 [DOC]: the fields of a created cycle, with its ``cyclePhases``."""
+    """docs/servers/zephyr.md §5.4 [DOC]: the fields of a created cycle, with its
+    ``cyclePhases``."""
     return {
         "id": cycle.id,
         "name": cycle.name,
@@ -177,8 +181,8 @@ def cycle_view(state: State, cycle: Cycle) -> dict[str, Any]:
 
 
 def execution_view(state: State, execution: Execution) -> dict[str, Any]:
-    """ref §4.5–§4.6: an RTS. ``status`` is a string (the doc's response and the plugin's
-    model); notes come back as ``comment`` (the doc's single-execution response)."""
+    """docs/servers/zephyr.md §5.5–§5.6: an RTS. ``status`` is a string (the doc's response and the
+    plugin's model); notes come back as ``comment`` (the doc's single-execution response)."""
     tct = state.tcts[execution.tct_id]
     assigned = datetime.fromtimestamp(execution.assigned_on / 1000, tz=timezone.utc)
     return {
@@ -199,7 +203,8 @@ def execution_view(state: State, execution: Execution) -> dict[str, Any]:
 
 
 def attachment_view(attachment: Attachment) -> dict[str, Any]:
-    """ref §4.7: the registered fields, plus ``id``. [inference] the read-back shape."""
+    """docs/servers/zephyr.md §5.7: the registered fields, plus ``id``. [inference] the read-back
+    shape."""
     return {
         "id": attachment.id,
         "itemId": attachment.item_id,
@@ -213,7 +218,8 @@ def attachment_view(attachment: Attachment) -> dict[str, Any]:
 
 
 def status_list(config: EmulatorConfig) -> list[dict[str, Any]]:
-    """The LOV entries (ref §4.6: ``id`` and ``active``). [inference] ``value`` is the name."""
+    """The LOV entries (docs/servers/zephyr.md §5.6: ``id`` and ``active``). [inference] ``value``
+    is the name."""
     return [
         {
             "id": status.id,
