@@ -67,7 +67,14 @@ def _session(folder: Path, args: list[str]) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
     )
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    # A suite started in the background by a non-interactive shell inherits SIGINT ignored,
+    # and so would the session: give it the disposition a terminal's foreground job has.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_tests_that_mock_httpx_see_nothing_of_the_upload(
