@@ -8,7 +8,7 @@ emulators with the same seed and the same request sequence inject the same fault
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 __all__ = [
     "FAULT_WORDS",
@@ -87,17 +87,7 @@ class Faults:
     def copy(self) -> Faults:
         """An independent copy (``fail_next`` is consumed in place by the emulator)."""
         methods = None if self.only_methods is None else set(self.only_methods)
-        return Faults(
-            status_503=self.status_503,
-            status_429=self.status_429,
-            retry_after=self.retry_after,
-            reset=self.reset,
-            slow=self.slow,
-            slow_seconds=self.slow_seconds,
-            drop_after_apply=self.drop_after_apply,
-            only_methods=methods,
-            fail_next=list(self.fail_next),
-        )
+        return replace(self, only_methods=methods, fail_next=list(self.fail_next))
 
 
 @dataclass(frozen=True)

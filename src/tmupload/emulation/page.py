@@ -5,9 +5,10 @@ The pages are small and dependency-free; every value they show goes through ``ht
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
-__all__ = ["BASE_CSS", "html_page", "status_badge"]
+__all__ = ["BASE_CSS", "bullet_list", "html_page", "status_badge"]
 
 #: The style every page starts from; a page appends the classes of its own statuses.
 BASE_CSS = """
@@ -35,3 +36,11 @@ def status_badge(status: str) -> str:
     """A coloured badge; its class is ``st-`` and the status, lower case, without spaces."""
     css = "st-" + status.replace(" ", "").lower()
     return f'<span class="st {escape(css)}">{escape(status)}</span>'
+
+
+def bullet_list(items: Sequence[str], css_class: str = "", empty: str = "") -> str:
+    """A ``<ul>`` of ``items`` (each a ``<li>`` already), or ``empty`` when there are none."""
+    if not items:
+        return empty
+    opening = f"<ul class={css_class}>" if css_class else "<ul>"
+    return f"{opening}{''.join(items)}</ul>"

@@ -8,18 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from .entities import Assignment, AutomatedTest, Link, Package, Project
-from .protocol import (
-    ApiError,
-    Request,
-    Response,
-    json_response,
-    new_guid,
-    normalize_guid,
-)
+from .protocol import ApiError, Request, Response, json_response, new_guid, normalize_guid
 from .resource import Getter, ResourceBase, contains, lookup, optional_text, required_text
+from .result_views import incident_json
 from .views import (
     assignment_json,
-    incident_json,
     link_json,
     package_json,
     project_json,

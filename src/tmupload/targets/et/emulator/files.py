@@ -18,7 +18,7 @@ from .attachments import Attachment
 from .multipart import parse_multipart
 from .protocol import ApiError, Request, Response, json_response, normalize_guid
 from .resource import ResourceBase, lookup
-from .views import attachment_json
+from .result_views import attachment_json
 
 __all__ = ["AttachmentResources", "content_response"]
 

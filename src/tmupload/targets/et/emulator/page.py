@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Iterator
 from html import escape
 
-from tmupload.emulation.page import BASE_CSS, html_page, status_badge
+from tmupload.emulation.page import BASE_CSS, bullet_list, html_page, status_badge
 
 from .attachments import Attachment
 from .entities import Package, ResultNode, Run, totals_of
@@ -65,7 +65,7 @@ def _attachments(state: State, run_id: str, node_id: str | None) -> str:
             f"<span class=muted>{escape(attachment.content_type)}, "
             f"{escape(_size(attachment.size))}</span>{_thumbnail(attachment, href)}</li>"
         )
-    return f"<ul class=att>{''.join(items)}</ul>" if items else ""
+    return bullet_list(items, "att")
 
 
 def _thumbnail(attachment: Attachment, href: str) -> str:
@@ -143,7 +143,7 @@ def _package_tree(state: State, kind: str, project_id: str) -> str:
                 f"<li><b>{escape(package.name)}</b> <span class=id>{escape(package.id)}</span>"
                 f"{_package_content(state, package)}{branch(package.id)}</li>"
             )
-        return f"<ul>{''.join(items)}</ul>" if items else ""
+        return bullet_list(items)
 
     return branch(None) or "<p class=muted>none</p>"
 
@@ -155,7 +155,7 @@ def _package_content(state: State, package: Package) -> str:
             f"<li>automated test {escape(t.name)} <span class=muted>({escape(t.type)})</span></li>"
             for t in tests
         ]
-        return f"<ul>{''.join(items)}</ul>" if items else ""
+        return bullet_list(items)
     parts = []
     for assignment in (a for a in state.assignments.values() if a.package_id == package.id):
         test = state.tests[assignment.test_id]
@@ -168,7 +168,7 @@ def _package_content(state: State, package: Package) -> str:
             f"{status_badge(state.assignment_status(assignment))} "
             f"<span class=muted>{len(runs)} run(s)</span>{blocks}</li>"
         )
-    return f"<ul>{''.join(parts)}</ul>" if parts else ""
+    return bullet_list(parts)
 
 
 def _trackers(state: State, project_id: str) -> str:
@@ -187,7 +187,7 @@ def _trackers(state: State, project_id: str) -> str:
             f"<li>{escape(link.name)} <span class=muted>({escape(link.system_name)}, link "
             f"{escape(link.id)})</span>: {tickets}</li>"
         )
-    return f"<ul>{''.join(items)}</ul>" if items else "<p class=muted>none</p>"
+    return bullet_list(items, empty="<p class=muted>none</p>")
 
 
 def render_index(state: State) -> str:

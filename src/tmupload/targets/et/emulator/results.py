@@ -21,12 +21,8 @@ from .protocol import (
     normalize_guid,
 )
 from .resource import Getter, ResourceBase, lookup
-from .views import (
-    node_incident_json,
-    node_json,
-    run_json,
-    task_json,
-)
+from .result_views import node_incident_json, node_json, task_json
+from .views import run_json
 
 __all__ = ["ResultResources"]
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tmupload.emulation.records import record
+
 from .entities import Package, ResultNode, Run, Task, totals_of
 from .protocol import format_time
 from .state import State
@@ -24,9 +26,7 @@ def snapshot(state: State) -> dict[str, Any]:
         ],
         "external_system_links": [
             {
-                "Id": link.id,
-                "ProjectId": link.project_id,
-                "Name": link.name,
+                **record(link, Id="id", ProjectId="project_id", Name="name"),
                 "ExternalSystemName": link.system_name,
                 "Tickets": [
                     {"Id": t.id, "Key": t.key, "IncidentId": t.incident_id}
@@ -39,10 +39,7 @@ def snapshot(state: State) -> dict[str, Any]:
         "execution_packages": [_package(state, p) for p in state.packages_of("execution")],
         "automated_tests": [
             {
-                "Id": t.id,
-                "Name": t.name,
-                "PackageId": t.package_id,
-                "ProjectId": t.project_id,
+                **record(t, Id="id", Name="name", PackageId="package_id", ProjectId="project_id"),
                 "Type": t.type,
                 "Configuration": dict(t.configuration),
             }
@@ -88,8 +85,7 @@ def snapshot(state: State) -> dict[str, Any]:
 def run_snapshot(state: State, run: Run) -> dict[str, Any]:
     assignment = state.assignments[run.assignment_id]
     return {
-        "Id": run.id,
-        "AssignmentId": run.assignment_id,
+        **record(run, Id="id", AssignmentId="assignment_id"),
         "AutomatedTestId": assignment.test_id,
         "Status": run.status,
         "RunBy": run.run_by.login,
@@ -108,11 +104,9 @@ def _link_ids(state: State, project_id: str) -> list[str]:
 
 def _package(state: State, package: Package) -> dict[str, Any]:
     return {
-        "Id": package.id,
-        "Name": package.name,
+        **record(package, Id="id", Name="name"),
         "Path": state.package_path(package),
-        "ProjectId": package.project_id,
-        "ParentId": package.parent_id,
+        **record(package, ProjectId="project_id", ParentId="parent_id"),
     }
 
 
@@ -120,23 +114,16 @@ def _attachments(state: State, run_id: str, node_id: str | None) -> list[dict[st
     """docs/servers/et.md §5.4: the attachments of a run or node; ``Name`` is the file name as
     uploaded."""
     return [
-        {
-            "Id": a.id,
-            "Name": a.file_name,
-            "ContentType": a.content_type,
-            "Size": a.size,
-            "Sha256": a.sha256,
-        }
+        record(
+            a, Id="id", Name="file_name", ContentType="content_type", Size="size", Sha256="sha256"
+        )
         for a in state.attachments.of(run_id, node_id)
     ]
 
 
 def _node(state: State, run: Run, node: ResultNode) -> dict[str, Any]:
     return {
-        "Id": node.id,
-        "Name": node.name,
-        "Status": node.status,
-        "DurationInSeconds": node.duration,
+        **record(node, Id="id", Name="name", Status="status", DurationInSeconds="duration"),
         "Description": node.description,
         "Metadata": dict(node.metadata),
         "Notes": node.notes,
@@ -150,11 +137,7 @@ def _node(state: State, run: Run, node: ResultNode) -> dict[str, Any]:
 
 def _task(task: Task) -> dict[str, Any]:
     return {
-        "Id": task.id,
-        "Kind": task.kind,
-        "Complete": task.complete,
-        "Error": task.error,
-        "Message": task.message,
+        **record(task, Id="id", Kind="kind", Complete="complete", Error="error", Message="message"),
         "StartedAt": format_time(task.started_at),
         "FinishedAt": None if task.finished_at is None else format_time(task.finished_at),
         "IncidentId": task.incident_id,

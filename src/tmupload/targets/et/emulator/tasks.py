@@ -6,26 +6,32 @@ Tasks complete lazily, in ``State.tick`` (state.py); these handlers only validat
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-from .entities import Task
-from .protocol import (
-    ApiError,
-    Request,
-    Response,
-    json_response,
-    new_guid,
-    normalize_guid,
-)
+from .entities import Task, Ticket
+from .protocol import ApiError, Request, Response, json_response, new_guid, normalize_guid
 from .resource import ResourceBase, optional_text, required_text
-from .views import (
-    task_json,
-)
+from .result_views import task_json
 
 __all__ = ["LINK_TASK_TYPE", "TaskResources"]
 
 #: docs/servers/et.md §7 / docs/servers/et.md §7.3: the single-call ticket-link task type.
 LINK_TASK_TYPE = "LinkTicketToAutomatedTestRunResultNode"
+
+
+class _Progress(NamedTuple):
+    """What a task shows while it runs (docs/servers/et.md §7.2)."""
+
+    total: int
+    processed: int
+    percent: float
+    message: str | None
+
+
+#: docs/servers/et.md §7.1: the documented Reindex example.
+_REINDEX = _Progress(total=10, processed=1, percent=0.1, message="Queuing index events")
+_LINK = _Progress(total=3, processed=2, percent=0.67, message="Creating link")
+_TICKET_LINK = _Progress(total=0, processed=0, percent=0.0, message=None)
 
 
 class TaskResources(ResourceBase):
@@ -56,18 +62,7 @@ class TaskResources(ResourceBase):
     def _start_reindex(self, request: Request) -> Response:
         """docs/servers/et.md §7.1: the documented Reindex example, finished after
         ``link_delay``."""
-        now = self.now()
-        task = Task(
-            id=f"reindex-{new_guid()}",
-            kind="reindex",
-            started_at=now,
-            due_at=now + self.config.link_delay,
-            total=10,
-            processed=1,
-            progress=0.1,
-            message="Queuing index events",
-        )
-        self.state.add_task(task)
+        task = self._start_task("reindex-", "reindex", _REINDEX)
         location = f"{request.root}/api/backgroundtask/{task.id}"
         return json_response(202, task_json(request.root, task), {"Location": location})
 
@@ -114,22 +109,15 @@ class TaskResources(ResourceBase):
         if linked or self.state.pending_link(run.id, node.id, ticket):
             # [inference] a link still being created counts as linked
             raise ApiError(500, f"The ticket '{key}' is already linked to this result node.")
-        now = self.now()
-        task = Task(
-            id=f"linktickettoautomatedtestrunresultnode_{new_guid()}",
-            kind="link",
-            started_at=now,
-            due_at=now + self.config.link_delay,
-            total=3,
-            processed=2,
-            progress=0.67,
-            message="Creating link",
+        task = self._start_task(
+            "linktickettoautomatedtestrunresultnode_",
+            "link",
+            _LINK,
+            ticket,
             done_message="Link created",  # [inference]
             run_id=run.id,
             node_id=node.id,
-            ticket=ticket,
         )
-        self.state.add_task(task)
         # docs/servers/et.md §7 quirk: the Location header has no /backgroundtask/ segment
         return json_response(
             202, task_json(request.root, task), {"Location": f"{request.root}/api/{task.id}"}
@@ -142,17 +130,34 @@ class TaskResources(ResourceBase):
         ticket is a 403 here.
         """
         ticket = self._ticket(link_id, ticket_id, 403)
+        task = self._start_task("ticketlinking_", "ticketlink", _TICKET_LINK, ticket)
+        return json_response(202, task_json(request.root, task))
+
+    def _start_task(
+        self,
+        id_prefix: str,
+        kind: str,
+        progress: _Progress,
+        ticket: Ticket | None = None,
+        *,
+        done_message: str | None = None,
+        run_id: str | None = None,
+        node_id: str | None = None,
+    ) -> Task:
+        """Register a task that ``State.tick`` finishes ``link_delay`` from now."""
         now = self.now()
         task = Task(
-            id=f"ticketlinking_{new_guid()}",
-            kind="ticketlink",
+            id=f"{id_prefix}{new_guid()}",
+            kind=kind,
             started_at=now,
             due_at=now + self.config.link_delay,
-            total=0,
-            processed=0,
-            progress=0.0,
-            message=None,
+            total=progress.total,
+            processed=progress.processed,
+            progress=progress.percent,
+            message=progress.message,
+            done_message=done_message,
+            run_id=run_id,
+            node_id=node_id,
             ticket=ticket,
         )
-        self.state.add_task(task)
-        return json_response(202, task_json(request.root, task))
+        return self.state.add_task(task)

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Protocol, TypeVar
+
 from .config import EmulatorConfig
 from .protocol import ApiError
 from .state import Project, State
 
 __all__ = ["ResourceBase", "int_id"]
+
+
+class _ProjectItem(Protocol):
+    @property
+    def project_id(self) -> int: ...
+
+
+Item = TypeVar("Item", bound=_ProjectItem)
 
 
 def int_id(text: str, what: str) -> int:
@@ -34,3 +45,14 @@ class ResourceBase:
         if project is None:
             raise ApiError(missing_status, f"Project {text} does not exist or you cannot see it.")
         return project
+
+    def in_project(
+        self, items: Mapping[int, Item], project_id: str, item_id: str, noun: str
+    ) -> Item:
+        """The item of a ``/projects/{projectId}/…/{id}`` path, ``noun`` naming its kind ("Test
+        run"): 404 when it is unknown or belongs to another project, since ids are site-wide."""
+        project = self.project(project_id)
+        item = items.get(int_id(item_id, noun.lower()))
+        if item is None or item.project_id != project.id:
+            raise ApiError(404, f"{noun} {item_id} does not exist in project {project.id}.")
+        return item

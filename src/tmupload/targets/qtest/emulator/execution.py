@@ -116,15 +116,12 @@ class ExecutionResources(ResourceBase):
             },
         )
 
-    def _run(self, project: Project, run_id: str) -> TestRunItem:
-        run = self.state.runs.get(int_id(run_id, "test run"))
-        if run is None or run.project_id != project.id:
-            raise ApiError(404, f"Test run {run_id} does not exist in project {project.id}.")
-        return run
+    def _run(self, project_id: str, run_id: str) -> TestRunItem:
+        return self.in_project(self.state.runs, project_id, run_id, "Test run")
 
     def get_run(self, request: Request, project_id: str, run_id: str) -> Response:
         """One run; strict mode: no Automation Content (``EmulatorConfig.strict``)."""
-        run = self._run(self.project(project_id), run_id)
+        run = self._run(project_id, run_id)
         expand_case = "testcase" in request.param("expand").lower()
         view = run_view(
             self.state, run, request.root, expand_case=expand_case, automation=not self.strict
@@ -135,7 +132,7 @@ class ExecutionResources(ResourceBase):
 
     def get_logs(self, request: Request, project_id: str, run_id: str) -> Response:
         """Paged like the run list. [inference] newest first."""
-        run = self._run(self.project(project_id), run_id)
+        run = self._run(project_id, run_id)
         page = page_of(request)
         logs = [self.state.logs[i] for i in reversed(run.log_ids)]
         expand_case = "testcase" in request.param("expand").lower()
@@ -156,7 +153,7 @@ class ExecutionResources(ResourceBase):
     def get_last_log(self, request: Request, project_id: str, run_id: str) -> Response:
         """docs/servers/qtest.md §7.4 ``…/test-logs/last-run`` (``expand=testcase`` adds the test
         case)."""
-        run = self._run(self.project(project_id), run_id)
+        run = self._run(project_id, run_id)
         log = self.state.latest_log(run)
         if log is None:
             raise ApiError(404, f"Test run {run.pid} has no test log.")  # [inference]
@@ -164,7 +161,7 @@ class ExecutionResources(ResourceBase):
         return json_response(200, log_view(self.state, log, request.root, expand_case=expand_case))
 
     def get_log(self, request: Request, project_id: str, run_id: str, log_id: str) -> Response:
-        run = self._run(self.project(project_id), run_id)
+        run = self._run(project_id, run_id)
         log = self.state.logs.get(int_id(log_id, "test log"))
         if log is None or log.run_id != run.id:
             raise ApiError(404, f"Test log {log_id} does not belong to test run {run.pid}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .base import ResourceBase, int_id
 from .protocol import ApiError, Request, Response, json_response, page_of
-from .state import Cycle, Project
+from .state import Project
 from .views import cycle_view, project_view, release_view, test_case_view
 
 __all__ = ["ProjectResources"]
@@ -34,10 +34,7 @@ class ProjectResources(ResourceBase):
         return json_response(200, [release_view(r, request.root) for r in releases])
 
     def get_release(self, request: Request, project_id: str, release_id: str) -> Response:
-        project = self.project(project_id)
-        release = self.state.releases.get(int_id(release_id, "release"))
-        if release is None or release.project_id != project.id:
-            raise ApiError(404, f"Release {release_id} does not exist in project {project.id}.")
+        release = self.in_project(self.state.releases, project_id, release_id, "Release")
         return json_response(200, release_view(release, request.root))
 
     # -- test cycles (docs/servers/qtest.md §8) ----------------------------------------------------
@@ -101,14 +98,8 @@ class ProjectResources(ResourceBase):
         )
         return json_response(201, cycle_view(self.state, cycle, request.root, children=True))
 
-    def _cycle(self, project: Project, cycle_id: str) -> Cycle:
-        cycle = self.state.cycles.get(int_id(cycle_id, "test cycle"))
-        if cycle is None or cycle.project_id != project.id:
-            raise ApiError(404, f"Test cycle {cycle_id} does not exist in project {project.id}.")
-        return cycle
-
     def get_cycle(self, request: Request, project_id: str, cycle_id: str) -> Response:
-        cycle = self._cycle(self.project(project_id), cycle_id)
+        cycle = self.in_project(self.state.cycles, project_id, cycle_id, "Test cycle")
         deep = "descendants" in request.param("expand").lower()
         return json_response(200, cycle_view(self.state, cycle, request.root, deep=deep))
 
@@ -134,8 +125,5 @@ class ProjectResources(ResourceBase):
         )
 
     def get_test_case(self, request: Request, project_id: str, case_id: str) -> Response:
-        project = self.project(project_id)
-        case = self.state.test_cases.get(int_id(case_id, "test case"))
-        if case is None or case.project_id != project.id:
-            raise ApiError(404, f"Test case {case_id} does not exist in project {project.id}.")
+        case = self.in_project(self.state.test_cases, project_id, case_id, "Test case")
         return json_response(200, test_case_view(self.state, case, request.root))

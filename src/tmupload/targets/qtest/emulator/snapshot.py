@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tmupload.emulation.records import record
+
 from .protocol import format_time
 from .state import State, TestLogItem, TestRunItem
 
@@ -26,32 +28,18 @@ def snapshot(state: State, now: float) -> dict[str, Any]:
         ],
         "cycles": [
             {
-                "id": c.id,
-                "pid": c.pid,
-                "name": c.name,
-                "parent_id": c.parent_id,
-                "parent_type": c.parent_type,
-                "project_id": c.project_id,
+                **record(c, "id", "pid", "name", "parent_id", "parent_type", "project_id"),
                 "path": state.cycle_path(c),
             }
             for c in state.cycles.values()
         ],
         "modules": [
-            {
-                "id": m.id,
-                "pid": m.pid,
-                "name": m.name,
-                "parent_id": m.parent_id,
-                "project_id": m.project_id,
-            }
+            record(m, "id", "pid", "name", "parent_id", "project_id")
             for m in state.modules.values()
         ],
         "test_cases": [
             {
-                "id": t.id,
-                "pid": t.pid,
-                "name": t.name,
-                "automation_content": t.automation_content,
+                **record(t, "id", "pid", "name", "automation_content"),
                 "module_path": state.module_path(t.module_id),
                 "project_id": t.project_id,
             }
@@ -60,8 +48,7 @@ def snapshot(state: State, now: float) -> dict[str, Any]:
         "test_runs": [run_snapshot(state, run) for run in state.runs.values()],
         "jobs": [
             {
-                "id": j.id,
-                "project_id": j.project_id,
+                **record(j, "id", "project_id"),
                 "state": state.job_state(j, now),
                 "content": j.content,
             }
@@ -73,14 +60,9 @@ def snapshot(state: State, now: float) -> dict[str, Any]:
 def run_snapshot(state: State, run: TestRunItem) -> dict[str, Any]:
     cycle = state.cycles[run.cycle_id]
     return {
-        "id": run.id,
-        "pid": run.pid,
-        "name": run.name,
-        "automation_content": run.automation_content,
-        "cycle_id": run.cycle_id,
+        **record(run, "id", "pid", "name", "automation_content", "cycle_id"),
         "cycle_path": state.cycle_path(cycle),
-        "project_id": run.project_id,
-        "test_case_id": run.test_case_id,
+        **record(run, "project_id", "test_case_id"),
         "status": state.run_status(run),
         "logs": [log_snapshot(state, state.logs[i]) for i in run.log_ids],
     }
@@ -88,31 +70,20 @@ def run_snapshot(state: State, run: TestRunItem) -> dict[str, Any]:
 
 def log_snapshot(state: State, log: TestLogItem) -> dict[str, Any]:
     return {
-        "id": log.id,
-        "status": log.status,
-        "automation_status": log.automation_status,
-        "note": log.note,
+        **record(log, "id", "status", "automation_status", "note"),
         "exe_start_date": format_time(log.exe_start),
         "exe_end_date": format_time(log.exe_end),
         "submitted_by": log.submitted_by,
         "attachments": [
             {
-                "id": a.id,
-                "name": a.name,
-                "content_type": a.content_type,
+                **record(a, "id", "name", "content_type"),
                 "size": len(a.data),
                 "sha256": a.sha256,
             }
             for a in log.attachments
         ],
         "test_step_logs": [
-            {
-                "order": s.order,
-                "description": s.description,
-                "expected_result": s.expected_result,
-                "actual_result": s.actual_result,
-                "status": s.status,
-            }
+            record(s, "order", "description", "expected_result", "actual_result", "status")
             for s in log.steps
         ],
         "defects": [state.defects[i].key for i in log.defect_ids],

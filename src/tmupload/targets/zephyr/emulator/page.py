@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from html import escape
 
-from tmupload.emulation.page import html_page
+from tmupload.emulation.page import bullet_list, html_page
 
 from .snapshot import execution_snapshot
 from .state import Folder, Phase, Release, State
@@ -60,7 +60,7 @@ def _tree(state: State, folders: list[Folder]) -> str:
             f"<li><b>{escape(folder.name)}</b> <span class=muted>{escape(folder.type)}</span> "
             f"<span class=id>{folder.id}</span><ul>{cases}</ul>{below}</li>"
         )
-    return f"<ul>{''.join(items)}</ul>" if items else ""
+    return bullet_list(items)
 
 
 def _executions(state: State, phase: Phase, limit: int | None) -> str:

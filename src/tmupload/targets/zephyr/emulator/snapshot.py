@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tmupload.emulation.records import record
+
 from .state import Execution, Phase, State
 
 __all__ = ["execution_snapshot", "snapshot"]
@@ -36,32 +38,20 @@ def execution_snapshot(state: State, execution: Execution) -> dict[str, Any]:
         "folder_path": state.folder_path(source.tree_id),
         "status_id": execution.status_id,
         "status_name": status.name if status else None,
-        "notes": execution.notes,
-        "executed_on": execution.executed_on,
+        **record(execution, "notes", "executed_on"),
         "attachments": [
-            {
-                "id": a.id,
-                "name": a.name,
-                "content_type": a.content_type,
-                "size": a.size,
-                "sha256": a.sha256,
-            }
-            for a in (state.attachments[i] for i in execution.attachment_ids)
+            record(state.attachments[i], "id", "name", "content_type", "size", "sha256")
+            for i in execution.attachment_ids
         ],
         "defects": list(execution.defects),
-        "tester_id": execution.tester_id,
-        "actual_time": execution.actual_time,
-        "tct_id": execution.tct_id,
+        **record(execution, "tester_id", "actual_time", "tct_id"),
         "testcase_version_id": tct.testcase.id,
     }
 
 
 def phase_snapshot(state: State, phase: Phase) -> dict[str, Any]:
     return {
-        "id": phase.id,
-        "name": phase.name,
-        "free_form": phase.free_form,
-        "tree_id": phase.tree_id,
+        **record(phase, "id", "name", "free_form", "tree_id"),
         "executions": [execution_snapshot(state, e) for e in state.executions_of(phase.id)],
     }
 
@@ -83,11 +73,7 @@ def snapshot(state: State) -> dict[str, Any]:
         ],
         "folders": [
             {
-                "id": f.id,
-                "name": f.name,
-                "type": f.type,
-                "parent_id": f.parent_id,
-                "release_id": f.release_id,
+                **record(f, "id", "name", "type", "parent_id", "release_id"),
                 "path": state.folder_path(f.id),
             }
             for f in repository
@@ -107,9 +93,7 @@ def snapshot(state: State) -> dict[str, Any]:
         ],
         "cycles": [
             {
-                "id": c.id,
-                "name": c.name,
-                "release_id": c.release_id,
+                **record(c, "id", "name", "release_id"),
                 "phases": [phase_snapshot(state, state.phases[pid]) for pid in c.phase_ids],
             }
             for c in state.cycles.values()

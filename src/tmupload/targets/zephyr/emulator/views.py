@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from tmupload.emulation.records import record
+
 from .config import EmulatorConfig
 from .protocol import us_date
 from .state import (
@@ -77,16 +79,11 @@ def project_view(project: Project) -> dict[str, Any]:
 def release_view(release: Release) -> dict[str, Any]:
     """docs/servers/zephyr.md §5.1 [DOC]: the fields of a created release."""
     return {
-        "id": release.id,
-        "name": release.name,
-        "description": release.description,
-        "startDate": release.start_date,
+        **record(release, "id", "name", "description", startDate="start_date"),
         "releaseStartDate": us_date(release.start_date),
         "endDate": release.end_date,
         "releaseEndDate": us_date(release.end_date),
-        "createdDate": release.created_on,
-        "projectId": release.project_id,
-        "orderId": release.id,
+        **record(release, createdDate="created_on", projectId="project_id", orderId="id"),
         "globalRelease": False,
         "projectRelease": True,
     }
@@ -145,14 +142,8 @@ def tct_view(tct: Tct) -> dict[str, Any]:
 def phase_view(phase: Phase) -> dict[str, Any]:
     """docs/servers/zephyr.md §5.4: a cycle phase; ``tcrCatalogTreeId`` is its tree."""
     return {
-        "id": phase.id,
-        "name": phase.name,
-        "description": phase.description,
-        "cycleId": phase.cycle_id,
-        "releaseId": phase.release_id,
-        "freeForm": phase.free_form,
-        "tcrCatalogTreeId": phase.tree_id,
-        "startDate": phase.start_date,
+        **record(phase, "id", "name", "description", cycleId="cycle_id", releaseId="release_id"),
+        **record(phase, freeForm="free_form", tcrCatalogTreeId="tree_id", startDate="start_date"),
         "endDate": phase.end_date,
         "phaseStartDate": us_date(phase.start_date),
         "phaseEndDate": us_date(phase.end_date),
