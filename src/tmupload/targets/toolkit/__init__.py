@@ -9,6 +9,8 @@
 * ``memory``: a journal in memory, for work done before there is an outbox entry;
 * ``places`` and ``notes``: where a case sits (folders, classes, its name) and what its notes
   say of how it ran, worded alike for the servers that file tests by path and take notes.
+* ``demo``: ``EmulatorDemo``, a target's ``tmupload demo`` wiring as data (its emulator, the
+  credentials and flags the example suite needs) and its own read-back.
 
 Beside it: ``targets/batching.py`` (bounded batches, halving, the first alone then a pool) and
 ``targets/statusmap.py`` (status maps and status words).
