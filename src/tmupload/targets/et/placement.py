@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tmupload.errors import ConfigError
+from tmupload.settings import Settings
 from tmupload.targets.et.api import EtApi
 from tmupload.targets.et.models import EtEntity
 
-__all__ = ["Placement", "resolve_placement", "split_path"]
+__all__ = ["Placement", "placement_for", "resolve_placement", "split_path"]
 
 
 @dataclass
@@ -156,3 +157,16 @@ def resolve_placement(
                 placement.automated_test_id, placement.execution_package_id
             ).Id
     return placement
+
+
+def placement_for(api: EtApi, settings: Settings, *, create: bool) -> Placement:
+    """``resolve_placement`` for the project, packages and automated test the settings name."""
+    assert settings.project is not None
+    return resolve_placement(
+        api,
+        project=settings.project,
+        script_package=settings.option("script_package"),
+        automated_test=settings.option("automated_test"),
+        execution_package=settings.option("execution_package"),
+        create=create,
+    )
