@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from tmupload.errors import ConfigError, ServerRejected, TmUploadError, TransportError
 from tmupload.settings import Settings
 from tmupload.targets.et.api import EtApi, et_client
-from tmupload.targets.et.placement import placement_for
+from tmupload.targets.et.placement import resolve_placement
 
 __all__ = ["run_checks"]
 
@@ -48,7 +48,7 @@ def run_checks(settings: Settings) -> Iterator[tuple[bool | None, str]]:
             f"login: {settings.user} accepted by Enterprise Tester {info.get('Version', '?')}",
         )
         try:
-            placement = placement_for(api, settings, create=False)
+            placement = resolve_placement(api, settings, create=False)
         except TmUploadError as exc:
             yield False, f"project and placement: {exc}"
             return

@@ -10,7 +10,7 @@ from tmupload.settings import Settings
 from tmupload.targets.et.api import EtApi
 from tmupload.targets.et.models import EtEntity
 
-__all__ = ["Placement", "placement_for", "resolve_placement", "split_path"]
+__all__ = ["Placement", "resolve_placement", "split_path"]
 
 
 @dataclass
@@ -98,16 +98,14 @@ def find_project(api: EtApi, name: str) -> str:
     return projects[0].Id
 
 
-def resolve_placement(
-    api: EtApi,
-    *,
-    project: str,
-    script_package: str,
-    automated_test: str,
-    execution_package: str,
-    create: bool,
-) -> Placement:
-    """Find, and unless ``create`` is False also create, everything down to the assignment."""
+def resolve_placement(api: EtApi, settings: Settings, *, create: bool) -> Placement:
+    """Find, and unless ``create`` is False also create, everything down to the assignment
+    (the project, packages and automated test the settings name)."""
+    project = settings.project
+    assert project is not None
+    script_package = settings.option("script_package")
+    automated_test = settings.option("automated_test")
+    execution_package = settings.option("execution_package")
     placement = Placement()
     placement.project_id = find_project(api, project)
     placement.script_package_id = _package_path(
@@ -157,16 +155,3 @@ def resolve_placement(
                 placement.automated_test_id, placement.execution_package_id
             ).Id
     return placement
-
-
-def placement_for(api: EtApi, settings: Settings, *, create: bool) -> Placement:
-    """``resolve_placement`` for the project, packages and automated test the settings name."""
-    assert settings.project is not None
-    return resolve_placement(
-        api,
-        project=settings.project,
-        script_package=settings.option("script_package"),
-        automated_test=settings.option("automated_test"),
-        execution_package=settings.option("execution_package"),
-        create=create,
-    )

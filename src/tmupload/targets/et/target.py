@@ -39,7 +39,7 @@ from tmupload.targets.et.files import attach_to_node, node_attachments
 from tmupload.targets.et.linking import Linker, LinkJob
 from tmupload.targets.et.models import EtRun, EtTask
 from tmupload.targets.et.payload import EtPayload, UploadBody, payload_file
-from tmupload.targets.et.placement import placement_for
+from tmupload.targets.et.placement import resolve_placement
 from tmupload.targets.et.preflight import preflight
 from tmupload.targets.et.runs import find_new_run, known_run_ids, map_nodes
 from tmupload.targets.et.stream import EtStream
@@ -91,7 +91,7 @@ class EtTarget(ServerTarget):
         upload. A problem here is left for ``deliver`` to find and report."""
         try:
             with self.connection.background_client() as http:
-                placement = placement_for(EtApi(http), self.settings, create=False)
+                placement = resolve_placement(EtApi(http), self.settings, create=False)
         except TmUploadError as exc:
             log.debug("preparing the placement failed (the upload will retry): %s", exc)
             return
@@ -109,7 +109,7 @@ class EtTarget(ServerTarget):
         with self._client() as http:
             api = EtApi(http)
             api.root()
-            placement = placement_for(api, self.settings, create=False)
+            placement = resolve_placement(api, self.settings, create=False)
             delivery.plan = [f"would create {what}" for what in placement.created]
             delivery.plan.append(
                 f"would upload {len(run.cases)} results ({size:,} bytes of JUnit XML)"
@@ -234,7 +234,7 @@ class EtTarget(ServerTarget):
     def _resolve_and_record(self, api: EtApi, journal: Journal) -> dict[str, Any]:
         self._progress("resolving project and packages")
         api.root()
-        placement = placement_for(api, self.settings, create=True)
+        placement = resolve_placement(api, self.settings, create=True)
         placed = {
             "project_id": placement.project_id,
             "assignment_id": placement.assignment_id,
