@@ -11,7 +11,7 @@ def test_a_pool_tells_every_fifty_done_in_order_and_keeps_the_items_order() -> N
     results = in_pool_telling(lambda n: n * 2, list(range(150)), 4, told.append)
 
     assert results == [n * 2 for n in range(150)]
-    assert told == [50, 100]  # 150 is the last: the caller's own summary says it
+    assert told == [50, 100]  # not at 150: the last one
 
 
 def test_a_short_pool_says_nothing() -> None:
