@@ -48,7 +48,6 @@ class EtDemo(EmulatorDemo):
 
 DEMO = EtDemo(
     target="et",
-    title="Enterprise Tester",
     credentials={"TMUPLOAD_USER": "admin", "TMUPLOAD_PASSWORD": "admin"},
     options={
         "script_package": "Examples/pytest",

@@ -15,21 +15,25 @@ from tmupload.settings import Settings
 from tmupload.targets.qtest.api import QTestApi, qtest_client
 from tmupload.targets.qtest.payload import parse_status_map
 from tmupload.targets.qtest.placement import find_project, resolve_placement
-from tmupload.targets.toolkit.checks import CheckLine, first_call_failed, login_words
+from tmupload.targets.toolkit.checks import (
+    CheckLine,
+    configuration,
+    first_call_failed,
+    login_words,
+)
 
 __all__ = ["run_checks"]
 
 
 def run_checks(settings: Settings) -> Iterator[CheckLine]:
     """Yield (passed, line) for configuration, site, login, project, cycle and status map."""
-    try:
-        settings.require_target()
-        status_map = parse_status_map(settings.option("status_map"), settings.names("status_map"))
-    except ConfigError as exc:
-        yield False, f"configuration: {exc}"
+    status_map = yield from configuration(
+        settings,
+        lambda: parse_status_map(settings.option("status_map"), settings.names("status_map")),
+    )
+    if status_map is None:
         return
     login = login_words(settings)
-    yield True, f"configuration: {settings.url} with {login}"
     with qtest_client(settings, attempts=2) as http:
         api = QTestApi(http)
         try:

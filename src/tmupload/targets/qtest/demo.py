@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tmupload.targets.toolkit.demo import DEMO_PROJECT, EmulatorDemo, tickets
+from tmupload.targets.toolkit.demo import DEMO_PROJECT, DEMO_TOKEN, EmulatorDemo, tickets
 
 __all__ = ["DEMO", "QTestDemo"]
 
@@ -44,7 +44,6 @@ class QTestDemo(EmulatorDemo):
 
 DEMO = QTestDemo(
     target="qtest",
-    title="qTest Manager",
-    credentials={"TMUPLOAD_TOKEN": "demo-token"},
+    credentials=DEMO_TOKEN,
     options={"cycle": _CYCLE},
 )

@@ -3,12 +3,15 @@ and what a failed first call to the server says (``cli/check.py`` prints the lin
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Callable, Container, Generator
+from typing import TypeVar
 
-from tmupload.errors import ServerRejected, TmUploadError, TransportError
+from tmupload.errors import ConfigError, ServerRejected, TmUploadError, TransportError
 from tmupload.settings import Settings
 
-__all__ = ["CheckLine", "first_call_failed", "login_words"]
+__all__ = ["CheckLine", "configuration", "first_call_failed", "login_words"]
+
+T = TypeVar("T")
 
 #: One line of ``tmupload check``: passed (True), failed (False) or a note on what it cannot
 #: verify (None), and what it says.
@@ -18,6 +21,22 @@ CheckLine = tuple[bool | None, str]
 def login_words(settings: Settings) -> str:
     """How a check names the account: "an API token", or "the login NAME"."""
     return "an API token" if settings.token is not None else f"the login {settings.user}"
+
+
+def configuration(
+    settings: Settings, read: Callable[[], T]
+) -> Generator[CheckLine, None, T | None]:
+    """The first line of a check: whether the settings are complete and what ``read`` makes
+    of them (the target's own, such as its status map) is valid. Returns what ``read``
+    returned, or None after the failed line (a check stops there)."""
+    try:
+        settings.require_target()
+        value = read()
+    except ConfigError as exc:
+        yield False, f"configuration: {exc}"
+        return None
+    yield True, f"configuration: {settings.url} with {login_words(settings)}"
+    return value
 
 
 def first_call_failed(

@@ -1,6 +1,6 @@
 """What every target's demo shares (``tmupload demo --target T``, run by ``cli/demo.py``).
 
-A target's demo is data (its title, the credentials and settings the example suite runs with)
+A target's demo is data (the credentials and settings the example suite runs with)
 and one method of its own, ``show``: how to read back, through the server's REST API, what
 landed. Starting the emulator, the flags, and the settings that read the project back are alike.
 """
@@ -15,10 +15,12 @@ from typing import Any
 from tmupload.emulation import EmulatorServer
 from tmupload.settings import Settings, resolve
 
-__all__ = ["DEMO_PROJECT", "EmulatorDemo", "landed_run", "tickets"]
+__all__ = ["DEMO_PROJECT", "DEMO_TOKEN", "EmulatorDemo", "landed_run", "tickets"]
 
 #: The project every demo uploads to (the emulators accept any name).
 DEMO_PROJECT = "Demo"
+#: The API token the qTest and Zephyr emulators accept out of the box.
+DEMO_TOKEN = {"TMUPLOAD_TOKEN": "demo-token"}
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,6 @@ class EmulatorDemo:
     """The demo wiring for one target: a subclass writes ``show``, its instance gives the data."""
 
     target: str  # the ``--tm-target`` value; its emulator is ``tmupload.targets.<target>.emulator``
-    title: str  # how a person calls the server
     credentials: dict[str, str]  # TMUPLOAD_* variables: a token, or a user and a password
     options: dict[str, str]  # the target's own settings, by option name (as ``--tm-x-y``)
 

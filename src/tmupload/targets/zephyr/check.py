@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tmupload.errors import ConfigError, TmUploadError
+from tmupload.errors import TmUploadError
 from tmupload.settings import Settings
-from tmupload.targets.toolkit.checks import CheckLine, first_call_failed, login_words
+from tmupload.targets.toolkit.checks import (
+    CheckLine,
+    configuration,
+    first_call_failed,
+    login_words,
+)
 from tmupload.targets.zephyr.api import ZephyrApi, zephyr_client
 from tmupload.targets.zephyr.cycle import find_cycle
 from tmupload.targets.zephyr.placement import (
@@ -34,14 +39,12 @@ def run_checks(settings: Settings) -> Iterator[CheckLine]:
         return settings.flag(name)
 
     option = flag("status_map")
-    try:
-        settings.require_target()
-        status_map = parse_status_map(settings.option("status_map"), option)
-    except ConfigError as exc:
-        yield False, f"configuration: {exc}"
+    status_map = yield from configuration(
+        settings, lambda: parse_status_map(settings.option("status_map"), option)
+    )
+    if status_map is None:
         return
     login = login_words(settings)
-    yield True, f"configuration: {settings.url} with {login}"
     with zephyr_client(settings, attempts=2) as http:
         api = ZephyrApi(http)
         try:

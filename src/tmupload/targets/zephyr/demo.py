@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tmupload.targets.toolkit.demo import EmulatorDemo, landed_run, tickets
+from tmupload.targets.toolkit.demo import DEMO_TOKEN, EmulatorDemo, landed_run, tickets
 
 __all__ = ["DEMO", "ZephyrDemo"]
 
@@ -36,7 +36,6 @@ class ZephyrDemo(EmulatorDemo):
 
 DEMO = ZephyrDemo(
     target="zephyr",
-    title="Zephyr Enterprise",
-    credentials={"TMUPLOAD_TOKEN": "demo-token"},
+    credentials=DEMO_TOKEN,
     options={"release": "2026.4", "cycle": "Nightly"},
 )
