@@ -15,12 +15,7 @@ from tmupload.settings import Settings
 from tmupload.targets.qtest.api import QTestApi, qtest_client
 from tmupload.targets.qtest.payload import parse_status_map
 from tmupload.targets.qtest.placement import find_project, resolve_placement
-from tmupload.targets.toolkit.checks import (
-    CheckLine,
-    configuration,
-    first_call_failed,
-    login_words,
-)
+from tmupload.targets.toolkit.checks import CheckLine, configuration, first_call_failed, login_words
 
 __all__ = ["run_checks"]
 

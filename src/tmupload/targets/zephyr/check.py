@@ -12,12 +12,7 @@ from collections.abc import Iterator
 
 from tmupload.errors import TmUploadError
 from tmupload.settings import Settings
-from tmupload.targets.toolkit.checks import (
-    CheckLine,
-    configuration,
-    first_call_failed,
-    login_words,
-)
+from tmupload.targets.toolkit.checks import CheckLine, configuration, first_call_failed, login_words
 from tmupload.targets.zephyr.api import ZephyrApi, zephyr_client
 from tmupload.targets.zephyr.cycle import find_cycle
 from tmupload.targets.zephyr.placement import (
