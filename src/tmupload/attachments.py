@@ -16,9 +16,7 @@ import json
 import mimetypes
 import re
 import shutil
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from tmupload.models import Attachment, CaseResult, RunReport
 from tmupload.properties import ATTACHMENT_PROPERTY, FIXTURE_PROPERTY
 from tmupload.settings import Settings
 from tmupload.targets.base import AttachmentResult, Journal, Progress
+from tmupload.targets.batching import in_pool_telling
 from tmupload.targets.toolkit.steps import ATTACHMENTS, attachment_key
 
 __all__ = [
@@ -233,25 +232,18 @@ def send_all(
     if not todo:
         return results
     progress(f"sending {len(todo)} attachment(s)")
-    lock = threading.Lock()
-    finished = 0
 
     def safely(job: tuple[str, CaseResult, Attachment]) -> AttachmentResult:
-        nonlocal finished
         key, case, item = job
         try:
             send_one(case, item)
         except (ServerError, OSError) as exc:
-            result = AttachmentResult(case.case_id, item.name, item.size, "failed", str(exc))
-        else:
-            result = AttachmentResult(case.case_id, item.name, item.size, "sent")
-            journal.item_done(ATTACHMENTS, key, {"status": "sent"})
-        with lock:
-            finished += 1
-            if finished % 50 == 0 and finished < len(todo):
-                progress(f"sent {finished} of {len(todo)} attachment(s)")
-        return result
+            return AttachmentResult(case.case_id, item.name, item.size, "failed", str(exc))
+        journal.item_done(ATTACHMENTS, key, {"status": "sent"})
+        return AttachmentResult(case.case_id, item.name, item.size, "sent")
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        results.extend(pool.map(safely, todo))
+    def tell(finished: int) -> None:
+        progress(f"sent {finished} of {len(todo)} attachment(s)")
+
+    results.extend(in_pool_telling(safely, todo, concurrency, tell))
     return results

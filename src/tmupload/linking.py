@@ -7,15 +7,14 @@ linked and ``--tm-no-link`` turns linking off. A target supplies only how to lin
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from tmupload.errors import ServerError
 from tmupload.models import RunReport
 from tmupload.settings import Settings
 from tmupload.targets.base import Journal, LinkResult, Progress
+from tmupload.targets.batching import in_pool_telling
 
 __all__ = ["FINAL_LINK_STATUSES", "LinkRequest", "link_all", "link_requests"]
 
@@ -77,11 +76,8 @@ def link_all(
             todo.append(request)
     if todo:
         progress(f"linking {len(todo)} ticket(s)")
-        lock = threading.Lock()
-        finished = 0
 
         def safely(request: LinkRequest) -> LinkResult:
-            nonlocal finished
             try:
                 result = link_one(request)
             except ServerError as exc:
@@ -91,13 +87,12 @@ def link_all(
                 request.journal_key,
                 {"status": result.status, "reason": result.reason},
             )
-            with lock:
-                finished += 1
-                if finished % 50 == 0 and finished < len(todo):
-                    progress(f"linked {finished} of {len(todo)} ticket(s)")
             return result
 
-        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            for request, result in zip(todo, pool.map(safely, todo), strict=True):
-                results[request.journal_key] = result
+        def tell(finished: int) -> None:
+            progress(f"linked {finished} of {len(todo)} ticket(s)")
+
+        linked = in_pool_telling(safely, todo, concurrency, tell)
+        for request, result in zip(todo, linked, strict=True):
+            results[request.journal_key] = result
     return [results[request.journal_key] for request in requests]

@@ -16,7 +16,7 @@ from tmupload._version import __version__
 from tmupload.cli.common import EXIT_UPLOAD_FAILED, EXIT_USAGE, add_settings, command_spelling
 from tmupload.errors import ConfigError, InputError, TmUploadError
 from tmupload.options import did_you_mean, looks_secret
-from tmupload.targets.registry import DEFAULT_TARGET, all_options, target_names
+from tmupload.targets.registry import DEFAULT_TARGET, all_options, load_attribute, target_names
 
 __all__ = ["main"]
 
@@ -111,28 +111,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
 
 
-def cmd_resend(args: argparse.Namespace) -> int:
-    from tmupload.cli.resend import cmd_resend as run
+def _imported_when_run(reference: str) -> Callable[[argparse.Namespace], int]:
+    """The command ``reference`` ("module:function") names, imported only when it runs: every
+    call builds the whole parser, and each command brings its own imports."""
 
-    return run(args)
+    def run(args: argparse.Namespace) -> int:
+        command: Callable[[argparse.Namespace], int] = load_attribute(reference)
+        return command(args)
 
-
-def cmd_send(args: argparse.Namespace) -> int:
-    from tmupload.cli.send import cmd_send as run
-
-    return run(args)
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    from tmupload.cli.check import cmd_check as run
-
-    return run(args)
+    return run
 
 
-def cmd_emulator(args: argparse.Namespace) -> int:
-    from tmupload.cli.emulator import cmd_emulator as run
-
-    return run(args)
+cmd_resend = _imported_when_run("tmupload.cli.resend:cmd_resend")
+cmd_send = _imported_when_run("tmupload.cli.send:cmd_send")
+cmd_check = _imported_when_run("tmupload.cli.check:cmd_check")
+cmd_emulator = _imported_when_run("tmupload.cli.emulator:cmd_emulator")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,13 +18,21 @@ then go several at a time.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from tmupload.errors import ServerError
 
-__all__ = ["chunks", "first_alone_then_pool", "in_pool", "refused_as_too_big", "send_halving"]
+__all__ = [
+    "chunks",
+    "first_alone_then_pool",
+    "in_pool",
+    "in_pool_telling",
+    "refused_as_too_big",
+    "send_halving",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -80,6 +88,30 @@ def in_pool(work: Callable[[T], R], items: Sequence[T], concurrency: int) -> lis
         return [work(item) for item in items]
     with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
         return list(pool.map(work, items))
+
+
+def in_pool_telling(
+    work: Callable[[T], R],
+    items: Sequence[T],
+    concurrency: int,
+    tell: Callable[[int], None],
+    every: int = 50,
+) -> list[R]:
+    """``in_pool``, calling ``tell(finished)`` each time another ``every`` items are done
+    (not at the last item): a long pool says how far it is, in order of the counts."""
+    lock = threading.Lock()
+    finished = 0
+
+    def counted(item: T) -> R:
+        nonlocal finished
+        result = work(item)
+        with lock:
+            finished += 1
+            if finished % every == 0 and finished < len(items):
+                tell(finished)
+        return result
+
+    return in_pool(counted, items, concurrency)
 
 
 def first_alone_then_pool(work: Callable[[T], R], items: Sequence[T], concurrency: int) -> list[R]:

@@ -7,11 +7,11 @@ imported only when a run is sent to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypedDict
 
 from tmupload.options import OptionSpec
 
-__all__ = ["CredentialKind", "TargetSpec"]
+__all__ = ["CredentialKind", "PackageParts", "TargetSpec", "parts_in"]
 
 #: ``basic``: user + password; ``token``: an API token sent as ``Authorization: Bearer``.
 CredentialKind = Literal["basic", "token"]
@@ -52,3 +52,26 @@ class TargetSpec:
     # (Enterprise Tester: a run per import; Zephyr: a phase per upload); on qTest, CI shards
     # land in the same cycle.
     run_per_upload: bool = False
+
+
+class PackageParts(TypedDict):
+    """The "module:attribute" names of ``TargetSpec`` for a target laid out as a package."""
+
+    implementation: str
+    preflight: str
+    emulator: str
+    check: str
+    demo: str
+
+
+def parts_in(package: str, target_class: str) -> PackageParts:
+    """Where the parts of a target laid out as the built-in ones are: in ``package``,
+    ``target.py`` (``target_class``), ``preflight.py``, ``emulator/``, ``check.py`` and
+    ``demo.py`` (a ``TargetSpec`` takes them as ``**parts_in(...)``)."""
+    return PackageParts(
+        implementation=f"{package}.target:{target_class}",
+        preflight=f"{package}.preflight:preflight",
+        emulator=f"{package}.emulator",
+        check=f"{package}.check:run_checks",
+        demo=f"{package}.demo:DEMO",
+    )

@@ -114,11 +114,7 @@ class EtApi:
             else f"Package={odata_quote(parent_id or '')}"
         )
         tql = f"Id IN Packages({odata_quote(name)}) AND {scope}"
-        response = self.http.request("GET", f"api/{kind}", params={"tql": tql, "$top": "100"})
-        return [
-            parse_model(EtEntity, item, "package")
-            for item in items_of(json_body(response, kind), kind)
-        ]
+        return self._find(kind, tql, kind, "package")
 
     def create_package(
         self, kind: str, name: str, *, project_id: str | None = None, parent_id: str | None = None
@@ -128,17 +124,12 @@ class EtApi:
             body["ParentId"] = parent_id
         else:
             body["ProjectId"] = project_id or ""
-        response = self.http.request("POST", f"api/{kind}", json=body, ok=(201, 200))
-        return parse_model(EtEntity, json_body(response, f"POST {kind}"), "package")
+        return self._create(kind, body, kind, "package")
 
     # -- automated tests and assignments (docs/servers/et.md §4.2-§4.3) ----------------------------
     def find_automated_tests(self, name: str, package_id: str) -> list[EtEntity]:
         tql = f"Name~{odata_quote(name)} AND Package={odata_quote(package_id)}"
-        response = self.http.request(
-            "GET", "api/automatedtests", params={"tql": tql, "$top": "100"}
-        )
-        items = items_of(json_body(response, "automated tests"), "automated tests")
-        return [parse_model(EtEntity, item, "automated test") for item in items]
+        return self._find("automatedtests", tql, "automated tests", "automated test")
 
     def create_automated_test(self, name: str, package_id: str) -> EtEntity:
         body = {
@@ -147,23 +138,29 @@ class EtApi:
             "Type": "UnitTest",
             "Configuration": {"Type": "JUnit"},
         }
-        response = self.http.request("POST", "api/automatedtests", json=body, ok=(201, 200))
-        return parse_model(EtEntity, json_body(response, "POST automated test"), "automated test")
+        return self._create("automatedtests", body, "automated test", "automated test")
 
     def find_assignments(self, test_id: str, package_id: str) -> list[EtEntity]:
         tql = f"TestId={test_id} AND Package={package_id}"
-        response = self.http.request(
-            "GET", "api/automatedtestassignments", params={"tql": tql, "$top": "100"}
-        )
-        items = items_of(json_body(response, "assignments"), "assignments")
-        return [parse_model(EtEntity, item, "assignment") for item in items]
+        return self._find("automatedtestassignments", tql, "assignments", "assignment")
 
     def create_assignment(self, test_id: str, package_id: str) -> EtEntity:
         body = {"PackageId": package_id, "AutomatedTestId": test_id}
-        response = self.http.request(
-            "POST", "api/automatedtestassignments", json=body, ok=(201, 200)
-        )
-        return parse_model(EtEntity, json_body(response, "POST assignment"), "assignment")
+        return self._create("automatedtestassignments", body, "assignment", "assignment")
+
+    def _find(self, collection: str, tql: str, found: str, one: str) -> list[EtEntity]:
+        """The entities of ``api/<collection>`` a TQL query picks (the first 100; vendor TQL,
+        docs/servers/et.md §2.7); ``found`` names the answer in errors, ``one`` an entity."""
+        params = {"tql": tql, "$top": "100"}
+        response = self.http.request("GET", f"api/{collection}", params=params)
+        items = items_of(json_body(response, found), found)
+        return [parse_model(EtEntity, item, one) for item in items]
+
+    def _create(self, collection: str, body: dict[str, Any], made: str, one: str) -> EtEntity:
+        """POST a new entity to ``api/<collection>`` (201 or 200 both say it was made);
+        ``made`` names the call in errors ("POST <made>"), ``one`` the entity."""
+        response = self.http.request("POST", f"api/{collection}", json=body, ok=(201, 200))
+        return parse_model(EtEntity, json_body(response, f"POST {made}"), one)
 
     # -- runs (docs/servers/et.md §5.1-§5.2) -------------------------------------------------------
     def list_runs(self, assignment_id: str, *, top: int = 25, skip: int = 0) -> list[EtRun]:

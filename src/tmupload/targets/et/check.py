@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tmupload.errors import ConfigError, ServerRejected, TmUploadError, TransportError
+from tmupload.errors import ConfigError, TmUploadError
 from tmupload.settings import Settings
 from tmupload.targets.et.api import EtApi, et_client
 from tmupload.targets.et.placement import resolve_placement
+from tmupload.targets.toolkit.checks import CheckLine, first_call_failed
 
 __all__ = ["run_checks"]
 
 
-def run_checks(settings: Settings) -> Iterator[tuple[bool | None, str]]:
+def run_checks(settings: Settings) -> Iterator[CheckLine]:
     """Yield (passed, line) for configuration, reachability, login, project and placement."""
     try:
         settings.require_target()
@@ -26,21 +27,9 @@ def run_checks(settings: Settings) -> Iterator[tuple[bool | None, str]]:
         try:
             api.root()
             info = api.systeminfo()
-        except TransportError as exc:
-            yield False, f"server reachable: {exc}"
-            return
-        except ServerRejected as exc:
-            if exc.status == 401:
-                yield True, f"server reachable over {scheme}"
-                yield False, f"login: {exc}"
-            elif exc.status == 404:  # GET /api: the URL (see nothing_at)
-                yield True, f"server reachable over {scheme}"
-                yield False, f"URL: {exc}"
-            else:
-                yield False, f"server and login: {exc}"
-            return
-        except TmUploadError as exc:
-            yield False, f"server and login: {exc}"
+        except TmUploadError as exc:  # a 404 at GET /api is the URL
+            reached = f"server reachable over {scheme}"
+            yield from first_call_failed(exc, "server", reached=reached, login_statuses=(401,))
             return
         yield True, f"server reachable over {scheme}"
         yield (
@@ -48,14 +37,7 @@ def run_checks(settings: Settings) -> Iterator[tuple[bool | None, str]]:
             f"login: {settings.user} accepted by Enterprise Tester {info.get('Version', '?')}",
         )
         try:
-            placement = resolve_placement(
-                api,
-                project=str(settings.project),
-                script_package=settings.option("script_package"),
-                automated_test=settings.option("automated_test"),
-                execution_package=settings.option("execution_package"),
-                create=False,
-            )
+            placement = resolve_placement(api, settings, create=False)
         except TmUploadError as exc:
             yield False, f"project and placement: {exc}"
             return

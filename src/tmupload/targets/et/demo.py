@@ -6,46 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from tmupload.emulation import EmulatorServer
+from tmupload.targets.toolkit.demo import EmulatorDemo, landed_run
 
 __all__ = ["DEMO", "EtDemo"]
 
-_USER = "admin"
-_PASSWORD = "admin"
 
-
-class EtDemo:
-    title = "Enterprise Tester"
-    login = f"login {_USER}/{_PASSWORD}"
-
-    def serve(self) -> EmulatorServer[Any]:
-        from tmupload.targets.et.emulator import Emulator, EmulatorConfig, serve_in_thread
-
-        return serve_in_thread(Emulator(EmulatorConfig()))
-
-    def environment(self) -> dict[str, str]:
-        return {"TMUPLOAD_USER": _USER, "TMUPLOAD_PASSWORD": _PASSWORD}
-
-    def pytest_args(self) -> list[str]:
-        return [
-            "--tm-target", "et", "--tm-project", "Demo",
-            "--tm-script-package", "Examples/pytest",
-            "--tm-execution-package", "Examples/Nightly",
-            "--tm-automated-test", "example suite",
-        ]  # fmt: skip
-
+class EtDemo(EmulatorDemo):
     def show(self, url: str, manifest: dict[str, Any]) -> None:
-        from tmupload.settings import resolve
         from tmupload.targets.et.api import EtApi, et_client
 
-        settings = resolve(
-            {"url": url, "project": "Demo", "user": _USER}, {}, {"TMUPLOAD_PASSWORD": _PASSWORD}
-        )
-        run = manifest.get("run")
-        run_id = run.get("id") if isinstance(run, dict) else None
-        if not run_id:
-            print("demo: no run landed (see the messages above)")
+        run = landed_run(manifest, "run")
+        if run is None:
             return
+        run_id = str(run["id"])
         keys_by_node: dict[str, list[str]] = {}
         cases = manifest.get("cases")
         for case in cases if isinstance(cases, list) else []:
@@ -54,23 +27,31 @@ class EtDemo:
             ]
             if case.get("result_id") and linked:
                 keys_by_node[str(case["result_id"])] = linked
-        with et_client(settings) as http:
+        with et_client(self.settings(url)) as http:
             api = EtApi(http)
-            et_run = api.run(str(run_id))
+            et_run = api.run(run_id)
             print(f"\nWhat the server holds for run {run_id} (status {et_run.Status}):")
             totals = et_run.Totals or {}
             shown = ("Passed", "Failed", "Errors", "Skipped", "TotalResults")
             print("  totals: " + ", ".join(f"{key} {totals.get(key, 0)}" for key in shown))
-            for _ancestors, node in api.walk_nodes(str(run_id)):
+            for _ancestors, node in api.walk_nodes(run_id):
                 if node.HasChildren or node.Children:
                     print(f"  {node.Name}")
                     continue
                 tickets = ""
                 if node.HasIncidents:
-                    incidents = api.node_incidents(str(run_id), node.Id)
+                    incidents = api.node_incidents(run_id, node.Id)
                     keys = ", ".join(keys_by_node.get(node.Id, []))
                     tickets = f"  -> {keys} ({len(incidents)} incident(s) linked on the server)"
                 print(f"    {node.Status or '?':<8} {node.Name}{tickets}")
 
 
-DEMO = EtDemo()
+DEMO = EtDemo(
+    target="et",
+    credentials={"TMUPLOAD_USER": "admin", "TMUPLOAD_PASSWORD": "admin"},
+    options={
+        "script_package": "Examples/pytest",
+        "execution_package": "Examples/Nightly",
+        "automated_test": "example suite",
+    },
+)

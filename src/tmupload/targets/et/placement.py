@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tmupload.errors import ConfigError
+from tmupload.settings import Settings
 from tmupload.targets.et.api import EtApi
 from tmupload.targets.et.models import EtEntity
 
@@ -97,16 +98,14 @@ def find_project(api: EtApi, name: str) -> str:
     return projects[0].Id
 
 
-def resolve_placement(
-    api: EtApi,
-    *,
-    project: str,
-    script_package: str,
-    automated_test: str,
-    execution_package: str,
-    create: bool,
-) -> Placement:
-    """Find, and unless ``create`` is False also create, everything down to the assignment."""
+def resolve_placement(api: EtApi, settings: Settings, *, create: bool) -> Placement:
+    """Find, and unless ``create`` is False also create, everything down to the assignment
+    (the project, packages and automated test the settings name)."""
+    project = settings.project
+    assert project is not None
+    script_package = settings.option("script_package")
+    automated_test = settings.option("automated_test")
+    execution_package = settings.option("execution_package")
     placement = Placement()
     placement.project_id = find_project(api, project)
     placement.script_package_id = _package_path(

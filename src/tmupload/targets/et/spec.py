@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tmupload.options import OptionSpec
-from tmupload.targets.spec import TargetSpec
+from tmupload.targets.spec import TargetSpec, parts_in
 
 __all__ = ["SPEC"]
 
@@ -28,10 +28,6 @@ SPEC = TargetSpec(
     ),
     credentials=("basic",),
     frozen=("url", "project", "script_package", "automated_test", "execution_package"),
-    preflight="tmupload.targets.et.preflight:preflight",
-    implementation="tmupload.targets.et.target:EtTarget",
-    emulator="tmupload.targets.et.emulator",
-    demo="tmupload.targets.et.demo:DEMO",
-    check="tmupload.targets.et.check:run_checks",
+    **parts_in("tmupload.targets.et", "EtTarget"),
     run_per_upload=True,
 )

@@ -39,7 +39,7 @@ from tmupload.targets.et.files import attach_to_node, node_attachments
 from tmupload.targets.et.linking import Linker, LinkJob
 from tmupload.targets.et.models import EtRun, EtTask
 from tmupload.targets.et.payload import EtPayload, UploadBody, payload_file
-from tmupload.targets.et.placement import Placement, resolve_placement
+from tmupload.targets.et.placement import resolve_placement
 from tmupload.targets.et.preflight import preflight
 from tmupload.targets.et.runs import find_new_run, known_run_ids, map_nodes
 from tmupload.targets.et.stream import EtStream
@@ -91,7 +91,7 @@ class EtTarget(ServerTarget):
         upload. A problem here is left for ``deliver`` to find and report."""
         try:
             with self.connection.background_client() as http:
-                placement = self._placement(EtApi(http), create=False)
+                placement = resolve_placement(EtApi(http), self.settings, create=False)
         except TmUploadError as exc:
             log.debug("preparing the placement failed (the upload will retry): %s", exc)
             return
@@ -102,18 +102,6 @@ class EtTarget(ServerTarget):
                 "created": [],
             }
 
-    def _placement(self, api: EtApi, *, create: bool) -> Placement:
-        s = self.settings
-        assert s.project is not None
-        return resolve_placement(
-            api,
-            project=s.project,
-            script_package=s.option("script_package"),
-            automated_test=s.option("automated_test"),
-            execution_package=s.option("execution_package"),
-            create=create,
-        )
-
     def plan(self, run: RunReport) -> Delivery:
         delivery = Delivery(target=self.name)
         with payload_file(run) as payload:
@@ -121,7 +109,7 @@ class EtTarget(ServerTarget):
         with self._client() as http:
             api = EtApi(http)
             api.root()
-            placement = self._placement(api, create=False)
+            placement = resolve_placement(api, self.settings, create=False)
             delivery.plan = [f"would create {what}" for what in placement.created]
             delivery.plan.append(
                 f"would upload {len(run.cases)} results ({size:,} bytes of JUnit XML)"
@@ -246,7 +234,7 @@ class EtTarget(ServerTarget):
     def _resolve_and_record(self, api: EtApi, journal: Journal) -> dict[str, Any]:
         self._progress("resolving project and packages")
         api.root()
-        placement = self._placement(api, create=True)
+        placement = resolve_placement(api, self.settings, create=True)
         placed = {
             "project_id": placement.project_id,
             "assignment_id": placement.assignment_id,

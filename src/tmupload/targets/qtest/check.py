@@ -10,44 +10,36 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tmupload.errors import ConfigError, ServerRejected, TmUploadError, TransportError
+from tmupload.errors import ConfigError, TmUploadError
 from tmupload.settings import Settings
 from tmupload.targets.qtest.api import QTestApi, qtest_client
 from tmupload.targets.qtest.payload import parse_status_map
 from tmupload.targets.qtest.placement import find_project, resolve_placement
+from tmupload.targets.toolkit.checks import CheckLine, configuration, first_call_failed, login_words
 
 __all__ = ["run_checks"]
 
 
-def run_checks(settings: Settings) -> Iterator[tuple[bool | None, str]]:
+def run_checks(settings: Settings) -> Iterator[CheckLine]:
     """Yield (passed, line) for configuration, site, login, project, cycle and status map."""
-    try:
-        settings.require_target()
-        status_map = parse_status_map(settings.option("status_map"), settings.names("status_map"))
-    except ConfigError as exc:
-        yield False, f"configuration: {exc}"
+    status_map = yield from configuration(
+        settings,
+        lambda: parse_status_map(settings.option("status_map"), settings.names("status_map")),
+    )
+    if status_map is None:
         return
-    login = "an API token" if settings.token is not None else f"the login {settings.user}"
-    yield True, f"configuration: {settings.url} with {login}"
+    login = login_words(settings)
     with qtest_client(settings, attempts=2) as http:
         api = QTestApi(http)
         try:
             project_id, _ = find_project(api, str(settings.project))
-        except TransportError as exc:
-            yield False, f"site reachable: {exc}"
-            return
-        except ServerRejected as exc:
-            yield True, "site reachable"
-            # A 404 at the login or the project list is the URL (see nothing_at).
-            yield False, f"{'URL' if exc.status == 404 else 'login'}: {exc}"
-            return
-        except ConfigError as exc:
+        except ConfigError as exc:  # logged in, but no such project
             yield True, "site reachable"
             yield True, f"login: {login} accepted"
             yield False, f"project: {exc}"
             return
-        except TmUploadError as exc:
-            yield False, f"site and login: {exc}"
+        except TmUploadError as exc:  # a 404 at the login or the project list is the URL
+            yield from first_call_failed(exc, "site")
             return
         yield True, "site reachable"
         yield True, f"login: {login} accepted"

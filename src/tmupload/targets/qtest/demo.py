@@ -6,44 +6,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from tmupload.emulation import EmulatorServer
+from tmupload.targets.toolkit.demo import DEMO_PROJECT, DEMO_TOKEN, EmulatorDemo, tickets
 
 __all__ = ["DEMO", "QTestDemo"]
 
-_TOKEN = "demo-token"
 _CYCLE = "CI/demo"
 
 
-class QTestDemo:
-    title = "qTest Manager"
-    login = f"API token {_TOKEN}"
-
-    def serve(self) -> EmulatorServer[Any]:
-        from tmupload.targets.qtest.emulator import Emulator, EmulatorConfig, serve_in_thread
-
-        return serve_in_thread(Emulator(EmulatorConfig()))
-
-    def environment(self) -> dict[str, str]:
-        return {"TMUPLOAD_TOKEN": _TOKEN}
-
-    def pytest_args(self) -> list[str]:
-        return ["--tm-target", "qtest", "--tm-project", "Demo", "--tm-cycle", _CYCLE]
-
+class QTestDemo(EmulatorDemo):
     def show(self, url: str, manifest: dict[str, Any]) -> None:
-        from tmupload.settings import resolve
         from tmupload.targets.qtest.api import QTestApi, qtest_client
         from tmupload.targets.qtest.placement import resolve_placement
         from tmupload.targets.qtest.readback import RunIndex, run_status
 
-        settings = resolve(
-            {"url": url, "project": "Demo", "target": "qtest", "cycle": _CYCLE},
-            {},
-            {"TMUPLOAD_TOKEN": _TOKEN},
-        )
-        with qtest_client(settings) as http:
+        with qtest_client(self.settings(url)) as http:
             api = QTestApi(http)
             placement = resolve_placement(
-                api, project="Demo", cycle_path=_CYCLE, release=None, create=False
+                api, project=DEMO_PROJECT, cycle_path=_CYCLE, release=None, create=False
             )
             if placement.cycle_id is None:
                 print("demo: no test cycle landed (see the messages above)")
@@ -58,9 +37,13 @@ class QTestDemo:
                     if latest is not None
                     else []
                 )
-                tickets = f"  -> {', '.join(keys)}" if keys else ""
-                print(f"  {run_status(run) or '?':<10} {run.get('pid', '')} {content}{tickets}")
+                status = run_status(run) or "?"
+                print(f"  {status:<10} {run.get('pid', '')} {content}{tickets(keys)}")
             print(f"  open {manifest.get('run', {}).get('url') or url}")
 
 
-DEMO = QTestDemo()
+DEMO = QTestDemo(
+    target="qtest",
+    credentials=DEMO_TOKEN,
+    options={"cycle": _CYCLE},
+)

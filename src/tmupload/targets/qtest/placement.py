@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tmupload.errors import ConfigError, ServerProtocolError, ServerUnavailable, TransportError
+from tmupload.settings import Settings
 from tmupload.targets.base import Journal
 from tmupload.targets.qtest.api import QTestApi
 
-__all__ = ["Placement", "find_project", "resolve_placement", "split_path"]
+__all__ = ["Placement", "find_project", "placement_for", "resolve_placement", "split_path"]
 
 
 @dataclass
@@ -128,6 +129,21 @@ def resolve_placement(
     placement.cycle_pid = str(cycle.get("pid") or "") or None
     placement.cycle_url = str(cycle.get("web_url") or "") or None
     return placement
+
+
+def placement_for(
+    api: QTestApi, settings: Settings, *, create: bool, journal: Journal | None
+) -> Placement:
+    """``resolve_placement`` for the project, release and cycle path the settings name."""
+    assert settings.project is not None
+    return resolve_placement(
+        api,
+        project=settings.project,
+        cycle_path=settings.option("cycle"),
+        release=settings.option("release"),
+        create=create,
+        journal=journal,
+    )
 
 
 def _create(

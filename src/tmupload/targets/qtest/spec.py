@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tmupload.targets.shared_options import CYCLE, RELEASE, STATUS_MAP
-from tmupload.targets.spec import TargetSpec
+from tmupload.targets.spec import TargetSpec, parts_in
 
 __all__ = ["SPEC"]
 
@@ -14,9 +14,5 @@ SPEC = TargetSpec(
     options=(CYCLE, RELEASE, STATUS_MAP),
     credentials=("token", "basic"),
     frozen=("url", "project", "cycle", "release", "status_map"),
-    preflight="tmupload.targets.qtest.preflight:preflight",
-    implementation="tmupload.targets.qtest.target:QTestTarget",
-    emulator="tmupload.targets.qtest.emulator",
-    check="tmupload.targets.qtest.check:run_checks",
-    demo="tmupload.targets.qtest.demo:DEMO",
+    **parts_in("tmupload.targets.qtest", "QTestTarget"),
 )

@@ -61,7 +61,7 @@ from tmupload.targets.base import quiet
 from tmupload.targets.qtest import submit
 from tmupload.targets.qtest.api import QTestApi, qtest_client
 from tmupload.targets.qtest.payload import build_fields, build_log
-from tmupload.targets.qtest.placement import resolve_placement
+from tmupload.targets.qtest.placement import placement_for
 from tmupload.targets.qtest.readback import ranges
 from tmupload.targets.qtest.templates import Dates, digest, log_template
 from tmupload.targets.toolkit.memory import MemoryJournal
@@ -279,16 +279,8 @@ class QTestStream:
             if not batch:
                 return
             if self._submitter is None:
-                s = self.settings
-                assert s.project is not None
-                placement = resolve_placement(
-                    api,
-                    project=s.project,
-                    cycle_path=s.option("cycle"),
-                    release=s.option("release"),
-                    create=True,
-                    journal=None,  # no entry yet: the cycles are found by name next time
-                )
+                # No entry yet (journal None): the cycles are found by name next time.
+                placement = placement_for(api, self.settings, create=True, journal=None)
                 assert placement.cycle_id is not None
                 self._placed = placement.as_data()
                 self._submitter = submit.Submitter(

@@ -36,7 +36,7 @@ from tmupload.targets.base import (
 from tmupload.targets.qtest.api import QTEST_CLIENT, QTestApi
 from tmupload.targets.qtest.linking import Linker
 from tmupload.targets.qtest.payload import RunLogs, parse_status_map
-from tmupload.targets.qtest.placement import Placement, resolve_placement
+from tmupload.targets.qtest.placement import placement_for
 from tmupload.targets.qtest.preflight import preflight
 from tmupload.targets.qtest.readback import NOT_RUN, RunIndex, run_status
 from tmupload.targets.qtest.stream import Handoff, QTestStream
@@ -89,7 +89,7 @@ class QTestTarget(ServerTarget):
         ``deliver`` to find and report."""
         try:
             with self.connection.background_client() as http:
-                placement = self._placement(QTestApi(http), create=False, journal=None)
+                placement = placement_for(QTestApi(http), self.settings, create=False, journal=None)
         except TmUploadError as exc:
             log.debug("preparing the placement failed (the upload will retry): %s", exc)
             return
@@ -120,18 +120,6 @@ class QTestTarget(ServerTarget):
             log.debug("the stream stopped early: %s", stream.error)
         return handoff
 
-    def _placement(self, api: QTestApi, *, create: bool, journal: Journal | None) -> Placement:
-        s = self.settings
-        assert s.project is not None
-        return resolve_placement(
-            api,
-            project=s.project,
-            cycle_path=s.option("cycle"),
-            release=s.option("release"),
-            create=create,
-            journal=journal,
-        )
-
     # -- dry run -------------------------------------------------------------------------
     def plan(self, run: RunReport) -> Delivery:
         """Only GET requests: what would be created, submitted and linked."""
@@ -139,7 +127,7 @@ class QTestTarget(ServerTarget):
         logs = RunLogs(run, self.status_map)
         with self._client() as http:
             api = QTestApi(http)
-            placement = self._placement(api, create=False, journal=None)
+            placement = placement_for(api, self.settings, create=False, journal=None)
             delivery.plan = [f"would create {what}" for what in placement.created]
             sizes = {p: len(json.dumps(log)) for p, log in enumerate(logs)}
             chunks = len(chunk_ranges(sizes)) if logs else 0
@@ -269,7 +257,7 @@ class QTestTarget(ServerTarget):
             placed = placement_or_prepared(journal, self._prepared)
         if placed is None:
             self._progress("resolving the qTest project and test cycle")
-            placed = self._placement(api, create=True, journal=journal).as_data()
+            placed = placement_for(api, self.settings, create=True, journal=journal).as_data()
             journal.finish(PLACEMENT, placed)
         return placed
 

@@ -8,7 +8,11 @@
   counts requests and bytes whatever happens, and the link step;
 * ``memory``: a journal in memory, for work done before there is an outbox entry;
 * ``places`` and ``notes``: where a case sits (folders, classes, its name) and what its notes
-  say of how it ran, worded alike for the servers that file tests by path and take notes.
+  say of how it ran, worded alike for the servers that file tests by path and take notes;
+* ``checks``: what the servers' ``tmupload check`` share (the configuration line, the lines a
+  failed first call gives);
+* ``demo``: ``EmulatorDemo``, a target's ``tmupload demo`` wiring as data (its emulator, the
+  credentials and flags the example suite needs) and its own read-back.
 
 Beside it: ``targets/batching.py`` (bounded batches, halving, the first alone then a pool) and
 ``targets/statusmap.py`` (status maps and status words).

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tmupload.errors import ConfigError, ServerRejected, TmUploadError, TransportError
+from tmupload.errors import TmUploadError
 from tmupload.settings import Settings
+from tmupload.targets.toolkit.checks import CheckLine, configuration, first_call_failed, login_words
 from tmupload.targets.zephyr.api import ZephyrApi, zephyr_client
 from tmupload.targets.zephyr.cycle import find_cycle
 from tmupload.targets.zephyr.placement import (
@@ -25,7 +26,7 @@ from tmupload.targets.zephyr.statusmap import parse_status_map, resolve_status_m
 __all__ = ["run_checks"]
 
 
-def run_checks(settings: Settings) -> Iterator[tuple[bool | None, str]]:
+def run_checks(settings: Settings) -> Iterator[CheckLine]:
     """Yield (passed, line) for configuration, server, login, project, release, cycle and
     statuses."""
 
@@ -33,28 +34,18 @@ def run_checks(settings: Settings) -> Iterator[tuple[bool | None, str]]:
         return settings.flag(name)
 
     option = flag("status_map")
-    try:
-        settings.require_target()
-        status_map = parse_status_map(settings.option("status_map"), option)
-    except ConfigError as exc:
-        yield False, f"configuration: {exc}"
+    status_map = yield from configuration(
+        settings, lambda: parse_status_map(settings.option("status_map"), option)
+    )
+    if status_map is None:
         return
-    login = "an API token" if settings.token is not None else f"the login {settings.user}"
-    yield True, f"configuration: {settings.url} with {login}"
+    login = login_words(settings)
     with zephyr_client(settings, attempts=2) as http:
         api = ZephyrApi(http)
         try:
             tester = tester_id(api)
-        except TransportError as exc:
-            yield False, f"server reachable: {exc}"
-            return
-        except ServerRejected as exc:
-            yield True, "server reachable"
-            # A 404 at GET /user/current is the URL (see nothing_at).
-            yield False, f"{'URL' if exc.status == 404 else 'login'}: {exc}"
-            return
-        except TmUploadError as exc:
-            yield False, f"server and login: {exc}"
+        except TmUploadError as exc:  # a 404 at GET /user/current is the URL
+            yield from first_call_failed(exc, "server")
             return
         yield True, "server reachable"
         yield True, f"login: {login} accepted (tester id {tester})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tmupload.options import OptionSpec
 from tmupload.targets.shared_options import CYCLE, RELEASE, STATUS_MAP
-from tmupload.targets.spec import TargetSpec
+from tmupload.targets.spec import TargetSpec, parts_in
 
 __all__ = ["SPEC"]
 
@@ -26,11 +26,7 @@ SPEC = TargetSpec(
     ),
     credentials=("token", "basic"),
     frozen=("url", "project", "release", "cycle", "status_map", "repository_folder"),
-    preflight="tmupload.targets.zephyr.preflight:preflight",
-    implementation="tmupload.targets.zephyr.target:ZephyrTarget",
-    emulator="tmupload.targets.zephyr.emulator",
-    check="tmupload.targets.zephyr.check:run_checks",
-    demo="tmupload.targets.zephyr.demo:DEMO",
+    **parts_in("tmupload.targets.zephyr", "ZephyrTarget"),
     required=("release",),
     run_per_upload=True,
     offer_missing="tmupload.targets.zephyr.placement:offer_releases",
