@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from tmupload.targets.registry import get_spec, target_names
+from tmupload.targets.registry import all_options, get_spec, target_names
 
 __all__ = ["SERVERS", "Server", "ServerFactory", "upload_args"]
 
@@ -427,3 +427,19 @@ def upload_args(server: Server, outbox: Path, *extra: str) -> list[str]:
         "no:randomly",
         *extra,
     ]
+
+
+#: Every variable tmupload reads: the outer environment must not steer a scenario.
+READ_ENV = (*(spec.env for spec in all_options()), "TMUPLOAD_PASSWORD", "TMUPLOAD_TOKEN")
+
+
+@contextmanager
+def serving(name: str, environ: Any) -> Iterator[Server]:
+    """The target's emulator, started, with its login in the environment and every other
+    variable tmupload reads cleared (``environ``: the test's ``MonkeyPatch``)."""
+    for variable in READ_ENV:
+        environ.delenv(variable, raising=False)
+    with SERVERS[name]() as started:
+        for key, value in started.credentials().items():
+            environ.setenv(key, value)
+        yield started

@@ -13,11 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from contract.servers import SERVERS, Server
+from contract.servers import SERVERS, Server, serving
 from live import PASSWORD, USER, Live
 from tmupload.targets.et.emulator import Emulator, EmulatorConfig, serve_in_thread
-
-_ENV = ("UPLOAD", "URL", "PROJECT", "OUTBOX", "USER", "PASSWORD", "TOKEN", "TARGET", "DRY_RUN")
 
 
 def fast_config(**overrides: object) -> EmulatorConfig:
@@ -52,11 +50,7 @@ def live(start_live: Callable[..., Live]) -> Live:
 def server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     """Each target's emulator (strict where the contract suite's is), its login in the
     environment; as tests/contract/conftest.py's fixture of the same name."""
-    for name in _ENV:
-        monkeypatch.delenv(f"TMUPLOAD_{name}", raising=False)
-    with SERVERS[request.param]() as started:
-        for key, value in started.credentials().items():
-            monkeypatch.setenv(key, value)
+    with serving(request.param, monkeypatch) as started:
         yield started
 
 
