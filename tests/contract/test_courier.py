@@ -194,6 +194,48 @@ def test_ctrl_c_after_the_last_test_before_the_waiting_begins_is_one_line_too(
     assert server.uploads() == 1
 
 
+def test_a_session_stuck_before_the_waiting_still_stops_at_a_later_ctrl_c(
+    pytester: pytest.Pytester, server: Server, outbox: Path
+) -> None:
+    """A Ctrl-C after the last test is held for the waiting; but if something before the
+    waiting hangs (another plugin's session end), a later Ctrl-C still stops it, and the
+    courier delivers what was written, once, as an interrupted run."""
+    pytester.makepyfile(test_suite=SUITE)
+    pytester.makeconftest(
+        """
+        import os, signal, time
+        import tmupload.pytest.collector as collector
+
+        def pytest_sessionfinish(session):
+            collector.HELD_FOR = 0.0  # any later press counts as late (no waiting on a clock)
+            os.killpg(0, signal.SIGINT)  # the first Ctrl-C: held for the waiting
+            print("\\nSTUCK", flush=True)
+            began = time.monotonic()
+            while time.monotonic() - began < 30:  # a plugin that does not return
+                time.sleep(0.01)
+            print("NOT INTERRUPTED", flush=True)
+        """
+    )
+    session = _session(pytester.path, [*upload_args(server, outbox), "-s"])
+    assert session.stdout is not None
+    seen: list[str] = []
+    for line in session.stdout:
+        seen.append(line)
+        if "STUCK" in line:
+            os.killpg(session.pid, signal.SIGINT)  # the second, later Ctrl-C
+            break
+    rest, _ = session.communicate(timeout=PATIENCE)
+    out = "".join(seen) + rest
+    # Stopped in the stuck plugin's code (pytest shows that interrupt as it would without
+    # tmupload), not 30 s later when the plugin would have returned.
+    assert "NOT INTERRUPTED" not in out and "KeyboardInterrupt" in out, out
+    assert session.returncode != 0, out
+    _until(lambda: server.uploads() == 1, "the courier delivered the stuck session's run")
+    _until(lambda: _entries(outbox) == [], "the courier emptied the outbox")
+    assert server.landed() == EXPECTED
+    assert server.uploads() == 1
+
+
 def test_a_session_killed_after_its_last_test_is_delivered_once_as_interrupted(
     pytester: pytest.Pytester, server: Server, outbox: Path
 ) -> None:

@@ -19,6 +19,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Generator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,6 +38,10 @@ from tmupload.settings import Settings
 from tmupload.targets.registry import get_spec, load_attribute, make_target
 
 __all__ = ["ResultCollector"]
+
+#: Seconds a Ctrl-C after the last test is held for the waiting to begin; a Ctrl-C later than
+#: that, the waiting still not begun, interrupts whatever holds the session up.
+HELD_FOR = 5.0
 
 
 class ResultCollector:
@@ -65,7 +70,7 @@ class ResultCollector:
         self.notes: list[str] = []
         self.problem: str | None = None  # the run could not be spooled or delivered
         self.detached = False  # the first Ctrl-C stopped the waiting
-        self._pressed = False  # a Ctrl-C came after the tests, before the waiting began
+        self._pressed_at: float | None = None  # a Ctrl-C after the tests, before the waiting
         self._waiting = False
         self._previous_handler: Any = None  # SIGINT's handler while the tests ran
         self.skipped_reason: str | None = None
@@ -123,7 +128,14 @@ class ResultCollector:
         def on_interrupt(signum: int, frame: object) -> None:
             if self._waiting:
                 raise KeyboardInterrupt
-            self._pressed = True
+            now = time.monotonic()
+            if self._pressed_at is not None and now - self._pressed_at > HELD_FOR:
+                # The waiting never began: something before it is stuck (another plugin's
+                # session end), and a Ctrl-C must still be able to stop that.
+                self._release_interrupts()
+                raise KeyboardInterrupt
+            if self._pressed_at is None:
+                self._pressed_at = now
 
         self._previous_handler = signal.signal(signal.SIGINT, on_interrupt)
 
@@ -207,7 +219,7 @@ class ResultCollector:
         progress = self._make_progress()
         try:
             self._waiting = True
-            if self._pressed:
+            if self._pressed_at is not None:
                 raise KeyboardInterrupt  # pressed after the last test: do not start waiting
             for message in courier.messages():
                 if "progress" in message:
