@@ -25,7 +25,6 @@ from tmupload.models import Attachment, CaseResult, RunReport
 from tmupload.properties import ATTACHMENT_PROPERTY, FIXTURE_PROPERTY
 from tmupload.settings import Settings
 from tmupload.targets.base import AttachmentResult, Journal, Progress
-from tmupload.targets.batching import in_pool_telling
 from tmupload.targets.toolkit.steps import ATTACHMENTS, attachment_key
 
 __all__ = [
@@ -244,6 +243,10 @@ def send_all(
 
     def tell(finished: int) -> None:
         progress(f"sent {finished} of {len(todo)} attachment(s)")
+
+    # Here, not at the top: the pytest process imports this module to spool files and never
+    # sends them (its thread pool stays out of the test session's imports).
+    from tmupload.targets.batching import in_pool_telling
 
     results.extend(in_pool_telling(safely, todo, concurrency, tell))
     return results
